@@ -1,0 +1,5 @@
+"""Entry point for ``python -m spinesense``."""
+
+from spinesense.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""A virtual reference sensor on the bumble BLE stack, for tests and demos."""

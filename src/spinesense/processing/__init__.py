@@ -1,0 +1,1 @@
+"""Signal processing: alignment, tilt, gait events, strides and the streaming pipeline."""

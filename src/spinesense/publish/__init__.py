@@ -1,0 +1,1 @@
+"""MQTT publishing: topic tree, outbox, Home Assistant discovery, embedded broker."""

@@ -1,0 +1,1 @@
+"""Sensor protocols: one module per family, each turning raw frames into SampleBlocks."""

@@ -1,0 +1,1 @@
+"""Sources of raw frames: BLE sensors, capture and CSV replay, MQTT raw topic."""
