@@ -1,18 +1,31 @@
-"""The ``spinesense`` command."""
+"""The ``spinesense`` command: parses arguments and dispatches to ``spinesense.commands``."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import logging
 import sys
 
 from spinesense import __version__
+from spinesense.commands import EXIT_INTERRUPTED, EXIT_USAGE, CommandError
+
+COMMAND_MODULES: tuple[str, ...] = (
+    # One module per subcommand, in the order `spinesense --help` lists them.
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="spinesense", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="spinesense",
+        description="Running form from a lower-back IMU, with alerts over MQTT.",
+    )
     parser.add_argument("--version", action="version", version=f"spinesense {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"spinesense.commands.{name}").register(subparsers)
     return parser
 
 
@@ -20,7 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     if args.command is None:
         parser.print_help(sys.stderr)
-        return 2
-    return 0
+        return EXIT_USAGE
+    try:
+        return int(args.handler(args))
+    except CommandError as exc:
+        print(f"spinesense {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"spinesense {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

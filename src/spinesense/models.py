@@ -96,8 +96,8 @@ def concat_blocks(blocks: list[SampleBlock]) -> SampleBlock:
     """Join blocks that follow each other into one (gaps are kept, in order)."""
     if not blocks:
         raise ValueError("concat_blocks needs at least one block")
-    gyr_parts = [b.gyr_radps for b in blocks]
-    gyr = None if any(g is None for g in gyr_parts) else np.concatenate(gyr_parts)  # type: ignore[arg-type]
+    gyr_parts = [b.gyr_radps for b in blocks if b.gyr_radps is not None]
+    gyr = np.concatenate(gyr_parts) if len(gyr_parts) == len(blocks) else None
     return SampleBlock(
         t_s=np.concatenate([b.t_s for b in blocks]),
         acc_mps2=np.concatenate([b.acc_mps2 for b in blocks]),
