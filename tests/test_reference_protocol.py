@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spinesense.models import SampleBlock
 from spinesense.sensors.reference import (
     FLAG_ACC_CLIPPED,
     FLAG_STREAM_START,
@@ -29,12 +30,12 @@ INFO = SensorInfo(sample_rate_hz=200.0)
 
 def _signal(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    acc = rng.normal(0.0, 20.0, (n, 3)) + [0.0, 0.0, 9.81]
+    acc = rng.normal(0.0, 20.0, (n, 3)) + np.array([0.0, 0.0, 9.81])
     gyr = rng.normal(0.0, 3.0, (n, 3))
     return acc, gyr
 
 
-def _decode_all(frames: list[bytes], decoder: ReferenceDecoder | None = None) -> list:
+def _decode_all(frames: list[bytes], decoder: ReferenceDecoder | None = None) -> list[SampleBlock]:
     decoder = decoder or ReferenceDecoder(INFO)
     return [b for f in frames if (b := decoder.feed(f)) is not None]
 
@@ -177,7 +178,7 @@ def test_malformed_frames_are_counted_logged_once_and_skipped(
 
 
 def test_encode_frame_rejects_bad_shapes() -> None:
-    with pytest.raises(ValueError, match="1..19 samples"):
+    with pytest.raises(ValueError, match=r"1\.\.19 samples"):
         encode_frame(np.zeros((20, 6), dtype=np.int16), 0, 0)
     with pytest.raises(ValueError, match="6 words"):
         encode_frame(np.zeros((2, 5), dtype=np.int16), 0, 0)
