@@ -29,7 +29,7 @@ HEADER = make_header(protocol="reference", rate_hz=200.0, sensor_name="SpineSens
 
 @pytest.fixture(params=["run.jsonl", "run.jsonl.gz"])
 def capture_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    return tmp_path / request.param
+    return tmp_path / str(request.param)
 
 
 def _write(path: Path, n: int) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Generator, Iterator
     from types import TracebackType
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ class Capture:
                 self.stats.bad_lines.append(number)
             return None
 
-    def _lines(self) -> Iterator[tuple[int, str]]:
+    def _lines(self) -> Generator[tuple[int, str]]:
         """Yield (line number, text) pairs; a last line without newline marks the file as torn."""
         self._last_line_number = 0
         pending = b""
