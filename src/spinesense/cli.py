@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from spinesense import __version__
-from spinesense.commands import EXIT_INTERRUPTED, EXIT_USAGE, CommandError
+from spinesense.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 
 COMMAND_MODULES: tuple[str, ...] = (
     # One module per subcommand, in the order `spinesense --help` lists them.
+    "replay",
+    "info",
+    "import_csv",
 )
 
 
@@ -45,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     except CommandError as exc:
         print(f"spinesense {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print(f"spinesense {args.command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

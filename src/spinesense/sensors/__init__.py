@@ -1,1 +1,50 @@
-"""Sensor protocols: one module per family, each turning raw frames into SampleBlocks."""
+"""Sensor protocols: one module per family, each turning raw frames into SampleBlocks.
+
+``make_decoder(protocol)`` returns the stateful decoder for a protocol named in a capture header;
+every decoder takes recorded values with ``feed_record(char, data, host_t_ns)`` and counts what it
+had to skip in ``errors``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from spinesense.sensors.reference import ReferenceDecoder
+
+if TYPE_CHECKING:
+    from collections import Counter
+    from collections.abc import Callable
+
+    from spinesense.models import SampleBlock
+
+
+class StreamDecoder(Protocol):
+    """What every sensor decoder offers the sources and the service."""
+
+    errors: Counter[str]
+    samples: int
+    lost_samples: int
+
+    def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
+        """Take one recorded value (notification or read); return decoded samples, if any."""
+        ...
+
+
+DECODERS: dict[str, Callable[[], StreamDecoder]] = {"reference": ReferenceDecoder}
+"""Protocol name (as in capture headers) -> decoder factory."""
+
+
+class UnknownProtocolError(ValueError):
+    """A capture names a sensor protocol this version does not know."""
+
+
+def make_decoder(protocol: str) -> StreamDecoder:
+    """A fresh decoder for ``protocol``; raises UnknownProtocolError listing the known ones."""
+    try:
+        return DECODERS[protocol]()
+    except KeyError:
+        known = ", ".join(sorted(DECODERS))
+        raise UnknownProtocolError(f"unknown sensor protocol {protocol!r} (known: {known})") from None
+
+
+__all__ = ["DECODERS", "StreamDecoder", "UnknownProtocolError", "make_decoder"]

@@ -1,0 +1,57 @@
+"""``spinesense import CSV OUT``: turn a sample CSV into a capture as the reference firmware would send it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spinesense.capture import CaptureWriter, make_header
+from spinesense.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.sample_csv import SampleCsvError, read_sample_csv
+from spinesense.sources.replay import csv_records
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``import`` command."""
+    parser = subparsers.add_parser(
+        "import", help="convert a sample CSV into a reference-protocol capture (for replay_data/)"
+    )
+    parser.add_argument("csv", metavar="CSV", help="sample CSV (.csv or .csv.gz), see docs/capture-format.md")
+    parser.add_argument("out", metavar="OUT", help="capture to write (.jsonl or .jsonl.gz)")
+    parser.add_argument("--name", default="", help="sensor name for the header (default: the CSV name)")
+    parser.add_argument("--source", default="", help="provenance text for the header")
+    parser.add_argument("--start-utc", default="1970-01-01T00:00:00Z", help="header start time (ISO 8601)")
+    parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read the CSV and write every frame the reference firmware would have sent."""
+    source, out = Path(args.csv), Path(args.out)
+    if not out.name.endswith((".jsonl", ".jsonl.gz")):
+        raise CommandError(f"{out}: a capture must end in .jsonl or .jsonl.gz", EXIT_USAGE)
+    if out.exists() and not args.force:
+        raise CommandError(f"{out} exists; use --force to overwrite", EXIT_USAGE)
+    if not source.is_file():
+        raise CommandError(f"{source}: no such file", EXIT_DATA)
+    try:
+        table = read_sample_csv(source)
+    except SampleCsvError as exc:
+        raise CommandError(str(exc), EXIT_DATA) from None
+    header = make_header(
+        protocol="reference",
+        rate_hz=round(table.rate_hz, 6),
+        sensor_name=args.name or source.name,
+        start_utc=args.start_utc,
+        source=args.source or f"imported from {source.name}",
+    )
+    frames = 0
+    with CaptureWriter(out, header) as writer:
+        for record in csv_records(table):
+            writer.frame(record.t_ns, record.char, record.data)
+            frames += 1
+    print(f"wrote {out}: {table.t_s.size} samples at {table.rate_hz:.2f} Hz in {frames} records")
+    return EXIT_OK

@@ -1,0 +1,176 @@
+"""Replay a recording (capture or sample CSV) as the stream of records a live sensor would give.
+
+A sample CSV is turned into the frames the reference firmware would have sent for it, so every
+recording, live or not, goes through a decoder and then the same pipeline. Replay is deterministic:
+paced in real time, at ``speed`` times real time, or as fast as possible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from spinesense.capture import Capture, CaptureError, FrameRecord, Record, is_capture, make_header
+from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
+from spinesense.sensors import make_decoder
+from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from spinesense.models import SampleBlock
+    from spinesense.sensors import StreamDecoder
+
+log = logging.getLogger(__name__)
+
+EPOCH_THRESHOLD_S = 1e9
+"""CSV times above this are Unix epoch seconds (2001 onwards); below, seconds from the start."""
+_YIELD_EVERY = 256
+"""In fast replay, let other tasks run after this many records."""
+
+
+class RecordingError(Exception):
+    """A file cannot be replayed: missing, unknown format, or unreadable; the message says which."""
+
+
+@dataclass(slots=True)
+class Recording:
+    """A recording opened for replay: its header and a fresh record stream on every call."""
+
+    path: Path
+    kind: str
+    """"capture" or "csv"."""
+    header: dict[str, Any]
+    _capture: Capture | None = None
+    _table: SampleTable | None = None
+    skipped_lines: list[int] = field(default_factory=list)
+    torn_last_line: bool = False
+
+    @property
+    def protocol(self) -> str:
+        """Sensor protocol of the records (CSV files replay as the reference protocol)."""
+        return str(self.header.get("protocol", ""))
+
+    def records(self) -> Iterator[Record]:
+        """Every record in order, as the source saw them."""
+        if self._capture is not None:
+            yield from self._capture.records()
+            self.skipped_lines = list(self._capture.stats.bad_lines)
+            self.torn_last_line = self._capture.stats.torn_last_line
+        elif self._table is not None:
+            yield from csv_records(self._table)
+
+    def decoder(self) -> StreamDecoder:
+        """A fresh decoder for this recording's protocol."""
+        return make_decoder(self.protocol)
+
+    def blocks(self, decoder: StreamDecoder | None = None) -> Iterator[SampleBlock]:
+        """Decode the whole recording into SampleBlocks (one per frame), synchronously."""
+        decoder = decoder or self.decoder()
+        for record in self.records():
+            if isinstance(record, FrameRecord):
+                block = decoder.feed_record(record.char, record.data, record.t_ns)
+                if block is not None:
+                    yield block
+
+
+def open_recording(path: Path | str) -> Recording:
+    """Open a capture (``.jsonl``/``.jsonl.gz``) or a sample CSV; raises RecordingError."""
+    path = Path(path)
+    if not path.exists():
+        raise RecordingError(f"{path}: no such file")
+    if path.is_dir():
+        raise RecordingError(f"{path}: is a directory, expected a capture or CSV file")
+    try:
+        if is_capture(path):
+            capture = Capture(path)
+            return Recording(path, "capture", capture.header, _capture=capture)
+        if _looks_like_csv(path):
+            table = read_sample_csv(path)
+            header = make_header(
+                protocol="reference", rate_hz=table.rate_hz, sensor_name=path.name, source=f"CSV {path.name}"
+            )
+            return Recording(
+                path,
+                "csv",
+                header,
+                _table=table,
+                skipped_lines=table.bad_lines,
+                torn_last_line=table.torn_last_line,
+            )
+    except (CaptureError, SampleCsvError) as exc:
+        raise RecordingError(str(exc)) from None
+    raise RecordingError(f"{path}: unknown format (expected a spinesense capture or a sample CSV)")
+
+
+def _looks_like_csv(path: Path) -> bool:
+    """A sample CSV has a name ending in .csv or .csv.gz."""
+    return path.name.endswith((".csv", ".csv.gz"))
+
+
+def csv_info(table: SampleTable) -> SensorInfo:
+    """The info a reference sensor would report for this table: its rate, default ranges, gyro or not."""
+    return SensorInfo(sample_rate_hz=table.rate_hz, has_gyro=table.gyr_radps is not None)
+
+
+def csv_records(table: SampleTable) -> Iterator[FrameRecord]:
+    """The records a reference sensor would have produced for the table's samples.
+
+    Each row is the next sample; an interval spanning several periods becomes an exact gap in
+    the sample index, and a row in the same time slot as the previous one is dropped (and logged).
+    Host receive times are the time of each frame's last sample (epoch seconds when ``time_s`` is
+    epoch time, else seconds from 0).
+    """
+    info = csv_info(table)
+    steps = np.rint(np.diff(table.t_s) * info.sample_rate_hz).astype(np.int64)
+    keep = np.concatenate([[True], steps > 0])
+    if not keep.all():
+        log.warning("%d samples share a time slot with the previous one; dropped", int((~keep).sum()))
+    # Each row is the next sample unless its interval spans several periods: then samples were lost.
+    index = np.concatenate([[0], np.cumsum(steps[steps > 0])])
+    t = table.t_s[keep]
+    acc = table.acc_mps2[keep]
+    gyr = None if table.gyr_radps is None else table.gyr_radps[keep]
+    to_ns = 1e9
+    t_base_s = 0.0 if t[0] > EPOCH_THRESHOLD_S else t[0]
+    yield FrameRecord(round((t[0] - t_base_s) * to_ns), INFO_UUID, info.to_bytes())
+    run_starts = np.flatnonzero(np.concatenate([[True], np.diff(index) != 1]))
+    run_stops = np.append(run_starts[1:], index.size)
+    for run, (start, stop) in enumerate(zip(run_starts, run_stops, strict=True)):
+        frames = encode_samples(
+            acc[start:stop],
+            None if gyr is None else gyr[start:stop],
+            info,
+            first_sample_index=int(index[start]),
+            t_first_us=round(index[start] * 1e6 / info.sample_rate_hz),
+            stream_start=run == 0,
+        )
+        last = np.minimum(np.arange(start, stop, 19) + 18, stop - 1)
+        for frame, k in zip(frames, last, strict=True):
+            yield FrameRecord(round((t[k] - t_base_s) * to_ns), DATA_UUID, frame)
+
+
+async def replay(recording: Recording, speed: float | None = 1.0) -> AsyncIterator[Record]:
+    """Yield the recording's records paced at ``speed`` times real time (None: as fast as possible)."""
+    if speed is not None and speed <= 0:
+        raise ValueError(f"speed must be positive, got {speed}")
+    start_wall = time.monotonic()
+    first_t_ns: int | None = None
+    for count, record in enumerate(recording.records(), start=1):
+        if first_t_ns is None:
+            first_t_ns = record.t_ns
+        if speed is None:
+            if count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        else:
+            due = start_wall + (record.t_ns - first_t_ns) * 1e-9 / speed
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        yield record
