@@ -1,14 +1,26 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite.
+
+Each area keeps its own fixtures in ``tests/fixtures_<area>.py``; they are loaded here as plugins so
+test modules use them by name without importing them.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+SHARED_DATASETS = Path(os.environ.get("SPINESENSE_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
 REPLAY_DATA = REPO_ROOT / "replay_data"
+
+# Subprocesses started by tests (`python -m spinesense ...`) must run this checkout's code.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(REPO_ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
+
+pytest_plugins = sorted(p.stem for p in Path(__file__).parent.glob("fixtures_*.py"))
 
 
 @pytest.fixture(scope="session")

@@ -6,17 +6,16 @@ import argparse
 import importlib
 import logging
 import os
+import pkgutil
 import sys
 
-from spinesense import __version__
+from spinesense import __version__, commands
 from spinesense.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 
-COMMAND_MODULES: tuple[str, ...] = (
-    # One module per subcommand, in the order `spinesense --help` lists them.
-    "replay",
-    "info",
-    "import_csv",
-)
+
+def command_modules() -> list[str]:
+    """Names of the subcommand modules: every public module of ``spinesense.commands``, sorted."""
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"spinesense {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(f"spinesense.commands.{name}").register(subparsers)
     return parser
 
