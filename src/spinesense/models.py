@@ -6,8 +6,8 @@ the body frame (x forward, y left, z up).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -170,3 +170,11 @@ class Alert:
     last_stride: int
     t_s: float
     """Sensor time of the stride that raised or cleared it."""
+
+
+def to_json_dict(record: Stride | Alert) -> dict[str, Any]:
+    """A stride or alert as plain JSON values (tuples become lists), for --json output and MQTT."""
+    out = asdict(record)
+    if "flags" in out:
+        out["flags"] = list(out["flags"])
+    return out

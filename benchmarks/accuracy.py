@@ -1,0 +1,81 @@
+"""Pipeline accuracy against reference data other people recorded; prints Markdown tables.
+
+Usage: .venv/bin/python benchmarks/accuracy.py [DATASETS_DIR]   (default ../shared/datasets)
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+
+from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
+
+from spinesense.validation import mobgap_walking
+from spinesense.validation.alcantara import AlcantaraScore, score_all
+from spinesense.validation.fukuchi import score_session
+
+UNITS = {"(ms)": "ms", "(steps/min)": "spm", "(BW)": "BW"}
+
+
+def main() -> None:
+    """Score every dataset we have a reference for."""
+    root = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    )
+    folder = root / "alcantara_recurrent_grf"
+    score = score_all(folder)
+    print(
+        "Alcantara et al. 2022: sacral accelerometer vs force treadmill (contact = GRF > 0.1 BW), per stride"
+    )
+    print()
+    print("| metric | n | bias | SD | MAE | RMSE |")
+    print("|---|---|---|---|---|---|")
+    for name in score.pairs:
+        unit = next((u for k, u in UNITS.items() if k in name), "")
+        print(score.stats(name).row(name, unit))
+    fukuchi()
+    walking(root)
+
+
+def fukuchi() -> None:
+    """Pelvic angles and excursion against motion capture (synthetic sacral IMU, replay_data/fukuchi/)."""
+    folder = Path(__file__).resolve().parents[1] / "replay_data" / "fukuchi"
+    score = AlcantaraScore()
+    for name in ("RBDS0041", "RBDS032"):
+        score_session(folder, name, score)
+    print()
+    print("Fukuchi RBDS (synthetic sacral IMU from pelvis markers; truth: markers, forces), per stride")
+    print()
+    print("| metric | n | bias | SD | MAE | RMSE |")
+    print("|---|---|---|---|---|---|")
+    for name in score.pairs:
+        unit = next((u for k, u in {**UNITS, "(deg)": "deg", "(cm)": "cm"}.items() if k in name), "")
+        print(score.stats(name).row(name, unit))
+
+
+def walking(root: Path) -> None:
+    """Walking initial contacts on mobgap's lab data: ours beside mobgap's own detectors."""
+    lab = root / "walking_lowerback_examples" / "mobgap" / "example_data" / "data" / "lab"
+    trials = mobgap_walking.load_trials(lab)
+    print()
+    print("mobgap lab walking (INDIP reference initial contacts, inside the reference walking bouts)")
+    print()
+    print("| detector | matched / reference | false | bias (ms) | SD (ms) | RMSE (ms) |")
+    print("|---|---|---|---|---|---|")
+    detectors = {"spinesense (walking strides)": mobgap_walking.our_contacts}
+    for algo in (IcdIonescu, IcdShinImproved, IcdHKLeeImproved):
+        detectors[f"mobgap {algo.__name__} (per bout)"] = partial(
+            mobgap_walking.mobgap_contacts, detector=algo
+        )
+    for name, contacts in detectors.items():
+        r = mobgap_walking.score(trials, contacts)
+        t = r.timing
+        found = f"{r.matched} / {r.reference} | {r.false}"
+        print(f"| {name} | {found} | {t.bias:+.1f} | {t.sd:.1f} | {t.rmse:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Pipeline speed on one core (samples/s) in big blocks and in 19-sample frames, and peak memory
+over a three-hour stream. Input: the bundled Shimmer running capture resampled to 200 Hz and tiled,
+with a synthetic gyroscope so the tilt stage runs too.
+
+Usage: .venv/bin/python benchmarks/throughput.py [--hours H]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+from scipy.signal import resample_poly
+
+from spinesense.models import SampleBlock, concat_blocks
+from spinesense.processing.pipeline import Pipeline
+from spinesense.sources.replay import open_recording
+
+RATE_HZ = 200.0
+CAPTURE = Path(__file__).resolve().parents[1] / "replay_data" / "alcantara" / "shimmer_sacral_run.jsonl.gz"
+
+
+def running_stream(seconds: float) -> SampleBlock:
+    """A running stream at 200 Hz of about ``seconds`` (the real run, repeated)."""
+    real = concat_blocks(list(open_recording(CAPTURE).blocks()))
+    acc = resample_poly(real.acc_mps2, 200, 512, axis=0)
+    reps = int(np.ceil(seconds * RATE_HZ / acc.shape[0]))
+    acc = np.tile(acc, (reps, 1))[: round(seconds * RATE_HZ)]
+    t = np.arange(acc.shape[0]) / RATE_HZ
+    gyr = np.column_stack([0.3 * np.sin(8 * t), 0.2 * np.sin(16 * t), 0.4 * np.sin(8 * t)])
+    return SampleBlock(t_s=t, acc_mps2=acc, gyr_radps=gyr, first_index=0, rate_hz=RATE_HZ)
+
+
+def run(stream: SampleBlock, size: int) -> tuple[float, int]:
+    """Seconds to feed the stream ``size`` samples at a time, and the strides it gave."""
+    blocks = (stream.slice(i, i + size) for i in range(0, len(stream), size))
+    pipeline = Pipeline(RATE_HZ, has_gyr=True)
+    start = time.perf_counter()
+    strides = sum(len(pipeline.feed(b)) for b in blocks) + len(pipeline.flush())
+    return time.perf_counter() - start, strides
+
+
+def main() -> None:
+    """Print samples/s for each block size, then peak memory for a long stream."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hours", type=float, default=3.0, help="length of the memory run (default 3)")
+    args = parser.parse_args()
+    stream = running_stream(600.0)
+    print(f"stream: {len(stream)} samples at {RATE_HZ:.0f} Hz (10 min of running), one core")
+    for label, size in (("big blocks (10 min)", len(stream)), ("19-sample frames", 19), ("1 sample", 1)):
+        part = stream if size > 1 else stream.slice(0, 20_000)
+        seconds, strides = min(run(part, size) for _ in range(2 if size > 1 else 1))
+        print(f"{label:>22s}: {len(part) / seconds:12,.0f} samples/s  ({strides} strides)")
+    long = running_stream(args.hours * 3600)
+    tracemalloc.start()
+    run(long, 19)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"{args.hours:g} h stream in 19-sample frames: peak traced memory {peak / 2**20:.2f} MiB "
+        f"(input blocks excluded: {long.acc_mps2.nbytes * 3 / 2**20:.0f} MiB held by the benchmark)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""A fixed-capacity history of per-sample signals, addressed by absolute stream index."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+class History:
+    """The last ``capacity`` samples of a few named float signals, appended in blocks.
+
+    Stride metrics need the samples of the last stride or two; keeping a bounded window keeps memory
+    flat on a three-hour run. Indices are the pipeline's own sample count (0 = first sample fed).
+    """
+
+    def __init__(self, capacity: int, widths: dict[str, int]) -> None:
+        """Allocate ``capacity`` rows for each signal; ``widths`` gives each signal's columns."""
+        self.capacity = capacity
+        self._data = {name: np.full((2 * capacity, width), np.nan) for name, width in widths.items()}
+        self._start = 0
+        """Absolute index of row 0 of the buffers."""
+        self.end = 0
+        """Absolute index one past the newest sample."""
+
+    def append(self, values: dict[str, NDArray[np.float64]]) -> None:
+        """Add the same number of rows to every signal (missing signals get NaN)."""
+        n = next(iter(values.values())).shape[0]
+        if n > self.capacity:
+            raise ValueError(f"block of {n} samples exceeds the history capacity {self.capacity}")
+        if self.end - self._start + n > 2 * self.capacity:
+            keep_from = max(self._start, self.end + n - self.capacity)
+            shift = keep_from - self._start
+            for buf in self._data.values():
+                buf[: self.end - keep_from] = buf[shift : self.end - self._start]
+                buf[self.end - keep_from :] = np.nan
+            self._start = keep_from
+        row = self.end - self._start
+        for name, buf in self._data.items():
+            if name in values:
+                buf[row : row + n] = values[name].reshape(n, -1)
+        self.end += n
+
+    def get(self, name: str, start: int, stop: int) -> NDArray[np.float64]:
+        """Rows ``start:stop`` (absolute indices) of one signal; raises if they are no longer held."""
+        if start < self._start or stop > self.end or start > stop:
+            raise IndexError(f"samples {start}:{stop} not in history {self._start}:{self.end}")
+        return self._data[name][start - self._start : stop - self._start]

@@ -1,0 +1,138 @@
+"""The sensor-to-body rotation, found from the data alone, for any mounting.
+
+Vertical: the mean specific force over a window (gravity: quiet standing, or whole strides, whose
+accelerations average out). Forward: the horizontal axis along which the trunk accelerates most at
+every step (braking and propulsion), signed by braking: just after a foot strikes, the body slows down.
+The rotation is kept fixed once found, so slow changes of posture (leaning more as fatigue sets in)
+show up as angles; when the vertical moves further than any posture change can explain, the sensor has
+slipped and the rotation is found again, with a notice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+WINDOW_S = 2.0
+"""Length of the windows the vertical is estimated over: at least two strides at any cadence."""
+SLIP_DEG = 25.0
+"""A vertical this far from the aligned one cannot be a lean: the sensor moved on the body."""
+MIN_HORIZONTAL_RATIO = 1.3
+"""The main horizontal axis must carry this much more variance than the other to be trusted."""
+MIN_MOTION_VAR = 0.25
+"""Horizontal acceleration variance ((m/s^2)^2) below which there is no movement to take forward from."""
+TURN_RATIO = 2.0
+"""A clearer main axis than this, far from the aligned forward, means the sensor turned on the belt."""
+TURN_DEG = 45.0
+
+
+def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``v`` scaled to length 1."""
+    out: NDArray[np.float64] = v / np.linalg.norm(v)
+    return out
+
+
+def rotation_from_axes(up: NDArray[np.float64], forward_hint: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The body_from_sensor rotation (rows: body x forward, y left, z up in sensor axes)."""
+    z = _unit(up)
+    x = _unit(forward_hint - z * float(forward_hint @ z))
+    y = np.cross(z, x)
+    return np.vstack([x, y, z])
+
+
+def principal_horizontal_axis(
+    acc: NDArray[np.float64], up: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], float]:
+    """The horizontal axis with the most acceleration variance, and its variance ratio to the other.
+
+    The ratio is 0 when the horizontal acceleration is too small to be movement (standing still).
+    """
+    up = _unit(up)
+    horizontal = acc - np.outer(acc @ up, up)
+    cov = np.cov(horizontal.T)
+    values, vectors = np.linalg.eigh(cov)
+    # eigh sorts ascending; the smallest is ~0 (the vertical), the largest is the main horizontal axis.
+    if values[2] < MIN_MOTION_VAR:
+        return vectors[:, 2], 0.0
+    ratio = float(values[2] / max(values[1], 1e-12))
+    return vectors[:, 2], ratio
+
+
+class Alignment:
+    """Keeps body_from_sensor for one stream: found from the first window, re-found after a slip."""
+
+    def __init__(self, rate_hz: float) -> None:
+        """Start unaligned; ``window`` is the number of samples each estimate uses."""
+        self.window = max(2, round(WINDOW_S * rate_hz))
+        self.body_from_sensor: NDArray[np.float64] | None = None
+        self.realignments = 0
+        self._forward_from_motion = False
+        """False while forward is a placeholder (aligned while standing): the first running sets it."""
+        self.forward_known = False
+        """True once the stances have confirmed the forward sign (until the next re-alignment)."""
+        self._braking_votes: list[bool] = []
+
+    def update(self, acc_window: NDArray[np.float64]) -> str | None:
+        """Take one full window of sensor-frame acceleration; return a notice when the rotation changed."""
+        mean = acc_window.mean(axis=0)
+        if np.linalg.norm(mean) < 1e-6:
+            return None
+        up = _unit(mean)
+        if self.body_from_sensor is None:
+            self._set(acc_window, up)
+            return None
+        tilt = float(np.degrees(np.arccos(np.clip(up @ self.body_from_sensor[2], -1.0, 1.0))))
+        if tilt > SLIP_DEG:
+            self._set(acc_window, up)
+            self.realignments += 1
+            return f"sensor moved on the body ({tilt:.0f} deg): re-aligned"
+        axis, ratio = principal_horizontal_axis(acc_window, self.body_from_sensor[2])
+        if not self._forward_from_motion and ratio >= TURN_RATIO:
+            # Aligned while standing (vertical kept: lean stays relative to upright); forward from running.
+            self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], axis)
+            self._forward_from_motion = True
+            self._braking_votes.clear()
+            self.forward_known = False
+            return None
+        turn = float(np.degrees(np.arccos(min(1.0, abs(float(axis @ self.body_from_sensor[0]))))))
+        if ratio >= TURN_RATIO and turn > TURN_DEG:
+            self._set(acc_window, up)
+            self.realignments += 1
+            return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
+        return None
+
+    def _set(self, acc_window: NDArray[np.float64], up: NDArray[np.float64]) -> None:
+        """Align to ``up`` with the main horizontal axis as forward (sign fixed later by braking)."""
+        axis, ratio = principal_horizontal_axis(acc_window, up)
+        if ratio < MIN_HORIZONTAL_RATIO and self.body_from_sensor is not None:
+            axis = self.body_from_sensor[0]  # standing or walking slowly: keep the old forward
+        elif ratio < MIN_HORIZONTAL_RATIO:
+            axis = np.eye(3)[int(np.argmin(np.abs(up)))]  # no motion yet: any horizontal axis
+        self._forward_from_motion = ratio >= MIN_HORIZONTAL_RATIO or self._forward_from_motion
+        self.body_from_sensor = rotation_from_axes(up, axis)
+        self._braking_votes.clear()
+        self.forward_known = False
+
+    def vote_braking(self, early_minus_late_forward_acc: float) -> bool:
+        """Count one stance's early-minus-late forward acceleration; flip forward when most say backward.
+
+        Returns True when the forward axis was flipped (x and y negated, z kept).
+        """
+        if self.body_from_sensor is None:
+            return False
+        self._braking_votes.append(early_minus_late_forward_acc < 0)
+        votes = self._braking_votes[-8:]
+        if len(votes) < 3:
+            return False
+        if sum(votes) <= len(votes) // 4:
+            self.body_from_sensor = self.body_from_sensor * np.array([[-1.0], [-1.0], [1.0]])
+            self._braking_votes.clear()
+            self.forward_known = True
+            return True
+        if sum(votes) >= len(votes) - len(votes) // 4:
+            self.forward_known = True
+        return False

@@ -1,0 +1,161 @@
+"""Foot contacts from the sacral vertical acceleration, and the step sequence they form.
+
+The vertical specific force at the sacrum follows the vertical ground reaction force divided by body
+mass: near 0 g in flight, 2-3 g at mid-stance. A contact is where the low-passed signal stays above
+``CONTACT_G`` (the body carries 0.4 of its weight); it counts only if it reaches ``CONFIRM_G`` (a real
+landing, not a wobble). Running has a flight between contacts; walking (double support) and standing
+never drop below ``CONTACT_G``, so they give no running strides. Contacts are confirmed within about
+80 ms of initial contact, which keeps each stride's latency under the 150 ms budget.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+CONTACT_G = 0.4
+"""Vertical specific force (g) above which the foot is taken to be on the ground."""
+CONFIRM_G = 1.3
+"""A contact must reach this (g) to count as a landing."""
+MIN_CONTACT_S = 0.06
+MAX_CONTACT_S = 0.6
+"""Longer than this above CONTACT_G is not a running step (walking, standing, a jump landing)."""
+MIN_STEP_S = 0.2
+MAX_STEP_S = 0.7
+"""Step times outside this range (85-300 steps/min) end a step sequence."""
+MAX_STEP_RATIO = 1.5
+"""Consecutive step times may differ by at most this factor within one sequence."""
+
+
+@dataclass(slots=True)
+class Contact:
+    """One foot contact, in the pipeline's sample indices."""
+
+    ic: int
+    """Initial contact: first sample above CONTACT_G."""
+    confirmed_at: int = -1
+    """Sample at which the contact reached CONFIRM_G (-1: not yet)."""
+    to: int = -1
+    """Toe-off: first sample back below CONTACT_G (-1: still on the ground, -2: rejected)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEvent:
+    """Something the detector learnt at sample ``at``: a contact confirmed, ended, or rejected."""
+
+    kind: str
+    """"confirmed", "ended" or "rejected"."""
+    contact: Contact
+    at: int
+
+
+_UNKNOWN_START = Contact(ic=-1, to=-2)
+"""Stands for a contact already under way when scanning (re)started: ignored until it ends."""
+
+
+class ContactDetector:
+    """Finds contacts in a stream of vertical specific force (g), block by block, with carried state."""
+
+    def __init__(self, rate_hz: float) -> None:
+        """Set the duration limits in samples for ``rate_hz``."""
+        self.min_len = max(1, round(MIN_CONTACT_S * rate_hz))
+        self.max_len = round(MAX_CONTACT_S * rate_hz)
+        self._prev_above = True
+        self._open: Contact | None = _UNKNOWN_START
+        """A stream may start mid-contact: that contact's start is unknown, so it never counts."""
+
+    def reset(self) -> None:
+        """Forget any open contact (after a gap: the samples between are unknown)."""
+        self._prev_above = True
+        self._open = _UNKNOWN_START
+
+    def feed(self, f_g: NDArray[np.float64], first: int) -> list[ContactEvent]:
+        """Scan samples ``first .. first + len(f_g)``; return the events found, in sample order."""
+        events: list[ContactEvent] = []
+        if not len(f_g):
+            return events
+        above = f_g > CONTACT_G
+        change = np.empty(len(f_g), dtype=bool)
+        change[0] = above[0] != self._prev_above
+        np.not_equal(above[1:], above[:-1], out=change[1:])
+        bounds = [0, *np.flatnonzero(change).tolist(), len(f_g)]
+        for lo, hi in itertools.pairwise(bounds):
+            if hi > lo and above[lo]:
+                if self._open is None:
+                    self._open = Contact(ic=first + lo)
+                self._extend(f_g, lo, hi, first, events)
+            elif hi > lo and self._open is not None:
+                self._close(first + lo, events)
+        self._prev_above = bool(above[-1])
+        return events
+
+    def _extend(
+        self, f_g: NDArray[np.float64], lo: int, hi: int, first: int, events: list[ContactEvent]
+    ) -> None:
+        """Account samples ``lo:hi`` (all above CONTACT_G) to the open contact."""
+        contact = self._open
+        assert contact is not None  # noqa: S101 - called only with an open contact
+        if contact.to == -2:  # already rejected as too long: wait for it to end
+            return
+        # Only samples within the longest allowed contact can confirm it, however the stream is split.
+        segment = f_g[lo : min(hi, contact.ic + self.max_len - first + 1)]
+        if contact.confirmed_at < 0 and segment.size:
+            high = np.flatnonzero(segment >= CONFIRM_G)
+            if high.size:
+                contact.confirmed_at = first + lo + int(high[0])
+                events.append(ContactEvent("confirmed", contact, contact.confirmed_at))
+        if first + hi - contact.ic > self.max_len:
+            contact.to = -2
+            events.append(ContactEvent("rejected", contact, contact.ic + self.max_len))
+
+    def _close(self, at: int, events: list[ContactEvent]) -> None:
+        """The open contact ended at sample ``at``."""
+        contact = self._open
+        assert contact is not None  # noqa: S101 - called only with an open contact
+        self._open = None
+        if contact.to == -2 or contact.confirmed_at < 0:
+            return
+        contact.to = at
+        if at - contact.ic < self.min_len:
+            events.append(ContactEvent("rejected", contact, at))
+        else:
+            events.append(ContactEvent("ended", contact, at))
+
+
+class StepSequence:
+    """Consecutive running contacts, checked for plausible and regular step times."""
+
+    def __init__(
+        self, rate_hz: float, step_s: tuple[float, float] = (MIN_STEP_S, MAX_STEP_S), *, toe_off: bool = True
+    ) -> None:
+        """Set step-time limits ``step_s`` (s) in samples; ``toe_off``: each contact must have ended."""
+        self.min_step = step_s[0] * rate_hz
+        self.max_step = step_s[1] * rate_hz
+        self.toe_off = toe_off
+        self.contacts: list[Contact] = []
+
+    def reset(self) -> None:
+        """Start a new sequence (a gap, a rejected contact, an irregular step)."""
+        self.contacts.clear()
+
+    def add(self, contact: Contact) -> bool:
+        """Append a confirmed contact; returns False (and restarts from it) when it breaks the sequence."""
+        if self.contacts:
+            last = self.contacts[-1]
+            step = contact.ic - last.ic
+            ok = (last.to >= 0 or not self.toe_off) and self.min_step <= step <= self.max_step
+            if ok and len(self.contacts) >= 2:
+                previous = last.ic - self.contacts[-2].ic
+                ok = 1 / MAX_STEP_RATIO <= step / previous <= MAX_STEP_RATIO
+            if not ok:
+                self.contacts = [contact]
+                return False
+        self.contacts.append(contact)
+        del self.contacts[:-4]
+        return True

@@ -1,0 +1,56 @@
+"""Whole recordings through the pipeline at once: for reports, alerts, benchmarks and tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from spinesense.processing.pipeline import Pipeline
+from spinesense.sources.replay import open_recording
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from spinesense.models import SampleBlock, Stride
+
+
+@dataclass(slots=True)
+class StreamProcessor:
+    """Feeds blocks to a Pipeline made for the first block's rate and sensors; keeps all strides."""
+
+    pipeline: Pipeline | None = None
+    strides: list[Stride] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    def feed(self, block: SampleBlock) -> list[Stride]:
+        """Process one block; return its strides (also kept in ``strides``)."""
+        if self.pipeline is None:
+            self.pipeline = Pipeline(block.rate_hz, has_gyr=block.has_gyr)
+        return self._keep(self.pipeline.feed(block))
+
+    def flush(self) -> list[Stride]:
+        """End of stream: return the last strides."""
+        return self._keep(self.pipeline.flush() if self.pipeline else [])
+
+    def _keep(self, strides: list[Stride]) -> list[Stride]:
+        """Record strides and move the pipeline's notices here."""
+        self.strides.extend(strides)
+        if self.pipeline is not None:
+            self.notices.extend(self.pipeline.notices)
+            self.pipeline.notices.clear()
+        return strides
+
+
+def strides_from_blocks(blocks: Iterable[SampleBlock]) -> StreamProcessor:
+    """Run every block through one pipeline; the result holds the strides and the notices."""
+    processor = StreamProcessor()
+    for block in blocks:
+        processor.feed(block)
+    processor.flush()
+    return processor
+
+
+def strides_from_file(path: Path | str) -> list[Stride]:
+    """Decode a capture or sample CSV and return all its strides (raises RecordingError if unreadable)."""
+    return strides_from_blocks(open_recording(path).blocks()).strides

@@ -1,0 +1,259 @@
+"""The streaming pipeline: SampleBlocks in, Strides out (synchronous, no I/O, its own state).
+
+Stages: align (sensor -> body frame) -> tilt (orientation, with a gyroscope) -> gait (contacts and
+steps) -> strides (metrics). Every decision depends only on the samples up to the sample at which it
+is taken, and the alignment changes only at fixed sample counts, so the same strides come out whatever
+the block sizes: one sample at a time, one notification at a time, or a whole file at once.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.signal import butter, lfilter, lfilter_zi
+
+from spinesense.models import GRAVITY_MPS2, SampleBlock, Stride
+from spinesense.processing._history import History
+from spinesense.processing.align import Alignment
+from spinesense.processing.gait import Contact, ContactDetector, ContactEvent, StepSequence
+from spinesense.processing.strides import (
+    StrideSamples,
+    com_force,
+    lateral_difference,
+    stances_of,
+    stride_metrics,
+)
+from spinesense.processing.tilt import Orientation, body_angles
+from spinesense.processing.walking import WalkingContacts
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+EVENT_CUTOFF_HZ = 20.0
+"""Causal low-pass of the vertical force before contact detection: running contacts change slower than
+this, impact vibration and clip wobble faster (compared with 50 and 80 Hz in benchmarks/README.md)."""
+HISTORY_S = 8.0
+"""Samples kept for stride metrics: several strides at the slowest cadence."""
+EARLY_STANCE = 0.3
+"""Fraction of a stance at each end compared to find the forward sign (braking first, propulsion last)."""
+WALKING_STEP_S = (0.3, 1.0)
+"""Walking step times outside this range (60-200 steps/min) end a walking step sequence."""
+WALKING_MIN_CONTACTS = 4
+"""Regular steps in a row before walking strides are reported: three could be chance (handling the sensor)."""
+VERTICAL_KEPT = math.cos(math.radians(10.0))
+"""A re-alignment that moves the vertical less than 10 degrees (a turn) keeps the walking steps going."""
+GYRO_METRICS = ("pelvic_tilt_rom_deg", "pelvic_drop_left_deg", "pelvic_drop_right_deg", "pelvic_rotation_deg")
+
+
+class Pipeline:
+    """Per-stride metrics from one sensor's stream; see the module docstring for the guarantees."""
+
+    def __init__(self, rate_hz: float, *, has_gyr: bool) -> None:
+        """Start a pipeline for a stream at ``rate_hz``, with or without gyroscope data."""
+        self.rate_hz = rate_hz
+        self.has_gyr = has_gyr
+        self.notices: list[str] = []
+        """Things the runner or developer should know (alignment, gaps); the consumer clears it."""
+        if not has_gyr:
+            self.notices.append("no gyroscope: " + ", ".join(GYRO_METRICS) + " cannot be computed")
+        self.alignment = Alignment(rate_hz)
+        self._orientation = Orientation(rate_hz) if has_gyr else None
+        self._history = History(round(HISTORY_S * rate_hz), {"t": 1, "acc": 3, "quat": 4, "clip": 1})
+        # One second-order section: lfilter is exact enough and costs far less per call than sosfilt.
+        self._b, self._a = butter(2, min(EVENT_CUTOFF_HZ, 0.4 * rate_hz), fs=rate_hz)
+        self._zi: NDArray[np.float64] | None = None
+        # Group delay of the low-pass at low frequency: contact times are moved back by it.
+        self._delay = round(math.sqrt(2) / (2 * math.pi * min(EVENT_CUTOFF_HZ, 0.4 * rate_hz)) * rate_hz)
+        self._detector = ContactDetector(rate_hz)
+        self._sequence = StepSequence(rate_hz)
+        self._stride_start: Contact | None = None
+        self._walking = WalkingContacts(rate_hz)
+        self._walk_sequence = StepSequence(rate_hz, WALKING_STEP_S, toe_off=False)
+        self._side_evidence = 0.0
+        self._sequence_strides = 0
+        self._count = 0
+        self._next_boundary = self.alignment.window
+        self._strides = 0
+        self._out: list[Stride] = []
+
+    def feed(self, block: SampleBlock) -> list[Stride]:
+        """Take the next samples; return the strides completed by them."""
+        if block.gaps:
+            lost = sum(g.missing for g in block.gaps)
+            self.notices.append(f"{lost} samples lost before t={block.t_s[0]:.2f} s: step sequence restarted")
+            self._restart()
+        pos, n = 0, len(block)
+        while pos < n:
+            stop = min(n, pos + self._next_boundary - self._count)
+            self._process(block, pos, stop)
+            pos = stop
+            if self._count == self._next_boundary:
+                self._window_done()
+        out, self._out = self._out, []
+        return out
+
+    def flush(self) -> list[Stride]:
+        """End of stream: align on what there is if no full window came, and return what that gives."""
+        if self.alignment.body_from_sensor is None and self._count > self.rate_hz:
+            self._window_done(partial=True)
+        out, self._out = self._out, []
+        return out
+
+    def _restart(self, *, walking: bool = True) -> None:
+        """Forget open contacts and the step sequence (the samples in between are unknown).
+
+        ``walking=False`` keeps the walking steps: they need only the vertical, which a turn keeps.
+        """
+        self._detector.reset()
+        if walking:
+            self._walking.reset()
+            self._walk_sequence.reset()
+        self._end_sequence()
+
+    def _end_sequence(self) -> None:
+        """Start a new step sequence (the detector may already be inside the next contact)."""
+        self._sequence.reset()
+        self._stride_start = None
+
+    def _process(self, block: SampleBlock, start: int, stop: int) -> None:
+        """Store samples ``start:stop`` of ``block`` and, once aligned, look for contacts in them."""
+        acc = block.acc_mps2[start:stop]
+        n = stop - start
+        rows = {"t": block.t_s[start:stop], "acc": acc, "clip": np.full(n, float(block.clipped))}
+        if self._orientation is not None and block.gyr_radps is not None:
+            rows["quat"] = self._orientation.update(acc, block.gyr_radps[start:stop])
+        first = self._count
+        self._history.append(rows)  # without a gyroscope the orientation rows stay NaN
+        self._count += n
+        if self.alignment.body_from_sensor is not None:
+            self._detect(acc, first)
+
+    def _window_done(self, *, partial: bool = False) -> None:
+        """Update the alignment from the window just completed; on the first one, scan it for contacts."""
+        start = self._count - (self._count if partial else self.alignment.window)
+        window = self._history.get("acc", max(start, 0), self._count)
+        before = self.alignment.body_from_sensor
+        first_time = before is None
+        notice = self.alignment.update(window)
+        self._next_boundary = self._count + self.alignment.window
+        if notice:
+            self.notices.append(notice)
+            after = self.alignment.body_from_sensor
+            kept = before is not None and after is not None and float(before[2] @ after[2]) > VERTICAL_KEPT
+            self._restart(walking=not kept)
+        if first_time and self.alignment.body_from_sensor is not None:
+            self._detect(window, self._count - window.shape[0], sign_first=True)
+
+    def _detect(self, acc: NDArray[np.float64], first: int, *, sign_first: bool = False) -> None:
+        """Vertical force of ``acc`` (samples from ``first``) -> contact events -> strides.
+
+        ``sign_first``: the window the alignment came from is scanned at once, so its contacts can fix
+        the forward sign before the first strides are measured.
+        """
+        assert self.alignment.body_from_sensor is not None  # noqa: S101 - only called once aligned
+        vertical = acc @ self.alignment.body_from_sensor[2] / GRAVITY_MPS2
+        if self._zi is None:
+            self._zi = lfilter_zi(self._b, self._a) * vertical[0]
+        f_g, self._zi = lfilter(self._b, self._a, vertical, zi=self._zi)
+        events = self._detector.feed(f_g, first)
+        if sign_first:
+            for event in events:
+                if event.kind == "ended":
+                    self._vote_forward(event.contact)
+        walking: list[tuple[int, ContactEvent | Contact]] = [
+            (at, Contact(ic=ic)) for at, ic in self._walking.feed(vertical, first)
+        ]
+        # Running and walking events in sample order, so strides are numbered the same however split.
+        running: list[tuple[int, ContactEvent | Contact]] = [(e.at, e) for e in events]
+        merged = heapq.merge(running, walking, key=lambda pair: pair[0]) if walking else running
+        for _, item in merged:
+            if isinstance(item, ContactEvent):
+                self._on_event(item, vote=not sign_first)
+            else:
+                self._on_walking_contact(item)
+
+    def _on_walking_contact(self, contact: Contact) -> None:
+        """Add a walking initial contact; emit a walking stride once a same-foot contact closes one."""
+        self._walk_sequence.add(contact)
+        contacts = self._walk_sequence.contacts
+        if len(contacts) >= WALKING_MIN_CONTACTS:
+            a, c = contacts[-3].ic, contacts[-1].ic
+            t_start = float(self._history.get("t", a, a + 1)[0, 0])
+            t_end = float(self._history.get("t", c, c + 1)[0, 0])
+            self._out.append(
+                Stride(
+                    index=self._strides,
+                    t_start_s=t_start,
+                    t_end_s=t_end,
+                    side="unknown",
+                    running=False,
+                    cadence_spm=120.0 / (t_end - t_start),
+                )
+            )
+            self._strides += 1
+
+    def _on_event(self, event: ContactEvent, *, vote: bool = True) -> None:
+        """Advance the step sequence; emit a stride when its second same-foot contact is confirmed."""
+        contact = event.contact
+        if event.kind == "rejected":
+            self._end_sequence()
+        elif event.kind == "ended":
+            if vote:
+                self._vote_forward(contact)
+        elif not self._sequence.add(contact) or self._stride_start is None:
+            self._stride_start = contact
+            self._side_evidence, self._sequence_strides = 0.0, 0
+        else:
+            contacts = self._sequence.contacts
+            if len(contacts) >= 3 and contacts[-3] is self._stride_start:
+                self._out.append(self._stride(*contacts[-3:]))
+                self._stride_start = contact
+
+    def _vote_forward(self, contact: Contact) -> None:
+        """Let the early stance of a finished contact vote on the sign of the forward axis."""
+        assert self.alignment.body_from_sensor is not None  # noqa: S101 - contacts exist only once aligned
+        part = max(1, round((contact.to - contact.ic) * EARLY_STANCE))
+        ic, to = self._shifted(contact.ic), self._shifted(contact.to)
+        forward = self._history.get("acc", ic, to) @ self.alignment.body_from_sensor[0]
+        # Braking early, propulsion late: early minus late is negative with the right sign. Taking the
+        # difference cancels the vertical force that leaks into the forward axis when posture changes.
+        if self.alignment.vote_braking(float(forward[:part].mean() - forward[-part:].mean())):
+            self.notices.append("forward direction found from braking: forward axis flipped")
+            self._side_evidence, self._sequence_strides = 0.0, 0  # gathered with the old sign
+
+    def _shifted(self, index: int) -> int:
+        """A detected event's sample moved back by the event filter's delay (never before the stream)."""
+        return max(0, index - self._delay)
+
+    def _stride(self, a: Contact, b: Contact, c: Contact) -> Stride:
+        """Metrics of the stride from contact ``a`` to contact ``c`` (same foot)."""
+        assert self.alignment.body_from_sensor is not None  # noqa: S101 - contacts exist only once aligned
+        rotation = self.alignment.body_from_sensor
+        lo, hi = self._shifted(a.ic), self._shifted(c.ic) + 1
+        acc = self._history.get("acc", lo, hi)
+        quat = self._history.get("quat", lo, hi)
+        angles = None if np.isnan(quat).any() else body_angles(quat, rotation)
+        samples = StrideSamples(
+            index=self._strides,
+            t_s=self._history.get("t", lo, hi)[:, 0],
+            f_g=acc @ rotation.T / GRAVITY_MPS2,
+            angles_deg=angles,
+            ics=(0, self._shifted(b.ic) - lo, self._shifted(c.ic) - lo),
+            tos=(self._shifted(a.to) - lo, self._shifted(b.to) - lo),
+            rate_hz=self.rate_hz,
+            forward_known=self.alignment.forward_known,
+            clipped=bool(self._history.get("clip", lo, hi).any()),
+        )
+        com = com_force(samples)
+        if self.alignment.forward_known:
+            self._side_evidence += lateral_difference(com[:, 1], stances_of(samples))
+            self._sequence_strides += 1
+        samples = replace(
+            samples, side_evidence_g=self._side_evidence, strides_in_sequence=self._sequence_strides
+        )
+        self._strides += 1
+        return stride_metrics(samples, com)

@@ -1,0 +1,113 @@
+"""Initial contacts of walking steps from the sacral vertical force, streamed block by block.
+
+Walking has no flight: the vertical specific force at the lower back swings around 1 g, rising sharply
+just after each heel strike as the new leg takes the load. An initial contact is where the low-passed
+force crosses ``LEVEL_G`` upwards and goes on to reach ``PEAK_G`` within ``CONFIRM_S`` (a loading
+response, not a wobble), at least ``MIN_STEP_S`` after the previous one. Steps whose force dropped below
+``SUPPORTED_G`` since the previous contact had a flight phase: those are running steps and are left to
+the running contact detector. Measured on mobgap's lab walking data against its INDIP reference
+(benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.signal import butter, lfilter, lfilter_zi
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+CUTOFF_HZ = 5.0
+"""Causal low-pass of the vertical force: walking steps (1.5-2.5 Hz) pass, heel-strike ringing does not."""
+LEVEL_G = 1.05
+"""Upward crossing of this force (g) marks the loading of the new leg."""
+PEAK_G = 1.1
+"""The force must reach this (g) within CONFIRM_S of the crossing to count as a step."""
+CONFIRM_S = 0.1
+"""Short, so that a walking stride still comes out within 150 ms of its last initial contact."""
+MIN_STEP_S = 0.3
+"""Crossings sooner than this after the last initial contact belong to the same step."""
+SUPPORTED_G = 0.5
+"""Below this (g) the body was airborne: a running step, not a walking one."""
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """An upward crossing waiting to reach PEAK_G; ``airborne``: the force fell below SUPPORTED_G before."""
+
+    at: int
+    airborne: bool
+
+
+class WalkingContacts:
+    """Finds walking initial contacts in a stream of vertical specific force (g), with carried state."""
+
+    def __init__(self, rate_hz: float) -> None:
+        """Design the low-pass for ``rate_hz`` and start with no history."""
+        cutoff = min(CUTOFF_HZ, 0.4 * rate_hz)
+        self._b, self._a = butter(2, cutoff, fs=rate_hz)
+        self._zi: NDArray[np.float64] | None = None
+        self.delay = round(math.sqrt(2) / (2 * math.pi * cutoff) * rate_hz)
+        """Group delay of the low-pass (samples): reported contacts are moved back by it."""
+        self._confirm = max(1, round(CONFIRM_S * rate_hz))
+        self._min_step = round(MIN_STEP_S * rate_hz)
+        self._prev = math.inf
+        self._last = -self._min_step
+        self._airborne = False
+        self._pending: list[_Candidate] = []
+
+    def reset(self) -> None:
+        """Forget the filter state and any pending crossing (after a gap or a re-alignment)."""
+        self._zi = None
+        self._prev = math.inf
+        self._pending.clear()
+        self._airborne = False
+
+    def feed(self, vertical_g: NDArray[np.float64], first: int) -> list[tuple[int, int]]:
+        """Scan samples ``first .. first + len``; return (sample confirmed at, initial contact) pairs."""
+        if not len(vertical_g):
+            return []
+        if self._zi is None:
+            self._zi = lfilter_zi(self._b, self._a) * vertical_g[0]
+        f_g, self._zi = lfilter(self._b, self._a, vertical_g, zi=self._zi)
+        above = f_g >= LEVEL_G
+        rises = (np.flatnonzero(above[1:] > above[:-1]) + 1).tolist()
+        if above[0] and self._prev < LEVEL_G:
+            rises.insert(0, 0)
+        self._prev = float(f_g[-1])
+        any_low = bool(f_g.min() < SUPPORTED_G)
+        if not rises:  # most blocks: no new step, only remember whether the body was airborne
+            self._airborne |= any_low
+            return self._resolve(f_g, first) if self._pending else []
+        low = np.flatnonzero(f_g < SUPPORTED_G) if any_low else np.empty(0, dtype=np.intp)
+        start = 0
+        for k in rises:
+            self._airborne |= bool(((low >= start) & (low < k)).any())
+            self._pending.append(_Candidate(first + k, self._airborne))
+            self._airborne, start = False, k
+        self._airborne |= bool((low >= start).any())
+        return self._resolve(f_g, first)
+
+    def _resolve(self, f_g: NDArray[np.float64], first: int) -> list[tuple[int, int]]:
+        """Confirm or drop pending crossings in order, as far as the samples seen so far allow."""
+        end = first + len(f_g)
+        out: list[tuple[int, int]] = []
+        while self._pending:
+            cand = self._pending[0]
+            if cand.at - self._last < self._min_step:
+                self._pending.pop(0)
+                continue
+            lo, hi = max(cand.at, first), min(cand.at + self._confirm, end)
+            high = np.flatnonzero(f_g[lo - first : hi - first] >= PEAK_G)
+            if not len(high) and cand.at + self._confirm > end:
+                break  # the confirmation window is not over yet
+            self._pending.pop(0)
+            if len(high):
+                self._last = cand.at
+                if not cand.airborne:
+                    out.append((lo + int(high[0]), max(0, cand.at - self.delay)))
+        return out

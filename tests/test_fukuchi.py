@@ -1,0 +1,42 @@
+"""Pelvic angles and vertical oscillation against motion capture (synthetic sacral IMU from the Fukuchi
+running data, replay_data/fukuchi/): bounds a little above what we measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPLAY_DATA
+from spinesense.processing.offline import strides_from_file
+from spinesense.validation.alcantara import AlcantaraScore
+from spinesense.validation.fukuchi import score_session
+
+# Measured 2026-11-22 (benchmarks/accuracy.py), 161 strides / 302 stances of two runners:
+# tilt range RMSE 1.80 deg, rotation range 1.01 deg, drop in stance 2.24 deg, vertical oscillation 4.59 cm.
+BOUNDS = {
+    "pelvic tilt range (deg)": 2.3,
+    "pelvic rotation range (deg)": 1.4,
+    "pelvic drop in stance (deg)": 2.8,
+    "vertical oscillation (cm)": 5.5,
+}
+
+
+@pytest.fixture(scope="module")
+def score() -> AlcantaraScore:
+    result = AlcantaraScore()
+    for name in ("RBDS0041", "RBDS032"):
+        score_session(REPLAY_DATA / "fukuchi", name, result)
+    return result
+
+
+@pytest.mark.parametrize("metric", sorted(BOUNDS))
+def test_error_against_motion_capture(score: AlcantaraScore, metric: str) -> None:
+    stats = score.stats(metric)
+    assert stats.n >= 150
+    assert stats.rmse <= BOUNDS[metric], f"{metric}: RMSE {stats.rmse:.2f} above {BOUNDS[metric]}"
+
+
+def test_standing_calibration_gives_no_strides_and_running_does() -> None:
+    strides = strides_from_file(REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz")
+    assert strides
+    assert all(s.t_start_s > 10.0 for s in strides)  # the first 10 s are standing still
+    assert all(s.running for s in strides)
