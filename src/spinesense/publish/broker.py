@@ -1,0 +1,38 @@
+"""The embedded broker (amqtt, in-process, loopback only): the zero-setup default when none is set."""
+
+from __future__ import annotations
+
+import socket
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from amqtt.broker import Broker
+
+from spinesense.publish.settings import BrokerSettings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@asynccontextmanager
+async def embedded_broker(port: int | None = None) -> AsyncIterator[BrokerSettings]:
+    """Run an anonymous MQTT 3.1.1 broker on 127.0.0.1 for the duration of the block."""
+    port = port or free_port()
+    config = {
+        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+    }
+    broker = Broker(config)
+    await broker.start()
+    try:
+        yield BrokerSettings(host="127.0.0.1", port=port, mqtt5=False)
+    finally:
+        await broker.shutdown()

@@ -1,0 +1,233 @@
+"""The MQTT publisher: never blocks the caller, reconnects by itself, loses no alert.
+
+Callers enqueue (``publish_*``); one background task owns the connection and drains the outbox,
+removing a reliable message only after the broker acknowledged it (QoS 1). ``status`` is retained and is
+also the last will, so a crash shows ``offline``; a clean exit publishes ``offline`` itself after the
+outbox is empty (the will is then not sent). MQTT 5 is tried first (message expiry on strides, content
+type); brokers that only speak 3.1.1 get 3.1.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Self
+
+import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from spinesense.publish.homeassistant import discovery_message
+from spinesense.publish.outbox import Message, Outbox
+from spinesense.publish.topics import Topics, alert_payload, encode, stride_payload
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import TracebackType
+
+    from spinesense.models import Alert, Stride
+    from spinesense.publish.settings import BrokerSettings
+
+log = logging.getLogger(__name__)
+
+STRIDE_EXPIRY_S = 60
+"""A stride older than this is of no use to a live dashboard (MQTT 5 message expiry)."""
+
+
+class Publisher:
+    """Publishes one runner's topic tree; use as ``async with Publisher(settings, runner) as pub``."""
+
+    def __init__(
+        self,
+        settings: BrokerSettings,
+        runner: str,
+        *,
+        outbox_dir: Path | None = None,
+        utc_offset_ms: float | None = None,
+        flush_timeout_s: float = 10.0,
+        reconnect_max_s: float = 5.0,
+        home_assistant: bool = True,
+    ) -> None:
+        """Prepare (nothing connects before ``__aenter__``); ``utc_offset_ms`` maps sensor time to UTC."""
+        self.settings = settings
+        self.topics = Topics(runner)
+        self.outbox = Outbox(directory=outbox_dir)
+        self.utc_offset_ms = time.time() * 1000 if utc_offset_ms is None else utc_offset_ms
+        self.flush_timeout_s = flush_timeout_s
+        self.reconnect_max_s = reconnect_max_s
+        self.home_assistant = home_assistant
+        self.connected = False
+        self.connections = 0
+        self.protocol: aiomqtt.ProtocolVersion | None = None
+        self._client_id = f"spinesense-{runner}-{uuid.uuid4().hex[:8]}"
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def outbox_depth(self) -> int:
+        """Messages not yet acknowledged by the broker."""
+        return len(self.outbox)
+
+    @property
+    def strides_shed(self) -> int:
+        """Strides dropped because the broker could not keep up."""
+        return self.outbox.strides_shed
+
+    async def __aenter__(self) -> Self:
+        """Start the connection task (the first connection happens in the background)."""
+        self._task = asyncio.create_task(self._run(), name="mqtt-publisher")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Flush the outbox, publish ``offline`` and disconnect; report what could not be delivered."""
+        self._closing = True
+        self._wake.set()
+        assert self._task is not None  # noqa: S101 - set in __aenter__
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), self.flush_timeout_s)
+        except TimeoutError:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            where = f"kept in {self.outbox._file}" if self.outbox._file else "lost"  # noqa: SLF001
+            log.error(  # noqa: TRY400 - no exception to show: the broker just stayed away
+                "broker %s unreachable: %d messages not delivered (%s)",
+                self.settings.display(),
+                len(self.outbox),
+                where,
+            )
+
+    def publish_stride(self, stride: Stride) -> None:
+        """Queue a stride (QoS 0; may be shed under pressure)."""
+        self._put(
+            Message(self.topics.stride, encode(stride_payload(stride, self.utc_offset_ms)), 0, sheddable=True)
+        )
+
+    def publish_alert(self, alert: Alert) -> None:
+        """Queue an alert event (QoS 1, kept until acknowledged)."""
+        self._put(Message(self.topics.alert, encode(alert_payload(alert, self.utc_offset_ms))))
+
+    def publish_active(self, alerts: list[Alert]) -> None:
+        """Queue the retained list of alerts active now."""
+        payload = {
+            "time_ms": round(time.time() * 1000),
+            "alerts": [alert_payload(a, self.utc_offset_ms) for a in alerts],
+        }
+        self._put(Message(self.topics.alerts_active, encode(payload), retain=True))
+
+    def publish_summary(self, summary: dict[str, Any]) -> None:
+        """Queue the retained rolling summary (flat JSON)."""
+        self._put(
+            Message(
+                self.topics.summary, encode({"time_ms": round(time.time() * 1000), **summary}), retain=True
+            )
+        )
+
+    def publish_session(self, session: dict[str, Any]) -> None:
+        """Queue the retained session message (start, or end with the session summary)."""
+        self._put(
+            Message(
+                self.topics.session, encode({"time_ms": round(time.time() * 1000), **session}), retain=True
+            )
+        )
+
+    def publish_notice(self, text: str) -> None:
+        """Queue a notice from the pipeline (re-alignment, gaps)."""
+        self._put(Message(self.topics.notice, encode({"time_ms": round(time.time() * 1000), "text": text})))
+
+    def _put(self, message: Message) -> None:
+        """Enqueue and wake the sender."""
+        self.outbox.put(message)
+        self._wake.set()
+
+    def _client(self, protocol: aiomqtt.ProtocolVersion) -> aiomqtt.Client:
+        """A client for one connection attempt, with the will set."""
+        s = self.settings
+        tls = None
+        if s.tls:
+            tls = aiomqtt.TLSParameters(
+                ca_certs=str(s.ca_file) if s.ca_file else None,
+                certfile=str(s.cert_file) if s.cert_file else None,
+                keyfile=str(s.key_file) if s.key_file else None,
+            )
+        return aiomqtt.Client(
+            s.host,
+            s.port,
+            username=s.username,
+            password=s.password,
+            identifier=self._client_id,
+            protocol=protocol,
+            will=aiomqtt.Will(self.topics.status, b"offline", qos=1, retain=True),
+            tls_params=tls,
+            timeout=5,
+            keepalive=10,
+        )
+
+    async def _run(self) -> None:
+        """Connect, drain, reconnect with backoff; return once closing and everything is delivered."""
+        backoff = 0.2
+        candidates = [aiomqtt.ProtocolVersion.V5, aiomqtt.ProtocolVersion.V311]
+        if self.settings.mqtt5 is not None:
+            self.protocol = candidates[0] if self.settings.mqtt5 else candidates[1]
+        attempt = 0
+        while True:
+            protocol = self.protocol or candidates[attempt % 2]
+            try:
+                async with self._client(protocol) as client:
+                    self.protocol, self.connected, backoff = protocol, True, 0.2
+                    self.connections += 1
+                    log.info(
+                        "connected to %s (MQTT %s)",
+                        self.settings.display(),
+                        "5" if protocol == candidates[0] else "3.1.1",
+                    )
+                    await self._drain(client)
+                    return
+            except aiomqtt.MqttError as exc:
+                if self.connected or attempt == 0:
+                    log.warning("broker %s: %s; retrying, messages stay queued", self.settings.display(), exc)
+                self.connected = False
+                attempt += 1
+                if self._closing and not len(self.outbox) and self.connections:
+                    return
+                await asyncio.sleep(backoff * (1 + random.random() / 2))  # noqa: S311 - jitter, not crypto
+                backoff = min(backoff * 2, self.reconnect_max_s)
+
+    async def _drain(self, client: aiomqtt.Client) -> None:
+        """Send ``online`` and discovery, then queued messages as they come; ``offline`` when closing."""
+        await client.publish(self.topics.status, b"online", qos=1, retain=True)
+        if self.home_assistant:
+            topic, payload = discovery_message(self.topics)
+            await client.publish(topic, encode(payload), qos=1, retain=True)
+        v5 = self.protocol == aiomqtt.ProtocolVersion.V5
+        while True:
+            message = self.outbox.peek()
+            if message is None:
+                if self._closing:
+                    await client.publish(self.topics.status, b"offline", qos=1, retain=True)
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            await client.publish(
+                message.topic,
+                message.payload,
+                qos=message.qos,
+                retain=message.retain,
+                properties=_properties(message) if v5 else None,
+            )
+            self.outbox.ack(message)
+
+
+def _properties(message: Message) -> Properties:
+    """MQTT 5 properties: JSON content type, and an expiry for strides."""
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    props.ContentType = "application/json"
+    if message.sheddable:
+        props.MessageExpiryInterval = STRIDE_EXPIRY_S
+    return props

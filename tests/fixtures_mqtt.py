@@ -1,0 +1,249 @@
+"""Real MQTT brokers for the tests: Mosquitto on a free loopback port (plain, with passwords + ACL,
+with TLS from a CA made at run time), and the embedded amqtt broker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import aiomqtt
+import pytest
+
+from spinesense.publish import BrokerSettings, embedded_broker
+from spinesense.publish.broker import free_port
+
+MOSQUITTO = shutil.which("mosquitto") or (
+    "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+)
+PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret", "dashboard": "dash-secret"}
+
+
+@dataclass
+class Mosquitto:
+    """A Mosquitto process we own: start, stop (clean), kill, restart on the same port."""
+
+    workdir: Path
+    config_text: str
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def settings(self) -> BrokerSettings:
+        """Anonymous settings for this broker."""
+        return BrokerSettings(host="127.0.0.1", port=self.port)
+
+    def start(self) -> None:
+        """Write the config and start; wait until the port accepts connections."""
+        conf = self.workdir / "mosquitto.conf"
+        # Started as root, Mosquitto would switch to its own user and could not read the test's files.
+        as_root = "user root\n" if os.geteuid() == 0 else ""
+        conf.write_text(as_root + self.config_text.format(port=self.port, dir=self.workdir))
+        assert MOSQUITTO is not None
+        self.process = subprocess.Popen(
+            [MOSQUITTO, "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=(self.workdir / "log.txt").open("ab"),
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self.process.poll() is not None:
+                raise RuntimeError((self.workdir / "log.txt").read_text())
+            time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start")
+
+    def stop(self) -> None:
+        """Stop cleanly (SIGTERM: persistence is saved)."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+def _mosquitto(tmp_path: Path, config_text: str) -> Iterator[Mosquitto]:
+    """Start one broker for a test and always stop it."""
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed")
+    broker = Mosquitto(tmp_path, config_text)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+PLAIN = """listener {port} 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location {dir}/
+autosave_interval 1
+"""
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """Anonymous Mosquitto with persistence (so a restart keeps sessions)."""
+    yield from _mosquitto(tmp_path, PLAIN)
+
+
+@pytest.fixture
+def mosquitto_acl(tmp_path: Path) -> Iterator[Mosquitto]:
+    """Mosquitto with a password per runner and the ACL of docs/mqtt.md (each runner owns its subtree)."""
+    passwd = tmp_path / "passwd"
+    for i, (user, password) in enumerate(PASSWORDS.items()):
+        args = ["mosquitto_passwd", "-b", *(["-c"] if i == 0 else []), str(passwd), user, password]
+        subprocess.run(args, check=True, capture_output=True)
+    acl = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "acl"
+    config = f"listener {{port}} 127.0.0.1\nallow_anonymous false\npassword_file {passwd}\nacl_file {acl}\n"
+    yield from _mosquitto(tmp_path, config)
+
+
+@dataclass
+class TlsFiles:
+    """A CA and a server certificate for 127.0.0.1, made for one test."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+def make_tls_files(folder: Path) -> TlsFiles:
+    """Create a throwaway CA and a server certificate signed by it (valid one day)."""
+    from cryptography import x509  # noqa: PLC0415 - only the TLS test needs it
+    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
+    from cryptography.x509.oid import NameOID  # noqa: PLC0415
+
+    now = dt.datetime.now(dt.UTC)
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("spinesense test CA"))
+        .issuer_name(name("spinesense test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    files = TlsFiles(folder / "ca.pem", folder / "server.pem", folder / "server.key")
+    files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return files
+
+
+@pytest.fixture
+def mosquitto_tls(tmp_path: Path) -> Iterator[tuple[Mosquitto, TlsFiles]]:
+    """Mosquitto with a TLS listener whose certificate comes from a CA made for this test."""
+    tls = make_tls_files(tmp_path)
+    files = f"cafile {tls.ca}\ncertfile {tls.cert}\nkeyfile {tls.key}\n"
+    config = f"listener {{port}} 127.0.0.1\nallow_anonymous true\n{files}"
+    for broker in _mosquitto(tmp_path, config):
+        yield broker, tls
+
+
+@pytest.fixture(params=["mosquitto", "amqtt"])
+async def any_broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BrokerSettings]:
+    """The same tests against Mosquitto and against the embedded broker."""
+    if request.param == "mosquitto":
+        for broker in _mosquitto(tmp_path, PLAIN):
+            yield broker.settings
+    else:
+        async with embedded_broker() as settings:
+            yield settings
+
+
+async def collect(
+    settings: BrokerSettings, topic: str, *, until: int, wait_s: float = 20.0, **client_args: object
+) -> list[aiomqtt.Message]:
+    """Subscribe to ``topic``; return the messages once ``until`` have arrived, or what came in ``wait_s``."""
+    got: list[aiomqtt.Message] = []
+    async with aiomqtt.Client(
+        settings.host,
+        settings.port,
+        username=settings.username,
+        password=settings.password,
+        **client_args,  # type: ignore[arg-type]
+    ) as client:
+        await client.subscribe(topic, qos=1)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_s):
+                async for message in client.messages:
+                    got.append(message)
+                    if len(got) >= until:
+                        break
+    return got
+
+
+class Listener:
+    """A dashboard stand-in: subscribes and keeps every message as it arrives."""
+
+    def __init__(self, settings: BrokerSettings, topic: str) -> None:
+        """Prepare; connecting happens in ``__aenter__``."""
+        self.settings = settings
+        self.topic = topic
+        self.messages: list[aiomqtt.Message] = []
+        self._client = aiomqtt.Client(
+            settings.host, settings.port, username=settings.username, password=settings.password
+        )
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Self:
+        """Connect and subscribe before returning, so nothing published afterwards is missed."""
+        await self._client.__aenter__()
+        await self._client.subscribe(self.topic, qos=1)
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        async for message in self._client.messages:
+            self.messages.append(message)
+
+    async def wait_for(self, done: Callable[[list[aiomqtt.Message]], bool], seconds: float = 30.0) -> None:
+        """Wait until ``done(messages)`` holds (TimeoutError after ``seconds``)."""
+        async with asyncio.timeout(seconds):
+            while not done(self.messages):  # noqa: ASYNC110 - the list is filled by another task
+                await asyncio.sleep(0.05)
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop reading and disconnect."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._client.__aexit__(None, None, None)

@@ -1,0 +1,203 @@
+"""The MQTT publisher against real brokers: topic tree, retained state and will, outage, ACL, TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+from typing import TYPE_CHECKING
+
+import aiomqtt
+import pytest
+
+from fixtures_mqtt import PASSWORDS, Mosquitto, TlsFiles, collect
+from spinesense.errors import ConfigError
+from spinesense.models import Alert, Stride
+from spinesense.publish import BrokerSettings, Publisher
+from spinesense.publish.outbox import Message, Outbox
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+STRIDE = Stride(
+    index=3, t_start_s=12.5, t_end_s=13.2, side="left", running=True, cadence_spm=171.0, gct_ms=231.0
+)
+
+
+def _alert(n: int) -> Alert:
+    return Alert("forward_lean", "warning", "raised", f"lean {n}", {"value": float(n)}, n, n + 8, float(n))
+
+
+async def _wait_connected(publisher: Publisher) -> None:
+    async with asyncio.timeout(10):
+        while not publisher.connected:  # noqa: ASYNC110 - polling a flag the publisher sets
+            await asyncio.sleep(0.02)
+
+
+async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
+    live = asyncio.create_task(collect(any_broker, "spinesense/v1/alex/#", until=7))
+    await asyncio.sleep(0.3)
+    async with Publisher(any_broker, "alex", utc_offset_ms=1_700_000_000_000) as pub:
+        await _wait_connected(pub)
+        pub.publish_session({"state": "started"})
+        pub.publish_stride(STRIDE)
+        pub.publish_alert(_alert(1))
+        pub.publish_active([_alert(1)])
+        pub.publish_summary({"strides": 1, "cadence_spm_median": 171.0})
+    messages = {str(m.topic): m for m in await live}
+    stride = json.loads(messages["spinesense/v1/alex/stride"].payload)
+    assert stride["gct_ms"] == 231.0
+    assert stride["time_ms"] == 1_700_000_012_500
+    assert json.loads(messages["spinesense/v1/alex/alert"].payload)["message"] == "lean 1"
+    # A dashboard connecting later gets the retained state: offline status, active alerts, summary, session.
+    # (amqtt may repeat a retained topic, so take the last message of each within a short wait.)
+    retained = {str(m.topic): m.payload for m in await collect(any_broker, "#", until=20, wait_s=2)}
+    assert retained["spinesense/v1/alex/status"] == b"offline"
+    assert json.loads(retained["spinesense/v1/alex/alerts/active"])["alerts"][0]["kind"] == "forward_lean"
+    assert json.loads(retained["spinesense/v1/alex/summary"])["cadence_spm_median"] == 171.0
+    discovery = json.loads(retained["homeassistant/device/spinesense_alex/config"])
+    assert discovery["cmps"]["cadence_spm"]["state_topic"] == "spinesense/v1/alex/summary"
+    assert "alert_forward_lean" in discovery["cmps"]
+
+
+PUBLISHER_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, sys
+    from spinesense.publish import BrokerSettings, Publisher
+    async def main():
+        async with Publisher(BrokerSettings("127.0.0.1", int(sys.argv[1])), "crashy") as pub:
+            while not pub.connected:
+                await asyncio.sleep(0.05)
+            print("up", flush=True)
+            await asyncio.sleep(60)
+    asyncio.run(main())
+    """
+)
+
+
+def test_a_killed_service_shows_offline_through_its_will(mosquitto: Mosquitto) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PUBLISHER_SCRIPT, str(mosquitto.port)], stdout=subprocess.PIPE
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == b"up"
+        online = asyncio.run(collect(mosquitto.settings, "spinesense/v1/crashy/status", until=1))
+        assert online[0].payload == b"online"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        after = asyncio.run(collect(mosquitto.settings, "spinesense/v1/crashy/status", until=1))
+        assert after[0].payload == b"offline"
+    finally:
+        proc.kill()
+
+
+async def test_a_broker_outage_loses_no_alert(mosquitto: Mosquitto) -> None:
+    settings = mosquitto.settings
+    # A dashboard with a persistent session: the broker keeps its QoS 1 messages while it is away.
+    received: list[int] = []
+
+    async def dashboard() -> None:
+        while len(received) < 30:
+            try:
+                async with aiomqtt.Client(
+                    settings.host, settings.port, identifier="dashboard", clean_session=False
+                ) as client:
+                    await client.subscribe("spinesense/v1/alex/alert", qos=1)
+                    async for message in client.messages:
+                        received.append(int(json.loads(message.payload)["values"]["value"]))
+                        if len(received) >= 30:
+                            return
+            except aiomqtt.MqttError:
+                await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(dashboard())
+    await asyncio.sleep(0.5)
+    async with Publisher(settings, "alex", reconnect_max_s=0.5, flush_timeout_s=30) as pub:
+        await _wait_connected(pub)
+        for n in range(10):
+            pub.publish_alert(_alert(n))
+        await asyncio.sleep(0.5)
+        await asyncio.to_thread(mosquitto.stop)
+        for n in range(10, 20):  # during the outage: they wait in the outbox
+            pub.publish_alert(_alert(n))
+            pub.publish_stride(STRIDE)
+        await asyncio.sleep(1.0)
+        assert pub.outbox_depth >= 10
+        await asyncio.to_thread(mosquitto.start)
+        for n in range(20, 30):
+            pub.publish_alert(_alert(n))
+    async with asyncio.timeout(30):
+        await watcher
+    assert sorted(received) == list(range(30))
+    assert received == sorted(received), "alerts arrived out of order"
+
+
+async def test_one_runner_cannot_publish_into_another_runners_topics(mosquitto_acl: Mosquitto) -> None:
+    base = mosquitto_acl.settings
+    dashboard = BrokerSettings(base.host, base.port, "dashboard", PASSWORDS["dashboard"])
+    alice = BrokerSettings(base.host, base.port, "alice", PASSWORDS["alice"])
+    watcher = asyncio.create_task(collect(dashboard, "spinesense/v1/+/alert", until=2, wait_s=3))
+    await asyncio.sleep(0.3)
+    async with aiomqtt.Client(alice.host, alice.port, username="alice", password=alice.password) as client:
+        await client.publish("spinesense/v1/bob/alert", b'{"forged": true}', qos=1)
+        await client.publish("spinesense/v1/alice/alert", b'{"own": true}', qos=1)
+    got = await watcher
+    assert [(str(m.topic), m.payload) for m in got] == [("spinesense/v1/alice/alert", b'{"own": true}')]
+
+
+async def test_tls_with_a_private_ca(mosquitto_tls: tuple[Mosquitto, TlsFiles]) -> None:
+    broker, tls = mosquitto_tls
+    settings = BrokerSettings.from_url(f"mqtts://127.0.0.1:{broker.port}").with_tls_files(ca_file=tls.ca)
+    async with Publisher(settings, "tls") as pub:
+        await _wait_connected(pub)
+        pub.publish_summary({"strides": 0})
+    import ssl  # noqa: PLC0415
+
+    context = ssl.create_default_context(cafile=str(tls.ca))
+    async with aiomqtt.Client("127.0.0.1", broker.port, tls_context=context) as client:
+        await client.subscribe("spinesense/v1/tls/summary")
+        async with asyncio.timeout(5):
+            async for message in client.messages:
+                assert json.loads(message.payload)["strides"] == 0
+                break
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://host", "scheme must be mqtt:// or mqtts://"),
+        ("mqtt://", "no host name"),
+        ("mqtt://host:99999", "port is not a number"),
+        ("mqtt://host/path", "no path"),
+    ],
+)
+def test_a_bad_broker_url_names_the_key_and_the_reason(url: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason) as info:
+        BrokerSettings.from_url(url)
+    assert info.value.key == "broker.url"
+
+
+def test_the_password_never_shows() -> None:
+    settings = BrokerSettings.from_url("mqtts://alice:s3cret@broker.example:8883")
+    assert "s3cret" not in repr(settings)
+    assert "s3cret" not in settings.display()
+    assert settings.display() == "mqtts://alice:***@broker.example:8883"
+
+
+def test_outbox_sheds_strides_counts_them_and_keeps_alerts_on_disk(tmp_path: Path) -> None:
+    outbox = Outbox(max_strides=3, directory=tmp_path)
+    for n in range(5):
+        outbox.put(Message("s", bytes([n]), 0, sheddable=True))
+    outbox.put(Message("a", b"alert"))
+    assert outbox.strides_shed == 2
+    assert outbox.peek() == Message("a", b"alert")
+    again = Outbox(directory=tmp_path)  # a restart of the service
+    assert again.peek() == Message("a", b"alert")
+    first = again.peek()
+    assert first is not None
+    again.ack(first)
+    assert Outbox(directory=tmp_path).peek() is None
