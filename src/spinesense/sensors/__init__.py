@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from spinesense.sensors.movesense import MovesenseDecoder
+from spinesense.sensors.polar_pmd import h10_decoder, verity_decoder
 from spinesense.sensors.reference import ReferenceDecoder
 
 if TYPE_CHECKING:
@@ -30,7 +32,12 @@ class StreamDecoder(Protocol):
         ...
 
 
-DECODERS: dict[str, Callable[[], StreamDecoder]] = {"reference": ReferenceDecoder}
+DECODERS: dict[str, Callable[[], StreamDecoder]] = {
+    "reference": ReferenceDecoder,
+    "polar_verity": verity_decoder,
+    "polar_h10": h10_decoder,
+    "movesense": MovesenseDecoder,
+}
 """Protocol name (as in capture headers) -> decoder factory."""
 
 

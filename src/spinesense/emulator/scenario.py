@@ -1,0 +1,77 @@
+"""A scripted dropout run: a recording streamed through a BleSession while the virtual sensor misbehaves.
+
+Shared by the end-to-end test and ``benchmarks/ble_end_to_end.py`` so both exercise the same path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from spinesense.emulator.bleak_backend import backend_for
+from spinesense.emulator.radio import Radio
+from spinesense.emulator.sensor import VirtualSensor
+from spinesense.sources.ble_session import Backoff, BleSession, SessionOptions
+from spinesense.sources.replay import open_recording
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from spinesense.capture import EventRecord, FrameRecord
+
+FAST_OPTIONS = SessionOptions(
+    scan_timeout_s=0.5, connect_timeout_s=5.0, watchdog_s=2.0, backoff=Backoff(initial_s=0.05, jitter=0.0)
+)
+"""Quick retries: the virtual sensor is back as soon as it advertises."""
+
+
+@dataclass
+class DropoutRun:
+    """What came out of the session, and the sensor and session that produced it."""
+
+    records: list[FrameRecord | EventRecord]
+    sensor: VirtualSensor
+    session: BleSession
+    wall_s: float
+
+
+async def dropout_run(
+    path: Path,
+    *,
+    speed: float,
+    disconnects: int = 3,
+    vanish_s: float = 0.8,
+    fault_every_s: float = 0.6,
+    options: SessionOptions = FAST_OPTIONS,
+) -> DropoutRun:
+    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
+    radio = Radio()
+    sensor = VirtualSensor.from_blocks(radio, list(open_recording(path).blocks()), speed=speed)
+    await sensor.start()
+    session = BleSession(sensor.name, backend=backend_for(radio), options=options)
+    records: list[FrameRecord | EventRecord] = []
+
+    async def consume() -> None:
+        async for record in session:  # kept one by one: the task is cancelled, not finished
+            records.append(record)  # noqa: PERF401
+
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    consumer = asyncio.create_task(consume())
+    try:
+        for _ in range(disconnects):
+            await asyncio.sleep(fault_every_s)
+            await sensor.disconnect()
+        if vanish_s > 0:
+            await asyncio.sleep(fault_every_s)
+            await sensor.vanish(vanish_s)
+        await sensor.finished.wait()
+        await asyncio.sleep(0.3)  # the last notifications are on their way
+    finally:
+        consumer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await consumer
+        await sensor.stop()
+    return DropoutRun(records, sensor, session, loop.time() - began)
