@@ -164,3 +164,10 @@ def test_gzip_capture_is_real_gzip(tmp_path: Path) -> None:
     _write(path, 3)
     with gzip.open(path, "rt") as handle:
         assert json.loads(handle.readline())["format"] == "spinesense-capture"
+
+
+def test_gzip_capture_with_a_long_name_is_recognised(tmp_path: Path) -> None:
+    # gzip keeps the file name in its header: with a long name the first inflated chunk is empty.
+    path = tmp_path / ("a_long_recording_name_from_a_real_dataset_" * 3 + ".jsonl.gz")
+    _write(path, 3)
+    assert is_capture(path)

@@ -12,13 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import REPLAY_DATA
 from spinesense.capture import FrameRecord, read_capture
 from spinesense.cli import main
 from spinesense.commands import EXIT_DATA, EXIT_OK, EXIT_USAGE
+from spinesense.processing.offline import strides_from_file
 from spinesense.sample_csv import SampleCsvError, read_sample_csv, write_sample_csv
 from spinesense.sources.replay import RecordingError, open_recording, replay
 
 RATE = 100.0
+SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 
 
 def _walk_like(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,13 +173,25 @@ def test_info_counts_corrupt_frames_and_torn_lines(
     assert facts["samples"] == 1000 - 19 - 1000 % 19  # one corrupt frame and the torn last one
 
 
-def test_replay_prints_per_second_statistics(csv_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["replay", str(csv_file), "--fast"]) == EXIT_OK
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 10
-    counts = [int(line.split("samples")[1].split()[0]) for line in lines]
-    assert sum(counts) == 1000
-    assert all(99 <= c <= 101 for c in counts)  # a sample on a second boundary may fall either side
+def test_replay_prints_one_line_per_stride(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(SHIMMER_RUN), "--fast"]) == EXIT_OK
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == len(strides_from_file(SHIMMER_RUN)) >= 4
+    assert all(line.startswith("stride") and "cadence" in line and "GCT" in line for line in lines)
+    assert "no gyroscope" in captured.err
+
+
+def test_replay_json_gives_every_stride_and_summary_the_medians(capsys: pytest.CaptureFixture[str]) -> None:
+    expected = strides_from_file(SHIMMER_RUN)
+    assert main(["replay", str(SHIMMER_RUN), "--json"]) == EXIT_OK
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["t_start_s"] for r in rows] == [s.t_start_s for s in expected]
+    assert rows[0]["gct_ms"] == expected[0].gct_ms
+    assert main(["replay", str(SHIMMER_RUN), "--summary", "--json"]) == EXIT_OK
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["strides"] == len(expected)
+    assert summary["gct_ms_median"] == pytest.approx(float(np.median([s.gct_ms for s in expected])), abs=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -206,3 +221,17 @@ def test_unknown_option_exits_with_usage_code() -> None:
         [sys.executable, "-m", "spinesense", "replay", "x", "--bogus"], capture_output=True, check=False
     )
     assert proc.returncode == EXIT_USAGE
+
+
+def test_json_logs_are_one_json_object_per_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "spinesense", "--log-format", "json", "replay", str(SHIMMER_RUN), "--summary"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = proc.stderr.splitlines()
+    assert lines
+    entries = [json.loads(line) for line in lines]
+    assert {"time", "level", "logger", "message"} <= set(entries[0])
+    assert any("no gyroscope" in e["message"] for e in entries)

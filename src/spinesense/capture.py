@@ -275,7 +275,8 @@ def _decompressed_chunks(path: Path, chunk_size: int = 1 << 16) -> Iterator[byte
 def is_capture(path: Path) -> bool:
     """Cheap check whether ``path`` looks like a capture (JSON object on its first line)."""
     try:
-        first = next(_decompressed_chunks(path, chunk_size=64), b"")
+        # The first inflated chunk may be empty (a gzip header alone): look at the first bytes out.
+        first = next((chunk for chunk in _decompressed_chunks(path, chunk_size=64) if chunk), b"")
     except (OSError, zlib.error):
         return False
     return first.lstrip()[:1] == b"{"

@@ -9,8 +9,10 @@ import os
 import pkgutil
 import sys
 
-from spinesense import __version__, commands
+from spinesense import __version__, commands, logformat
 from spinesense.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+
+LOG_FORMAT_ENV = "SPINESENSE_LOG_FORMAT"
 
 
 def command_modules() -> list[str]:
@@ -26,32 +28,47 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"spinesense {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "--log-format",
+        choices=logformat.LOG_FORMATS,
+        default=None,
+        help=f"stderr as text for people or one JSON object per line (default: ${LOG_FORMAT_ENV} or text)",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(f"spinesense.commands.{name}").register(subparsers)
     return parser
 
 
+def _failed(command: str, message: str, exit_code: int, log_format: str) -> int:
+    """Report why ``command`` stopped as one line on stderr (one JSON record in json format)."""
+    if log_format == "json":
+        logging.getLogger(f"spinesense.{command}").error(message, extra={"exit_code": exit_code})
+    else:
+        print(f"spinesense {command}: {message}", file=sys.stderr)
+    return exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    log_format = args.log_format or os.environ.get(LOG_FORMAT_ENV, "text")
+    if log_format not in logformat.LOG_FORMATS:
+        choices = ", ".join(logformat.LOG_FORMATS)
+        print(f"spinesense: {LOG_FORMAT_ENV}={log_format!r}: expected one of {choices}", file=sys.stderr)
+        return EXIT_USAGE
+    logformat.configure(log_format, args.verbose)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
         return int(args.handler(args))
     except CommandError as exc:
-        print(f"spinesense {args.command}: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(args.command, str(exc), exc.exit_code, log_format)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
-        print(f"spinesense {args.command}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _failed(args.command, "interrupted", EXIT_INTERRUPTED, log_format)

@@ -26,3 +26,12 @@ def open_for_command(path: str) -> tuple[Recording, StreamDecoder]:
         return recording, recording.decoder()
     except (RecordingError, UnknownProtocolError) as exc:
         raise CommandError(str(exc), EXIT_DATA) from None
+
+
+def recording_length_s(recording: Recording) -> float:
+    """Seconds from the first to the last record (one pass over the file), for progress bars."""
+    first = last = None
+    for record in recording.records():
+        first = record.t_ns if first is None else first
+        last = record.t_ns
+    return 0.0 if first is None or last is None else (last - first) * 1e-9

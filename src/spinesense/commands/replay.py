@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import replace
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from spinesense.capture import FrameRecord
 from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._recording import add_file_argument, open_for_command
-from spinesense.models import GRAVITY_MPS2
+from spinesense.commands._recording import add_file_argument, open_for_command, recording_length_s
+from spinesense.commands._session import add_session_arguments, config_from_args, run_session
+from spinesense.console import note, stride_line
+from spinesense.logformat import status
+from spinesense.models import to_json_dict
+from spinesense.processing.offline import StreamProcessor
+from spinesense.processing.summary import session_summary
 from spinesense.sources.replay import replay
 
 if TYPE_CHECKING:
     import argparse
 
-    from spinesense.models import SampleBlock
+    from spinesense.models import Stride
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,58 +29,74 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("replay", help="stream a capture or sample CSV through the pipeline")
     add_file_argument(parser)
     pace = parser.add_mutually_exclusive_group()
-    pace.add_argument("--speed", type=float, default=1.0, metavar="N", help="N times real time (default 1)")
+    pace.add_argument(
+        "--speed",
+        type=float,
+        metavar="N",
+        help="N times real time (default: 1, or --fast with --json/--summary)",
+    )
     pace.add_argument("--fast", action="store_true", help="as fast as possible")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per stride (with --summary: one)"
+    )
+    parser.add_argument("--summary", action="store_true", help="only the session summary at the end")
+    publishing = parser.add_argument_group("publishing as a live run would (any of these turns it on)")
+    add_session_arguments(publishing)
     parser.set_defaults(handler=run)
 
 
-class SecondStats:
-    """Per-second sample statistics of the stream, printed as each second of sensor time completes."""
-
-    def __init__(self) -> None:
-        """Start with no second open."""
-        self._second: int | None = None
-        self._norms: list[np.typing.NDArray[np.float64]] = []
-        self._lost = 0
-
-    def add(self, block: SampleBlock) -> None:
-        """Account a block, printing every second it completes."""
-        self._lost += sum(g.missing for g in block.gaps)
-        seconds = np.floor(block.t_s).astype(np.int64)
-        norms = np.linalg.norm(block.acc_mps2, axis=1) / GRAVITY_MPS2
-        for second in np.unique(seconds):
-            if self._second is not None and second != self._second:
-                self.emit()
-            self._second = int(second)
-            self._norms.append(norms[seconds == second])
-
-    def emit(self) -> None:
-        """Print the open second, if any."""
-        if self._second is None or not self._norms:
-            return
-        norms = np.concatenate(self._norms)
-        print(
-            f"t={self._second:>6d} s  samples {norms.size:4d}  |acc| mean {norms.mean():.2f} g  "
-            f"max {norms.max():.2f} g  lost {self._lost}"
-        )
-        self._norms, self._lost = [], 0
+def _print_summary(summary: dict[str, object], as_json: bool) -> None:
+    """The session summary as JSON, or as aligned ``key value`` lines."""
+    if as_json:
+        print(json.dumps(summary))
+        return
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        print(f"{key:<{width}s}  {value}")
 
 
-async def _stream(args: argparse.Namespace) -> int:
-    """Replay, decode and report the stream."""
+async def _stream(args: argparse.Namespace, speed: float | None) -> int:
+    """Replay, decode and process the stream, printing strides as they complete."""
     recording, decoder = open_for_command(args.file)
-    stats = SecondStats()
-    async for record in replay(recording, None if args.fast else args.speed):
+    processor = StreamProcessor()
+    per_stride = not args.summary
+
+    def show(strides: list[Stride]) -> None:
+        for text in processor.notices:
+            note(text)
+        processor.notices.clear()
+        if per_stride:
+            for stride in strides:
+                print(json.dumps(to_json_dict(stride)) if args.json else stride_line(stride), flush=True)
+
+    async for record in replay(recording, speed):
         if isinstance(record, FrameRecord):
             block = decoder.feed_record(record.char, record.data, record.t_ns)
             if block is not None:
-                stats.add(block)
-    stats.emit()
+                show(processor.feed(block))
+    show(processor.flush())
+    if args.summary:
+        _print_summary(session_summary(processor.strides), args.json)
+    elif not args.json:
+        status(f"{len(processor.strides)} strides", strides=len(processor.strides))
     return EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the options, then replay."""
-    if args.speed <= 0:
+    if args.speed is not None and args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
-    return asyncio.run(_stream(args))
+    machine_output = args.json or args.summary
+    speed = None if args.fast or (args.speed is None and machine_output) else (args.speed or 1.0)
+    if args.broker or args.runner or args.config:
+        config = config_from_args(args)
+        recording, decoder = open_for_command(args.file)
+        header = {
+            **recording.header,
+            "runner": {"id": config.runner_id},
+            "source": f"spinesense replay {args.file}",
+        }
+        config = replace(config, record=False)  # the file already is the recording
+        length = recording_length_s(recording)
+        return asyncio.run(run_session(config, decoder, replay(recording, speed), header, length))
+    return asyncio.run(_stream(args, speed))

@@ -1,0 +1,154 @@
+"""What run, demo and replay --broker share: configuration, broker, recorder, signals, closing lines."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spinesense.alerts import AlertEngine
+from spinesense.capture import CaptureWriter
+from spinesense.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.config import load_config
+from spinesense.errors import ConfigError
+from spinesense.liveview import LiveView
+from spinesense.logformat import status
+from spinesense.publish import Publisher, embedded_broker
+from spinesense.service import Session
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import AsyncGenerator, AsyncIterator
+
+    from spinesense.capture import Record
+    from spinesense.config import Config
+    from spinesense.publish import BrokerSettings
+    from spinesense.sensors import StreamDecoder
+
+
+def add_session_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Flags that override the configuration file and the environment."""
+    parser.add_argument(
+        "--config", metavar="FILE", help="configuration file (default ~/.config/spinesense/config.toml)"
+    )
+    parser.add_argument("--runner", metavar="ID", help="runner id (MQTT topics spinesense/v1/<ID>/...)")
+    parser.add_argument(
+        "--broker", metavar="URL", help="mqtt://[user[:pass]@]host[:port] or mqtts://...; default: embedded"
+    )
+    parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
+    parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The effective configuration; a bad value is a usage error naming the key."""
+    try:
+        return load_config(
+            Path(args.config) if args.config else None,
+            runner=args.runner,
+            broker=args.broker,
+            data_dir=args.data_dir,
+            no_record=args.no_record,
+        )
+    except ConfigError as exc:
+        raise CommandError(f"configuration: {exc}", EXIT_USAGE) from None
+
+
+@contextlib.asynccontextmanager
+async def broker_for(config: Config) -> AsyncGenerator[tuple[BrokerSettings, str]]:
+    """The configured broker, or an embedded one for the session's duration; and how to describe it."""
+    if config.broker is not None:
+        yield config.broker, config.broker.display()
+        return
+    async with embedded_broker() as settings:
+        yield settings, f"{settings.display()} (embedded broker)"
+
+
+def open_recorder(config: Config, header: dict[str, object]) -> CaptureWriter | None:
+    """A capture file for this run in the data directory, unless recording is off."""
+    if not config.record:
+        return None
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"data.dir: cannot create {config.data_dir}: {exc.strerror}", EXIT_USAGE) from None
+    now = time.gmtime()
+    name = time.strftime("run-%Y%m%d-%H%M%S.jsonl.gz", now)
+    return CaptureWriter(
+        config.data_dir / name, {**header, "start_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}
+    )
+
+
+def _install_signals(session: Session, recorder: CaptureWriter | None) -> None:
+    """First Ctrl-C/SIGTERM: stop the source and shut down cleanly; second: close the capture and exit."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if session.stop.is_set():
+            if recorder is not None:
+                recorder.close()
+            status("spinesense: stopped at once")
+            os._exit(EXIT_INTERRUPTED)
+        status("spinesense: stopping (again to stop at once)")
+        session.stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+
+
+async def run_session(
+    config: Config,
+    decoder: StreamDecoder,
+    records: AsyncIterator[Record],
+    header: dict[str, object],
+    length_s: float | None = None,
+) -> int:
+    """Run one session into the broker with every sink; print where everything went.
+
+    On a terminal a live view shows the state (``length_s``: the source's duration, for its progress
+    bar); otherwise one plain line per stride and alert.
+    """
+    recorder = open_recorder(config, header)
+    try:
+        async with broker_for(config) as (settings, where):
+            status(
+                f"publishing to {where} as runner {config.runner_id!r}", broker=where, runner=config.runner_id
+            )
+            async with Publisher(settings, config.runner_id) as publisher:
+                live = sys.stdout.isatty()
+                session = Session(
+                    decoder,
+                    AlertEngine(config.alerts, config.profile),
+                    publisher=publisher,
+                    recorder=recorder,
+                    show=None if live else print,
+                )
+                _install_signals(session, recorder)
+                if live:
+                    view = asyncio.create_task(LiveView(session, publisher, where, length_s).run())
+                report = await session.run(records)
+                if live:
+                    view.cancel()
+                    await asyncio.gather(view, return_exceptions=True)
+            interrupted = session.stop.is_set()
+            raised = [a for a in report.alerts if a.state == "raised"]
+            status(
+                f"{len(report.strides)} strides, {len(raised)} alerts, {report.samples} samples "
+                f"({report.lost_samples} lost), outbox left {publisher.outbox_depth}, "
+                f"strides shed {publisher.strides_shed}",
+                strides=len(report.strides),
+                alerts=len(raised),
+                samples=report.samples,
+                lost_samples=report.lost_samples,
+                outbox_left=publisher.outbox_depth,
+                strides_shed=publisher.strides_shed,
+            )
+    finally:
+        if recorder is not None:
+            recorder.close()
+            status(f"capture written to {recorder.path}", capture=str(recorder.path))
+    return EXIT_INTERRUPTED if interrupted else EXIT_OK

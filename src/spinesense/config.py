@@ -1,0 +1,244 @@
+"""Configuration: one TOML file, then environment variables, then command-line flags.
+
+Each overrides the one before. Every problem is a ConfigError naming the key and the reason
+(docs/configuration.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from spinesense.alerts import AlertConfig, RunnerProfile, check_baseline
+from spinesense.alerts.config import default_toml
+from spinesense.errors import ConfigError
+from spinesense.publish.settings import BrokerSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+DEFAULT_PATH = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "spinesense" / "config.toml"
+DEFAULT_DATA_DIR = (
+    Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "spinesense" / "captures"
+)
+RUNNER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+ENV = {
+    "SPINESENSE_CONFIG": "config file path",
+    "SPINESENSE_RUNNER": "runner.id",
+    "SPINESENSE_BODY_MASS_KG": "runner.body_mass_kg",
+    "SPINESENSE_SENSOR": "sensor.name",
+    "SPINESENSE_BROKER_URL": "broker.url",
+    "SPINESENSE_BROKER_PASSWORD": "broker.password (never written to a file)",
+    "SPINESENSE_DATA_DIR": "data.dir",
+    "SPINESENSE_LOG_FORMAT": "stderr format, text or json (the global --log-format wins)",
+}
+"""Environment variables and the key each one sets."""
+
+SECTIONS: dict[str, set[str]] = {
+    "runner": {"id", "body_mass_kg", "baseline"},
+    "sensor": {"name"},
+    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file"},
+    "data": {"dir", "record"},
+    "thresholds": set(),  # validated by alerts.AlertConfig
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration and where each value came from."""
+
+    runner_id: str = "runner"
+    body_mass_kg: float | None = None
+    baseline: dict[str, float] | None = None
+    sensor: str | None = None
+    broker: BrokerSettings | None = None
+    """None: the embedded broker (the zero-setup default)."""
+    data_dir: Path = DEFAULT_DATA_DIR
+    record: bool = True
+    alerts: AlertConfig = field(default_factory=AlertConfig.default)
+    origin: dict[str, str] = field(default_factory=dict)
+    """Key -> "default", "file", "env" or "flag"."""
+
+    @property
+    def profile(self) -> RunnerProfile:
+        """The runner profile for the alert rules."""
+        return RunnerProfile(body_mass_kg=self.body_mass_kg, baseline=self.baseline)
+
+    def shown(self) -> dict[str, str]:
+        """Every effective value as text, secrets masked, for `config show`."""
+        return {
+            "runner.id": self.runner_id,
+            "runner.body_mass_kg": str(self.body_mass_kg),
+            "runner.baseline": str(self.baseline),
+            "sensor.name": str(self.sensor),
+            "broker.url": self.broker.display() if self.broker else "(embedded broker)",
+            "broker.ca_file": str(self.broker.ca_file if self.broker else None),
+            "broker.cert_file": str(self.broker.cert_file if self.broker else None),
+            "data.dir": str(self.data_dir),
+            "data.record": str(self.record).lower(),
+            "thresholds": "defaults" if self.origin.get("thresholds") == "default" else "from file",
+        }
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The TOML file as a table; ConfigError for unreadable or unknown content."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
+    for section, value in table.items():
+        if section not in SECTIONS:
+            raise ConfigError(section, f"unknown section (known: {', '.join(sorted(SECTIONS))})")
+        if not isinstance(value, dict):
+            raise ConfigError(section, "must be a table ([section])")
+        if section != "thresholds":
+            for key in value:
+                if key not in SECTIONS[section]:
+                    raise ConfigError(
+                        f"{section}.{key}", f"unknown key (known: {', '.join(sorted(SECTIONS[section]))})"
+                    )
+    url = table.get("broker", {}).get("url")
+    if isinstance(url, str) and urlsplit(url).password:
+        raise ConfigError(
+            "broker.url", "no password in the file: use SPINESENSE_BROKER_PASSWORD or broker.password_file"
+        )
+    return table
+
+
+def _mass(key: str, value: object) -> float:
+    """A plausible body mass in kg."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(key, f"must be a number of kilograms, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 20 <= value <= 250:
+        raise ConfigError(key, f"must be a body mass between 20 and 250 kg, got {value!r}")
+    return float(value)
+
+
+def _path(key: str, value: object, base: Path) -> Path:
+    """A path from the file (relative to the file's folder, ~ expanded)."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(key, f"must be a path, got {value!r}")
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Config:  # noqa: ANN401, C901
+    """Build the effective configuration: defaults < file < environment < flags (None flags are unset)."""
+    env = os.environ if env is None else env
+    origin: dict[str, str] = {}
+    explicit = path is not None or "SPINESENSE_CONFIG" in env
+    path = path or Path(env.get("SPINESENSE_CONFIG", DEFAULT_PATH))
+    file: dict[str, Any] = {}
+    if path.is_file():
+        file = _read_file(path)
+    elif explicit:
+        raise ConfigError("config", f"{path}: no such file (create one with `spinesense config init`)")
+    base = path.parent
+    runner, broker, data = file.get("runner", {}), file.get("broker", {}), file.get("data", {})
+
+    def pick(key: str, file_value: object, env_name: str | None, flag: object) -> object:
+        for source, value in (
+            ("flag", flag),
+            ("env", env.get(env_name) if env_name else None),
+            ("file", file_value),
+        ):
+            if value is not None:
+                origin[key] = source
+                return value
+        origin[key] = "default"
+        return None
+
+    runner_id = pick("runner.id", runner.get("id"), "SPINESENSE_RUNNER", flags.get("runner")) or "runner"
+    if not isinstance(runner_id, str) or not RUNNER_ID.match(runner_id):
+        raise ConfigError("runner.id", f"must be 1-64 letters, digits, '.', '_' or '-', got {runner_id!r}")
+    mass = pick(
+        "runner.body_mass_kg",
+        runner.get("body_mass_kg"),
+        "SPINESENSE_BODY_MASS_KG",
+        flags.get("body_mass_kg"),
+    )
+    baseline = runner.get("baseline")
+    if baseline is not None:
+        baseline = check_baseline(baseline)
+    sensor = pick("sensor.name", file.get("sensor", {}).get("name"), "SPINESENSE_SENSOR", flags.get("sensor"))
+    url = pick("broker.url", broker.get("url"), "SPINESENSE_BROKER_URL", flags.get("broker"))
+    settings = None
+    if url is not None:
+        settings = BrokerSettings.from_url(str(url))
+        password = env.get("SPINESENSE_BROKER_PASSWORD")
+        if password is None and "password_file" in broker:
+            password_path = _path("broker.password_file", broker["password_file"], base)
+            try:
+                password = password_path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    "broker.password_file", f"cannot read {password_path}: {exc.strerror}"
+                ) from None
+        if password is not None:
+            settings = replace(settings, password=password)
+        settings = settings.with_tls_files(
+            *(
+                _path(f"broker.{k}", broker[k], base) if k in broker else None
+                for k in ("ca_file", "cert_file", "key_file")
+            )
+        )
+    data_dir = pick("data.dir", data.get("dir"), "SPINESENSE_DATA_DIR", flags.get("data_dir"))
+    record = data.get("record", True)
+    if not isinstance(record, bool):
+        raise ConfigError("data.record", f"must be true or false, got {record!r}")
+    if flags.get("no_record"):
+        record = False
+    thresholds = file.get("thresholds", {})
+    origin["thresholds"] = "file" if thresholds else "default"
+    return Config(
+        runner_id=runner_id,
+        body_mass_kg=None if mass is None else _mass("runner.body_mass_kg", mass),
+        baseline={k: float(v) for k, v in baseline.items()} if baseline else None,
+        sensor=None if sensor is None else str(sensor),
+        broker=settings,
+        data_dir=DEFAULT_DATA_DIR if data_dir is None else _path("data.dir", str(data_dir), base),
+        record=record,
+        alerts=AlertConfig.from_mapping(thresholds),
+        origin=origin,
+    )
+
+
+STARTER = """# spinesense configuration (docs/configuration.md). Precedence: this file < environment < flags.
+
+[runner]
+id = "runner"              # MQTT topics: spinesense/v1/<id>/...; with Mosquitto's ACL, the MQTT user name
+# body_mass_kg = 68.0      # optional
+# [runner.baseline]        # optional: your baseline from earlier runs (else learned after the warm-up)
+# trunk_lean_deg = 4.0
+
+[sensor]
+# name = "SpineSense-1A2B" # a name or a BLE address; default: the first reference sensor found
+
+[broker]
+# url = "mqtts://runner@broker.example:8883"   # default: the embedded broker on 127.0.0.1
+# password_file = "broker.password"            # or SPINESENSE_BROKER_PASSWORD; never put it in the URL here
+# ca_file = "ca.pem"
+# cert_file = "client.pem"
+# key_file = "client.key"
+
+[data]
+# dir = "~/.local/share/spinesense/captures"   # raw captures of every run
+record = true
+
+"""
+
+
+def starter_file() -> str:
+    """A commented starter configuration, with the alert thresholds and their reasons."""
+    return STARTER + default_toml().split("\n\n", 1)[1]

@@ -1,0 +1,98 @@
+"""Log output on stderr: readable lines by default, one JSON object per line with ``--log-format json``.
+
+JSON is for journald, Loki or Elasticsearch: machines parse it without regular expressions. Notices
+from the pipeline (``note: ...``), the service's status lines and command errors go through the same
+path, so everything on stderr follows the chosen format.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+LOG_FORMATS: Final = ("text", "json")
+TEXT_FORMAT: Final = "%(levelname)s %(name)s: %(message)s"
+NOTICE_LOGGER: Final = "spinesense.notice"
+"""Pipeline and service notices for the person at the terminal (re-alignment, samples lost)."""
+STATUS_LOGGER: Final = "spinesense.status"
+"""Status lines for the person at the terminal (where data goes, totals, the capture); shown bare as text."""
+
+# Attributes every LogRecord has; anything else came in through ``extra=`` and is worth keeping.
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+class TextFormatter(logging.Formatter):
+    """``LEVEL logger: message``, notices as ``note: message``, status lines exactly as written."""
+
+    def __init__(self) -> None:
+        """Use the text format."""
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One readable line."""
+        if record.name == NOTICE_LOGGER:
+            return f"note: {record.getMessage()}"
+        if record.name == STATUS_LOGGER:
+            return record.getMessage()
+        return super().format(record)
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time": ISO 8601 UTC, "level", "logger", "message", [extras], ["exception"]}`` per record."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line of JSON; fields given through ``extra=`` are kept, values JSON cannot hold as text."""
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update((k, v) for k, v in vars(record).items() if k not in _STANDARD)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the moment (so redirection after setup still works)."""
+
+    @property
+    def stream(self) -> TextIO:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        """Ignored: the stream is always the current ``sys.stderr``."""
+
+
+def configure(log_format: str, verbose: bool) -> None:
+    """Send every log record to stderr in ``log_format`` (one of ``LOG_FORMATS``), replacing our handler.
+
+    Handlers others put on the root logger (e.g. pytest's) stay; calling this again only swaps ours.
+    """
+    if log_format not in LOG_FORMATS:
+        msg = f"unknown log format {log_format!r} (expected one of: {', '.join(LOG_FORMATS)})"
+        raise ValueError(msg)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    handler = _StderrHandler()
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("amqtt", "transitions"):  # the embedded broker's chatter is not the user's business
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def status(text: str, **fields: object) -> None:
+    """A status line for the person running the command (JSON consumers also get ``fields``)."""
+    logging.getLogger(STATUS_LOGGER).info(text, extra=fields)

@@ -1,0 +1,95 @@
+"""Configuration: file < environment < flags, errors that name the key, secrets never shown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from spinesense.cli import main
+from spinesense.commands import EXIT_OK, EXIT_USAGE
+from spinesense.config import load_config, starter_file
+from spinesense.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_flags_beat_environment_beat_file(tmp_path: Path) -> None:
+    path = _file(
+        tmp_path, '[runner]\nid = "from-file"\nbody_mass_kg = 70\n[broker]\nurl = "mqtt://file-host"\n'
+    )
+    assert load_config(path, env={}).runner_id == "from-file"
+    env = {"SPINESENSE_RUNNER": "from-env", "SPINESENSE_BROKER_URL": "mqtt://env-host:1884"}
+    config = load_config(path, env=env)
+    assert (config.runner_id, config.broker and config.broker.host) == ("from-env", "env-host")
+    config = load_config(path, env=env, runner="from-flag", broker="mqtts://flag-host")
+    assert config.runner_id == "from-flag"
+    assert config.broker is not None
+    assert (config.broker.host, config.broker.port, config.broker.tls) == ("flag-host", 8883, True)
+    assert config.body_mass_kg == 70.0
+    assert config.origin["runner.id"] == "flag"
+    assert config.origin["runner.body_mass_kg"] == "file"
+
+
+def test_no_file_means_defaults_and_the_embedded_broker(tmp_path: Path) -> None:
+    del tmp_path
+    config = load_config(None, env={})  # no file at the default path on a fresh machine
+    assert config.broker is None
+    assert config.alerts.warmup_s == 180.0
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ("[runer]\nid = 'x'\n", "runer", "unknown section"),
+        ("[runner]\nname = 'x'\n", "runner.name", "unknown key"),
+        ("[runner]\nbody_mass_kg = 7\n", "runner.body_mass_kg", "between 20 and 250"),
+        ("[broker]\nurl = 'mqtt://u:secret@h'\n", "broker.url", "no password in the file"),
+        ("[broker]\nurl = 'ftp://h'\n", "broker.url", "scheme"),
+        ("[data]\nrecord = 'yes'\n", "data.record", "true or false"),
+        ("[thresholds.forward_lean]\ndelta = -1\n", "thresholds.forward_lean.delta", "zero or positive"),
+        ("[runner\n", "config", "not valid TOML"),
+    ],
+)
+def test_a_bad_file_names_the_key_and_the_reason(tmp_path: Path, text: str, key: str, reason: str) -> None:
+    with pytest.raises(ConfigError, match=reason) as info:
+        load_config(_file(tmp_path, text), env={})
+    assert info.value.key == key
+
+
+def test_the_password_comes_from_env_or_file_and_is_never_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "pw").write_text("file-secret\n")
+    path = _file(tmp_path, '[broker]\nurl = "mqtts://alice@h"\npassword_file = "pw"\n')
+    config = load_config(path, env={})
+    assert config.broker is not None
+    assert config.broker.password == "file-secret"
+    from_env = load_config(path, env={"SPINESENSE_BROKER_PASSWORD": "env-secret"}).broker
+    assert from_env is not None
+    assert from_env.password == "env-secret"
+    monkeypatch.setenv("SPINESENSE_BROKER_PASSWORD", "env-secret")
+    assert main(["config", "show", "--config", str(path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "secret" not in out
+    assert "mqtts://alice:***@h:8883" in out
+
+
+def test_init_writes_a_starter_that_checks_and_bad_values_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "new" / "config.toml"
+    assert main(["config", "init", str(path)]) == EXIT_OK
+    assert path.read_text() == starter_file()
+    assert main(["config", "check", "--config", str(path)]) == EXIT_OK
+    assert main(["config", "init", str(path)]) == EXIT_USAGE  # no silent overwrite
+    path.write_text(path.read_text().replace('id = "runner"', 'id = "two words"'))
+    assert main(["config", "check", "--config", str(path)]) == EXIT_USAGE
+    assert "runner.id" in capsys.readouterr().err

@@ -1,0 +1,157 @@
+"""The service end to end, as a user runs it: `spinesense demo` and `spinesense run --replay` as
+subprocesses publishing to a real Mosquitto, checked by a subscriber; SIGTERM mid-run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import jsonschema
+from scipy.spatial.transform import Rotation
+
+from conftest import REPO_ROOT
+from fixtures_mqtt import Listener, Mosquitto, collect
+from spinesense.capture import CaptureWriter, read_capture
+from spinesense.sample_csv import SampleTable
+from spinesense.sources.replay import csv_records
+from test_alerts import _altered, _long_run
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import aiomqtt
+
+
+def _spinesense(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "spinesense", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _payloads(messages: list[aiomqtt.Message], leaf: str) -> list[bytes]:
+    return [m.payload for m in messages if str(m.topic).endswith("/" + leaf)]
+
+
+SCHEMAS = {
+    leaf: json.loads((REPO_ROOT / "docs" / "schemas" / f"{name}.schema.json").read_text())
+    for leaf, name in [
+        ("stride", "stride"),
+        ("alert", "alert"),
+        ("active", "alerts-active"),
+        ("summary", "summary"),
+        ("session", "session"),
+        ("notice", "notice"),
+    ]
+}
+
+
+def _validate_against_docs(messages: list[aiomqtt.Message]) -> int:
+    """Every JSON payload matches its schema in docs/schemas/; returns how many were checked."""
+    checked = 0
+    for message in messages:
+        leaf = str(message.topic).rsplit("/", 1)[-1]
+        if leaf in SCHEMAS:
+            jsonschema.validate(json.loads(message.payload), SCHEMAS[leaf])
+            checked += 1
+    return checked
+
+
+def _session_ended(messages: list[aiomqtt.Message]) -> bool:
+    return any(b'"ended"' in p for p in _payloads(messages, "session"))
+
+
+async def _run_to_the_end(listener: Listener, *args: str) -> str:
+    """Run spinesense to completion; wait until the subscriber saw the session end; return stdout."""
+    proc = await asyncio.to_thread(_spinesense, *args)
+    out, err = await asyncio.to_thread(proc.communicate, timeout=120)
+    assert proc.returncode == 0, err
+    await listener.wait_for(_session_ended)
+    await asyncio.sleep(0.3)  # the offline status follows the session message
+    return out
+
+
+async def test_demo_publishes_status_strides_and_the_session_summary(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    async with Listener(mosquitto.settings, "spinesense/v1/demo/#") as listener:
+        broker = f"mqtt://127.0.0.1:{mosquitto.port}"
+        out = await _run_to_the_end(
+            listener,
+            "demo",
+            "--duration",
+            "14",
+            "--speed",
+            "4",
+            "--broker",
+            broker,
+            "--data-dir",
+            str(tmp_path),
+        )
+    got = listener.messages
+    printed = [line for line in out.splitlines() if line.startswith("stride")]
+    assert len(printed) >= 8
+    strides = [json.loads(p) for p in _payloads(got, "stride")]
+    assert len(strides) == len(printed)
+    assert strides[0]["cadence_spm"] > 140
+    status = _payloads(got, "status")
+    assert status[0] == b"online"
+    assert status[-1] == b"offline"
+    sessions = [json.loads(p) for p in _payloads(got, "session")]
+    assert sessions[0]["state"] == "started"
+    assert sessions[-1]["state"] == "ended"
+    assert sessions[-1]["summary"]["strides"] == len(printed)
+    assert _validate_against_docs(got) >= len(printed) + 2
+    capture = next(iter(tmp_path.glob("run-*.jsonl.gz")))  # noqa: ASYNC240 - a tiny folder
+    assert sum(1 for _ in read_capture(capture).records()) > 100
+
+
+def _leaning_capture(path: Path) -> None:
+    tilt = Rotation.from_euler("y", 12, degrees=True).as_matrix()
+    block = _altered(_long_run(), 45.0, lambda a: a @ tilt.T)
+    with CaptureWriter(
+        path, {"format": "spinesense-capture", "version": 1, "protocol": "reference"}
+    ) as writer:
+        for record in csv_records(SampleTable(block.t_s, block.acc_mps2, None)):
+            writer.frame(record.t_ns, record.char, record.data)
+
+
+async def test_run_publishes_each_alert_once_and_keeps_it_active(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    capture = tmp_path / "leaning.jsonl"
+    await asyncio.to_thread(_leaning_capture, capture)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[runner]\nid = "lea"\n[broker]\nurl = "mqtt://127.0.0.1:{mosquitto.port}"\n[data]\nrecord = false\n'
+        "[thresholds]\nwarmup_s = 5.0\nbaseline_s = 15.0\n"
+    )
+    async with Listener(mosquitto.settings, "spinesense/v1/lea/#") as listener:
+        await _run_to_the_end(
+            listener, "run", "--replay", str(capture), "--speed", "20", "--config", str(config)
+        )
+    alerts = [json.loads(p) for p in _payloads(listener.messages, "alert")]
+    assert [(a["kind"], a["state"]) for a in alerts] == [("forward_lean", "raised")]
+    assert "run tall" in alerts[0]["message"]
+    assert _validate_against_docs(listener.messages) > 10
+    active = json.loads(_payloads(listener.messages, "active")[-1])
+    assert [a["kind"] for a in active["alerts"]] == ["forward_lean"]
+
+
+def test_sigterm_mid_run_leaves_a_readable_capture_and_offline(mosquitto: Mosquitto, tmp_path: Path) -> None:
+    broker = f"mqtt://127.0.0.1:{mosquitto.port}"
+    proc = _spinesense("demo", "--duration", "120", "--broker", broker, "--data-dir", str(tmp_path))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("stride")  # running for real
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    capture = next(iter(tmp_path.glob("run-*.jsonl.gz")))
+    assert len(list(read_capture(capture).records())) > 50
+    status = asyncio.run(collect(mosquitto.settings, "spinesense/v1/demo/status", until=1, wait_s=5))
+    assert status[0].payload == b"offline"
+    session = asyncio.run(collect(mosquitto.settings, "spinesense/v1/demo/session", until=1, wait_s=5))
+    assert json.loads(session[0].payload)["state"] == "ended"
