@@ -118,17 +118,59 @@ def test_any_mounting_gives_the_same_strides(rotation: Rotation) -> None:
         assert a.braking_g == pytest.approx(b.braking_g, abs=0.02)  # forward found and signed by braking
 
 
+def _after(previous: SampleBlock, block: SampleBlock) -> SampleBlock:
+    """``block`` moved in time and sample index to follow ``previous`` without a gap."""
+    return replace(
+        block,
+        t_s=block.t_s - block.t_s[0] + previous.t_s[-1] + 1 / previous.rate_hz,
+        first_index=previous.first_index + len(previous),
+    )
+
+
 def test_a_sensor_that_slips_mid_run_is_realigned_and_says_so(shared_datasets: Path) -> None:
     trials = load_trials(shared_datasets / "alcantara_recurrent_grf")
     first = trials[3].block()
     slipped = Rotation.from_euler("y", 50, degrees=True).as_matrix()
-    second = trials[3].block(slipped)
-    second = replace(second, t_s=second.t_s + first.t_s[-1] + 1 / first.rate_hz, first_index=len(first))
+    second = _after(first, trials[3].block(slipped))
     processor = strides_from_blocks([first, second])
     assert any("re-aligned" in n for n in processor.notices)
     late = [s for s in processor.strides if s.t_start_s > second.t_s[0] + 2.5]
     assert late, "no strides after the slip"
     assert all(s.vgrf_peak_bw is not None and 1.5 < s.vgrf_peak_bw < 3.5 for s in late)
+
+
+def test_a_sensor_turned_on_the_belt_mid_run_is_realigned_and_says_so(shared_datasets: Path) -> None:
+    trials = load_trials(shared_datasets / "alcantara_recurrent_grf")
+    first = trials[3].block()
+    turned = Rotation.from_euler("z", 90, degrees=True).as_matrix()
+    # Two running trials after the turn (the turn must show in two consecutive 2 s windows).
+    second = _after(first, trials[3].block(turned))
+    third = _after(second, trials[4].block(turned))
+    processor = strides_from_blocks([first, second, third])
+    assert [n for n in processor.notices if "re-aligned" in n] == [
+        n for n in processor.notices if "turned on the body" in n
+    ]
+    assert len([n for n in processor.notices if "turned on the body" in n]) == 1
+    late = [s for s in processor.strides if s.t_start_s > second.t_s[0] + 5.0]
+    assert late, "no strides after the turn"
+    braking = [s.braking_g for s in late if s.braking_g is not None]
+    assert len(braking) >= 4
+    assert min(braking) > 0.3  # forward found again and signed by braking (0.6-0.74 g before the turn)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "mobgap/HA_001_TimeMeasure1_Test11_Trial1.jsonl.gz",
+        "mobgap/HA_002_TimeMeasure1_Test5_Trial1.jsonl.gz",
+        "mobgap/MS_001_TimeMeasure1_Test11_Trial1.jsonl.gz",
+        "skdh/example_2min.jsonl.gz",
+        "fukuchi/RBDS0041.jsonl.gz",
+    ],
+)
+def test_walking_and_steady_running_raise_no_realignment(name: str) -> None:
+    processor = strides_from_blocks(list(open_recording(REPLAY_DATA / name).blocks()))
+    assert [n for n in processor.notices if "re-aligned" in n] == []
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,16 @@ MIN_MOTION_VAR = 0.25
 TURN_RATIO = 2.0
 """A clearer main axis than this, far from the aligned forward, means the sensor turned on the belt."""
 TURN_DEG = 45.0
+RUNNING_VERTICAL_VAR = 30.0
+"""Vertical acceleration variance ((m/s^2)^2) of running: only then is a changed rotation announced.
+
+Sitting down, bending and walking move the trunk itself (a 25-80 degree change of vertical, followed
+quietly), and walking's main horizontal axis swings between forward and sideways (sway can dominate),
+which looked like a turned sensor. Measured on the bundled recordings over 2 s windows: walking at most
+24 (SKDH, mobgap), running 43-110 (Alcantara Shimmer) and 380-550 (Fukuchi synthetic).
+"""
+CONFIRM_WINDOWS = 2
+"""Consecutive running windows that must show the turn before the sensor is re-aligned."""
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -75,6 +85,7 @@ class Alignment:
         self.forward_known = False
         """True once the stances have confirmed the forward sign (until the next re-alignment)."""
         self._braking_votes: list[bool] = []
+        self._turned_windows = 0
 
     def update(self, acc_window: NDArray[np.float64]) -> str | None:
         """Take one full window of sensor-frame acceleration; return a notice when the rotation changed."""
@@ -85,25 +96,48 @@ class Alignment:
         if self.body_from_sensor is None:
             self._set(acc_window, up)
             return None
+        running = float(np.var(acc_window @ up)) >= RUNNING_VERTICAL_VAR
         tilt = float(np.degrees(np.arccos(np.clip(up @ self.body_from_sensor[2], -1.0, 1.0))))
         if tilt > SLIP_DEG:
             self._set(acc_window, up)
+            if not running:
+                return None  # sitting, bending, lying: the trunk moved, not the sensor; follow it quietly
             self.realignments += 1
             return f"sensor moved on the body ({tilt:.0f} deg): re-aligned"
-        axis, ratio = principal_horizontal_axis(acc_window, self.body_from_sensor[2])
-        if not self._forward_from_motion and ratio >= TURN_RATIO:
-            # Aligned while standing (vertical kept: lean stays relative to upright); forward from running.
-            self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], axis)
-            self._forward_from_motion = True
-            self._braking_votes.clear()
-            self.forward_known = False
+        if not running:
+            self._turned_windows = 0
+        if self._forward_from_standing(acc_window) or not running:
             return None
+        return self._check_turn(acc_window, up)
+
+    def _check_turn(self, acc_window: NDArray[np.float64], up: NDArray[np.float64]) -> str | None:
+        """Re-align when the main horizontal axis has moved far from forward in consecutive windows."""
+        assert self.body_from_sensor is not None  # noqa: S101 - only called once aligned
+        axis, ratio = principal_horizontal_axis(acc_window, self.body_from_sensor[2])
         turn = float(np.degrees(np.arccos(min(1.0, abs(float(axis @ self.body_from_sensor[0]))))))
-        if ratio >= TURN_RATIO and turn > TURN_DEG:
-            self._set(acc_window, up)
-            self.realignments += 1
-            return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
-        return None
+        turned = ratio >= TURN_RATIO and turn > TURN_DEG
+        self._turned_windows = self._turned_windows + 1 if turned else 0
+        if self._turned_windows < CONFIRM_WINDOWS:
+            return None
+        self._set(acc_window, up)
+        self.realignments += 1
+        return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
+
+    def _forward_from_standing(self, acc_window: NDArray[np.float64]) -> bool:
+        """Aligned while standing: take forward from the first clear motion, keeping the standing vertical.
+
+        Lean stays relative to upright. Returns True when forward was set now.
+        """
+        if self._forward_from_motion or self.body_from_sensor is None:
+            return False
+        axis, ratio = principal_horizontal_axis(acc_window, self.body_from_sensor[2])
+        if ratio < TURN_RATIO:
+            return False
+        self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], axis)
+        self._forward_from_motion = True
+        self._braking_votes.clear()
+        self.forward_known = False
+        return True
 
     def _set(self, acc_window: NDArray[np.float64], up: NDArray[np.float64]) -> None:
         """Align to ``up`` with the main horizontal axis as forward (sign fixed later by braking)."""
@@ -114,6 +148,7 @@ class Alignment:
             axis = np.eye(3)[int(np.argmin(np.abs(up)))]  # no motion yet: any horizontal axis
         self._forward_from_motion = ratio >= MIN_HORIZONTAL_RATIO or self._forward_from_motion
         self.body_from_sensor = rotation_from_axes(up, axis)
+        self._turned_windows = 0
         self._braking_votes.clear()
         self.forward_known = False
 
