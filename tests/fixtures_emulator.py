@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,8 @@ from bleak.backends.client import BaseBleakClient
 from bleak.backends.scanner import BaseBleakScanner
 
 from conftest import REPLAY_DATA
-from spinesense.emulator import Radio, VirtualSensor, backend_for
+from spinesense.emulator import VirtualSensor
+from spinesense.models import concat_blocks
 from spinesense.sources.ble_discovery import BleakBackend
 from spinesense.sources.replay import open_recording
 
@@ -39,18 +41,13 @@ async def virtual_sensor() -> AsyncIterator[StartSensor]:
     The backend goes to bleak's ``backend=``; the sensor's methods inject faults. Sensors are stopped
     at the end of the test.
     """
-    started: list[VirtualSensor] = []
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def start(path: Path = RUN_RECORDING, **kwargs: Any) -> Emulated:
-        radio = Radio()
-        sensor = VirtualSensor.from_blocks(radio, list(open_recording(path).blocks()), **kwargs)
-        await sensor.start()
-        started.append(sensor)
-        backend = backend_for(radio)
-        assert backend.scanner is not None
-        assert backend.client is not None
-        return Emulated(sensor, backend, backend.scanner, backend.client)
+        async def start(path: Path = RUN_RECORDING, **kwargs: Any) -> Emulated:
+            block = concat_blocks(list(open_recording(path).blocks()))
+            sensor, backend = await stack.enter_async_context(VirtualSensor.running(block, **kwargs))
+            assert backend.scanner is not None
+            assert backend.client is not None
+            return Emulated(sensor, backend, backend.scanner, backend.client)
 
-    yield start
-    for sensor in started:
-        await sensor.stop()
+        yield start

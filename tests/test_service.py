@@ -15,7 +15,7 @@ from scipy.spatial.transform import Rotation
 
 from conftest import REPO_ROOT
 from fixtures_mqtt import Listener, Mosquitto, collect
-from spinesense.capture import CaptureWriter, read_capture
+from spinesense.capture import CaptureWriter, EventRecord, FrameRecord, read_capture
 from spinesense.sample_csv import SampleTable
 from spinesense.sources.replay import csv_records
 from test_alerts import _altered, _long_run
@@ -106,7 +106,11 @@ async def test_demo_publishes_status_strides_and_the_session_summary(
     assert sessions[-1]["summary"]["strides"] == len(printed)
     assert _validate_against_docs(got) >= len(printed) + 2
     capture = next(iter(tmp_path.glob("run-*.jsonl.gz")))  # noqa: ASYNC240 - a tiny folder
-    assert sum(1 for _ in read_capture(capture).records()) > 100
+    records = list(read_capture(capture).records())
+    assert sum(isinstance(r, FrameRecord) for r in records) > 100
+    # It came over BLE: the session connected to the virtual sensor through bleak, with a 247-byte MTU.
+    connects = [r for r in records if isinstance(r, EventRecord) and r.event == "connect"]
+    assert [(c.fields["sensor_name"], c.fields["mtu"]) for c in connects] == [("SpineSense-E1A0", 247)]
 
 
 def _leaning_capture(path: Path) -> None:

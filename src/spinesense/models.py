@@ -110,6 +110,19 @@ def concat_blocks(blocks: list[SampleBlock]) -> SampleBlock:
     )
 
 
+def repeat_block(block: SampleBlock, duration_s: float) -> SampleBlock:
+    """``block``'s samples played over and over for ``duration_s`` seconds, as one uninterrupted stream."""
+    n = max(1, round(duration_s * block.rate_hz))
+    take = np.arange(n) % len(block)
+    return SampleBlock(
+        t_s=block.t_s[0] + np.arange(n) / block.rate_hz,
+        acc_mps2=block.acc_mps2[take],
+        gyr_radps=None if block.gyr_radps is None else block.gyr_radps[take],
+        first_index=block.first_index,
+        rate_hz=block.rate_hz,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Stride:
     """One stride's metrics (two steps: from an initial contact to the next one of the same foot).

@@ -1,9 +1,10 @@
-"""``spinesense demo``: the zero-setup main job: a real recording through the whole service.
+"""``spinesense demo``: the zero-setup main job: a real recording through the whole service, over BLE.
 
-A bundled sacral running recording (replay_data/) plays in real time, looped, through the pipeline and
-the alert rules into the embedded MQTT broker (or ``--broker``), and the terminal shows what the runner
-would see. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts can appear in a
-short run.
+The virtual reference sensor (emulator/, on bumble's in-process BLE stack) streams a bundled sacral
+running recording (replay_data/), looped, in real time; the service finds it, connects and subscribes
+through bleak exactly as it would a sensor on the belt, and runs it through the pipeline and the alert
+rules into the embedded MQTT broker (or ``--broker``), while the terminal shows what the runner would
+see. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts can appear in a short run.
 """
 
 from __future__ import annotations
@@ -15,15 +16,26 @@ from typing import TYPE_CHECKING
 
 import spinesense
 from spinesense.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
+from spinesense.commands._ble import bluetooth_errors, run_live
 from spinesense.commands._recording import open_for_command
-from spinesense.commands._session import add_session_arguments, config_from_args, run_session
-from spinesense.sources.replay import looped
+from spinesense.commands._session import add_session_arguments, config_from_args
+from spinesense.emulator import VirtualSensor
+from spinesense.models import concat_blocks, repeat_block
+from spinesense.sources.ble import Backoff, SessionOptions
+from spinesense.sources.replay import RecordingError
 
 if TYPE_CHECKING:
     import argparse
 
+    from spinesense.config import Config
+    from spinesense.models import SampleBlock
+
 DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
 """Running at about 3 m/s with a sacral Shimmer (Alcantara et al. 2022, Apache-2.0)."""
+
+
+DEMO_LINK = SessionOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
+"""The virtual sensor advertises every 50 ms and returns at once: short scans and retries."""
 
 
 def replay_data_dir() -> Path:
@@ -55,11 +67,24 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     alerts = replace(config.alerts, warmup_s=10.0, baseline_s=20.0)
     config = replace(config, alerts=alerts, runner_id=config.runner_id if args.runner else "demo")
-    recording, decoder = open_for_command(str(path))
-    header = {
-        **recording.header,
-        "runner": {"id": config.runner_id},
-        "source": f"spinesense demo ({path.name})",
-    }
-    records = looped(recording, args.speed, args.duration)
-    return asyncio.run(run_session(config, decoder, records, header, args.duration))
+    recording, _decoder = open_for_command(str(path))
+    try:
+        block = repeat_block(concat_blocks(list(recording.blocks())), args.duration)
+    except (RecordingError, ValueError) as exc:
+        raise CommandError(f"{path}: {exc}", EXIT_DATA) from None
+    with bluetooth_errors():
+        return asyncio.run(_over_ble(config, block, args.speed, f"spinesense demo ({path.name})"))
+
+
+async def _over_ble(config: Config, block: SampleBlock, speed: float, source: str) -> int:
+    """Stream ``block`` from a virtual sensor and run the live session on it until the block ends."""
+    async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
+        return await run_live(
+            config,
+            sensor.name,
+            options=DEMO_LINK,
+            backend=backend,
+            until=sensor.finished,
+            length_s=len(block) / block.rate_hz,
+            source=source,
+        )

@@ -5,19 +5,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from spinesense.capture import make_header
-from spinesense.commands._base import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.commands._ble import bluetooth_errors
+from spinesense.commands._base import EXIT_USAGE, CommandError
+from spinesense.commands._ble import bluetooth_errors, run_live
 from spinesense.commands._recording import open_for_command, recording_length_s
 from spinesense.commands._session import add_session_arguments, config_from_args, run_session
-from spinesense.sensors import make_decoder
-from spinesense.sources.ble import BleSession, SessionOptions, find_sensor
+from spinesense.sources.ble import SessionOptions
 from spinesense.sources.replay import replay
 
 if TYPE_CHECKING:
     import argparse
-
-    from spinesense.config import Config
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.replay is None:
         with bluetooth_errors():
-            return asyncio.run(_live(config, args.sensor or config.sensor, args.scan_timeout))
+            options = SessionOptions(scan_timeout_s=args.scan_timeout)
+            return asyncio.run(run_live(config, args.sensor or config.sensor, options=options))
     recording, decoder = open_for_command(args.replay)
     header = {
         **recording.header,
@@ -55,24 +52,3 @@ def run(args: argparse.Namespace) -> int:
     }
     length = recording_length_s(recording)
     return asyncio.run(run_session(config, decoder, replay(recording, args.speed), header, length))
-
-
-async def _live(config: Config, target: str | None, scan_timeout_s: float) -> int:
-    """Find the sensor once (its protocol picks the decoder), then stream from it, reconnecting as needed."""
-    found = await find_sensor(target, timeout=scan_timeout_s)
-    if found is None or found.family is None:
-        wanted = repr(target) if target else "supported sensor"
-        raise CommandError(
-            f"no {wanted} found in {scan_timeout_s:g} s (is it awake and near?)", EXIT_UNAVAILABLE
-        )
-    family = found.family
-    header = make_header(
-        protocol=family.protocol,
-        rate_hz=family.rate_hz,
-        sensor_name=found.name,
-        sensor_address=found.device.address,
-        runner={"id": config.runner_id},
-        source="spinesense run",
-    )
-    session = BleSession(found.device.address, options=SessionOptions(scan_timeout_s=scan_timeout_s))
-    return await run_session(config, make_decoder(family.protocol), aiter(session), header)

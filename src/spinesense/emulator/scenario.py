@@ -10,9 +10,8 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spinesense.emulator.bleak_backend import backend_for
-from spinesense.emulator.radio import Radio
 from spinesense.emulator.sensor import VirtualSensor
+from spinesense.models import concat_blocks
 from spinesense.sources.ble_session import Backoff, BleSession, SessionOptions
 from spinesense.sources.replay import open_recording
 
@@ -47,31 +46,29 @@ async def dropout_run(
     options: SessionOptions = FAST_OPTIONS,
 ) -> DropoutRun:
     """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
-    radio = Radio()
-    sensor = VirtualSensor.from_blocks(radio, list(open_recording(path).blocks()), speed=speed)
-    await sensor.start()
-    session = BleSession(sensor.name, backend=backend_for(radio), options=options)
-    records: list[FrameRecord | EventRecord] = []
+    block = concat_blocks(list(open_recording(path).blocks()))
+    async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
+        session = BleSession(sensor.name, backend=backend, options=options)
+        records: list[FrameRecord | EventRecord] = []
 
-    async def consume() -> None:
-        async for record in session:  # kept one by one: the task is cancelled, not finished
-            records.append(record)  # noqa: PERF401
+        async def consume() -> None:
+            async for record in session:  # kept one by one: the task is cancelled, not finished
+                records.append(record)  # noqa: PERF401
 
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    consumer = asyncio.create_task(consume())
-    try:
-        for _ in range(disconnects):
-            await asyncio.sleep(fault_every_s)
-            await sensor.disconnect()
-        if vanish_s > 0:
-            await asyncio.sleep(fault_every_s)
-            await sensor.vanish(vanish_s)
-        await sensor.finished.wait()
-        await asyncio.sleep(0.3)  # the last notifications are on their way
-    finally:
-        consumer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await consumer
-        await sensor.stop()
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        consumer = asyncio.create_task(consume())
+        try:
+            for _ in range(disconnects):
+                await asyncio.sleep(fault_every_s)
+                await sensor.disconnect()
+            if vanish_s > 0:
+                await asyncio.sleep(fault_every_s)
+                await sensor.vanish(vanish_s)
+            await sensor.finished.wait()
+            await asyncio.sleep(0.3)  # the last notifications are on their way
+        finally:
+            consumer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await consumer
     return DropoutRun(records, sensor, session, loop.time() - began)

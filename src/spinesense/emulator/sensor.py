@@ -19,13 +19,17 @@ from typing import TYPE_CHECKING
 from bumble.core import UUID, AdvertisingData
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 
-from spinesense.models import SampleBlock, concat_blocks
+from spinesense.emulator.bleak_backend import backend_for
+from spinesense.emulator.radio import Radio
 from spinesense.sensors import reference
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from bumble.device import Connection, Device
 
-    from spinesense.emulator.radio import Radio
+    from spinesense.models import SampleBlock
+    from spinesense.sources.ble_discovery import BleakBackend
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +101,18 @@ class VirtualSensor:
         self.device.on("characteristic_subscription", self._on_subscription)
 
     @classmethod
-    def from_blocks(cls, radio: Radio, blocks: list[SampleBlock], **kwargs: str | float) -> VirtualSensor:
-        """A sensor streaming the samples of consecutive blocks (a decoded recording) in order."""
-        return cls(radio, concat_blocks(blocks), **kwargs)  # type: ignore[arg-type]
+    @contextlib.asynccontextmanager
+    async def running(
+        cls, block: SampleBlock, **kwargs: str | float
+    ) -> AsyncIterator[tuple[VirtualSensor, BleakBackend]]:
+        """A sensor on a fresh radio, advertising, with the bleak backend that reaches it; stopped at exit."""
+        radio = Radio()
+        sensor = cls(radio, block, **kwargs)  # type: ignore[arg-type]
+        await sensor.start()
+        try:
+            yield sensor, backend_for(radio)
+        finally:
+            await sensor.stop()
 
     @property
     def connected(self) -> bool:
