@@ -1,17 +1,27 @@
-"""An in-process radio: bumble virtual controllers on one LocalLink, so a central reaches a peripheral.
+"""Where a virtual sensor's bumble device lives: an in-process radio, or a controller behind a transport.
 
-No kernel device, root or D-Bus: every device made here shares the link and only talks to devices
-of the same process.
+``Radio``: bumble virtual controllers on one LocalLink, so a central reaches a peripheral with no kernel
+device, root or D-Bus; every device made there only talks to devices of the same process.
+``on_transport``: a device driving a controller through any bumble transport (``vhci`` makes a virtual
+controller that BlueZ, and so bleak, on this Linux machine sees; ``usb:0`` a USB dongle; ``tcp-client:``
+a controller served over TCP), so other processes and machines reach the sensor.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 from bumble import hci
 from bumble.controller import Controller
 from bumble.device import Device
 from bumble.host import Host
 from bumble.link import LocalLink
+from bumble.transport import open_transport
 from bumble.transport.common import AsyncPipeSink
+
+DeviceFactory = Callable[[str, str], Device]
+"""Makes the (not yet powered) bumble device for a sensor from its name and address."""
 
 
 class Radio:
@@ -34,3 +44,18 @@ class Radio:
             self._central = self.device("spinesense-host", "C0:5E:05:E0:00:01")
             await self._central.power_on()
         return self._central
+
+
+@contextlib.asynccontextmanager
+async def on_transport(spec: str) -> AsyncIterator[DeviceFactory]:
+    """A device factory whose devices drive the controller behind bumble transport ``spec``; closed at exit.
+
+    Raises OSError (or bumble's TransportInitError, a subclass of Exception) when it cannot be opened.
+    """
+    transport = await open_transport(spec)
+    try:
+        yield lambda name, address: Device.with_hci(
+            name, hci.Address(address), transport.source, transport.sink
+        )
+    finally:
+        await transport.close()

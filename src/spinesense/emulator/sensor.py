@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from bumble.device import Connection, Device
 
+    from spinesense.emulator.radio import DeviceFactory
     from spinesense.models import SampleBlock
     from spinesense.sources.ble_discovery import BleakBackend
 
@@ -59,7 +60,7 @@ class VirtualSensor:
 
     def __init__(
         self,
-        radio: Radio,
+        device_for: DeviceFactory,
         block: SampleBlock,
         *,
         name: str = "SpineSense-E1A0",
@@ -76,7 +77,7 @@ class VirtualSensor:
         self.address = address
         self.speed = speed
         self.stats = SensorStats(frames_total=len(self.frames))
-        self.device: Device = radio.device(name, address)
+        self.device: Device = device_for(name, address)
         self._connection: Connection | None = None
         self._subscribed = False
         self._drop = 0
@@ -107,7 +108,7 @@ class VirtualSensor:
     ) -> AsyncIterator[tuple[VirtualSensor, BleakBackend]]:
         """A sensor on a fresh radio, advertising, with the bleak backend that reaches it; stopped at exit."""
         radio = Radio()
-        sensor = cls(radio, block, **kwargs)  # type: ignore[arg-type]
+        sensor = cls(radio.device, block, **kwargs)  # type: ignore[arg-type]
         await sensor.start()
         try:
             yield sensor, backend_for(radio)
