@@ -34,7 +34,9 @@ def test_the_demo_on_a_terminal_shows_the_live_panel() -> None:
     assert "last stride" in screen
     assert re.search(r"cadence\s+│\s+1\d\d steps/min", screen)
     assert "embedded broker" in screen
-    assert "connected" in screen
+    assert "connected to SpineSense-E1A0" in screen  # the sensor link, over the virtual BLE radio
+    assert re.search(r"\d+ samples, 0 gaps \(0 lost\)", screen)
+    assert "━" in screen  # the progress bar through the recording
     assert "outbox" in screen
     assert not re.search(r"^stride\s+\d", screen, re.MULTILINE)  # the panel replaces the plain lines
     assert re.search(r"\d+ strides, 0 alerts", screen)

@@ -53,10 +53,13 @@ class LiveView:
             "[green]connected[/]" if self.publisher.connected else "[yellow]broker unreachable: queueing[/]"
         )
         head = Table.grid(padding=(0, 2))
+        if report.link:
+            head.add_row("sensor", report.link)
         head.add_row("MQTT", f"{self.where}  {state}")
         head.add_row(
             "data",
-            f"{report.samples} samples, {report.lost_samples} lost, {len(report.strides)} strides",
+            f"{report.samples} samples, {report.gaps} gaps ({report.lost_samples} lost), "
+            f"{len(report.strides)} strides",
         )
         head.add_row(
             "outbox", f"{self.publisher.outbox_depth} waiting, {self.publisher.strides_shed} strides shed"

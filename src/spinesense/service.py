@@ -39,6 +39,9 @@ class SessionReport:
     frames: int = 0
     samples: int = 0
     lost_samples: int = 0
+    gaps: int = 0
+    link: str = ""
+    """The sensor link's state in a few words ("" for a file, which has no link)."""
     strides: list[Stride] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     corrupt_frames: dict[str, int] = field(default_factory=dict)
@@ -122,6 +125,11 @@ class Session:
         t_s = host_s - (host_s if self._host_minus_sensor_s is None else self._host_minus_sensor_s)
         if record.event in ("connect", "disconnect"):
             self._alerts(self.engine.on_signal(t_s, connected=record.event == "connect"))
+        if record.event == "connect":
+            sensor = record.fields.get("sensor_name") or record.fields.get("address")
+            self.report.link = f"connected to {sensor}"
+        elif record.event == "disconnect":
+            self.report.link = f"link down ({record.fields.get('reason', 'unknown')}): reconnecting"
 
     def _on_block(self, block: SampleBlock) -> None:
         """Samples through the pipeline and the rules, strides and alerts to the sinks."""
@@ -136,6 +144,7 @@ class Session:
         if block.host_t_ns is not None:
             self._host_minus_sensor_s = block.host_t_ns * 1e-9 - float(block.t_s[-1])
         for gap in block.gaps:
+            self.report.gaps += 1
             self.report.lost_samples += gap.missing
             self._alerts(self.engine.on_gap(gap, float(block.t_s[0]), block.rate_hz))
         self._strides(self.processor.feed(block))
