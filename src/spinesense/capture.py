@@ -140,6 +140,13 @@ class CaptureWriter:
         """Record an event (connect, disconnect, note ...) with JSON-serialisable fields."""
         self._write_line({"t_ns": t_ns, "event": name, **fields})
 
+    def write(self, record: Record) -> None:
+        """Record a frame or an event as read from a source (the line it came from, byte for byte)."""
+        if isinstance(record, FrameRecord):
+            self.frame(record.t_ns, record.char, record.data)
+        else:
+            self.event(record.t_ns, record.event, **record.fields)
+
     def flush(self) -> None:
         """Push everything written so far to the OS (a gzip sync flush keeps it decodable)."""
         if self._gz is not None:

@@ -204,7 +204,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
     return Config(
         runner_id=runner_id,
         body_mass_kg=None if mass is None else _mass("runner.body_mass_kg", mass),
-        baseline={k: float(v) for k, v in baseline.items()} if baseline else None,
+        baseline=baseline or None,
         sensor=None if sensor is None else str(sensor),
         broker=settings,
         data_dir=DEFAULT_DATA_DIR if data_dir is None else _path("data.dir", str(data_dir), base),

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from spinesense.capture import EventRecord, FrameRecord
+from spinesense.capture import EventRecord
 from spinesense.console import alert_line, note, stride_line
 from spinesense.processing.offline import StreamProcessor
 from spinesense.processing.summary import session_summary
@@ -47,6 +47,11 @@ class SessionReport:
     corrupt_frames: dict[str, int] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def raised(self) -> int:
+        """Alerts raised (episodes), not counting their clearing."""
+        return sum(a.state == "raised" for a in self.alerts)
+
 
 class Session:
     """Processes one stream of records and feeds every sink."""
@@ -67,7 +72,7 @@ class Session:
         self.recorder = recorder
         self.show = show
         self.processor = StreamProcessor()
-        self.report = SessionReport()
+        self.report = SessionReport(strides=self.processor.strides)
         self.stop = asyncio.Event()
         """Set to end the session early (Ctrl-C, SIGTERM, --duration): the source stops, the rest drains."""
         self._started = False
@@ -107,10 +112,7 @@ class Session:
     def _handle(self, record: Record) -> None:
         """One record through every stage."""
         if self.recorder is not None:
-            if isinstance(record, FrameRecord):
-                self.recorder.frame(record.t_ns, record.char, record.data)
-            else:
-                self.recorder.event(record.t_ns, record.event, **record.fields)
+            self.recorder.write(record)
         if isinstance(record, EventRecord):
             self._on_event(record)
             return
@@ -156,15 +158,15 @@ class Session:
             if self.publisher is not None:
                 self.publisher.publish_notice(text)
         self.processor.notices.clear()
-        for stride in strides:
-            self.report.strides.append(stride)
+        done = len(self.report.strides) - len(strides)  # the processor has already kept them
+        for n, stride in enumerate(strides, start=done + 1):
             if self.show is not None:
                 self.show(stride_line(stride))
             if self.publisher is not None:
                 self.publisher.publish_stride(stride)
             self._alerts(self.engine.on_stride(stride))
-            if self.publisher is not None and len(self.report.strides) % SUMMARY_EVERY == 0:
-                self.publisher.publish_summary(session_summary(self.report.strides))
+            if self.publisher is not None and n % SUMMARY_EVERY == 0:
+                self.publisher.publish_summary(session_summary(self.report.strides[:n]))
 
     def _alerts(self, alerts: list[Alert]) -> None:
         """Show and publish alert events, and the active list when it changed."""
@@ -189,7 +191,7 @@ class Session:
                     "state": "ended",
                     "samples": self.report.samples,
                     "lost_samples": self.report.lost_samples,
-                    "alerts": len([a for a in self.report.alerts if a.state == "raised"]),
+                    "alerts": self.report.raised,
                     "summary": self.report.summary,
                 }
             )

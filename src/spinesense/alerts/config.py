@@ -14,8 +14,7 @@ GLOBAL_KEYS = ("warmup_s", "baseline_s", "hold_strides", "cooldown_s", "min_qual
 
 def default_table() -> dict[str, Any]:
     """The ``[thresholds]`` table of the packaged defaults."""
-    text = resources.files("spinesense.alerts").joinpath("defaults.toml").read_text(encoding="utf-8")
-    table: dict[str, Any] = tomllib.loads(text)["thresholds"]
+    table: dict[str, Any] = tomllib.loads(default_toml())["thresholds"]
     return table
 
 
@@ -55,7 +54,6 @@ class AlertConfig:
     def from_mapping(cls, table: dict[str, Any]) -> AlertConfig:
         """Defaults overridden by ``table`` (the TOML ``[thresholds]``); ConfigError names a bad key."""
         defaults = default_table()
-        merged = {k: v for k, v in defaults.items() if not isinstance(v, dict)}
         for key, value in table.items():
             if key not in defaults:
                 raise ConfigError(
@@ -65,8 +63,7 @@ class AlertConfig:
                 raise ConfigError(
                     f"thresholds.{key}", "a rule is a table of numbers, a setting a single number"
                 )
-        for key in GLOBAL_KEYS:
-            merged[key] = _number(f"thresholds.{key}", table.get(key, defaults[key]))
+        merged = {key: _number(f"thresholds.{key}", table.get(key, defaults[key])) for key in GLOBAL_KEYS}
         rules = {
             rule: _rule(rule, values, table.get(rule, {}))
             for rule, values in defaults.items()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinesense.alerts.rules import RECOVERED, STRIDE_RULES, Finding
+from spinesense.alerts.rules import ALERT_KINDS, RECOVERED, SENSOR_KINDS, STRIDE_RULES, Finding
 from spinesense.errors import ConfigError
 from spinesense.models import Alert
 from spinesense.processing.summary import METRICS
@@ -68,7 +68,7 @@ class AlertEngine:
         longest = max(int(r.values.get("window_strides", 0)) for r in config.rules.values())
         self._window: deque[Stride] = deque(maxlen=max(config.hold_strides, longest))
         self._baseline = _Baseline(medians=dict(profile.baseline) if profile and profile.baseline else None)
-        self._episodes = {kind: _Episode() for kind in (*STRIDE_RULES, "signal_lost", "many_gaps")}
+        self._episodes = {kind: _Episode() for kind in ALERT_KINDS}
         self._lost: deque[tuple[float, int, float]] = deque()
 
     @property
@@ -199,4 +199,4 @@ class AlertEngine:
 
 def _severity(kind: str) -> str:
     """Sensor trouble is information; form alerts are warnings."""
-    return "info" if kind in ("signal_lost", "many_gaps") else "warning"
+    return "info" if kind in SENSOR_KINDS else "warning"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spinesense.capture import make_header
 from spinesense.commands._base import EXIT_UNAVAILABLE, CommandError
@@ -14,6 +14,8 @@ from spinesense.sources.ble import (
     BleakBackend,
     BleSession,
     BluetoothUnavailableError,
+    FoundSensor,
+    SensorFamily,
     SessionGaveUpError,
     SessionOptions,
     find_sensor,
@@ -63,18 +65,24 @@ async def run_live(
         raise CommandError(
             f"no {wanted} found in {options.scan_timeout_s:g} s (is it awake and near?)", EXIT_UNAVAILABLE
         )
-    family = found.family
-    header = make_header(
-        protocol=family.protocol,
-        rate_hz=family.rate_hz,
-        sensor_name=found.name,
-        sensor_address=found.device.address,
-        runner={"id": config.runner_id},
-        source=source,
-    )
+    header = header_for(found, found.family, source, runner={"id": config.runner_id})
     session = BleSession(found.device.address, backend=backend, options=options)
     records = aiter(session) if until is None else _until(session, until)
-    return await run_session(config, make_decoder(family.protocol), records, header, length_s)
+    return await run_session(config, make_decoder(found.family.protocol), records, header, length_s)
+
+
+def header_for(
+    sensor: FoundSensor, family: SensorFamily, source: str, runner: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The capture header for a stream from ``sensor`` (which speaks ``family``'s protocol)."""
+    return make_header(
+        protocol=family.protocol,
+        rate_hz=family.rate_hz,
+        sensor_name=sensor.name,
+        sensor_address=sensor.device.address,
+        runner=runner,
+        source=source,
+    )
 
 
 async def _until(session: BleSession, ended: asyncio.Event) -> AsyncIterator[Record]:

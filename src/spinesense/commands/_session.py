@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 from spinesense.alerts import AlertEngine
 from spinesense.capture import CaptureWriter
 from spinesense.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.commands._recording import open_for_command, recording_length_s
 from spinesense.config import load_config
 from spinesense.errors import ConfigError
 from spinesense.liveview import LiveView
 from spinesense.logformat import status
 from spinesense.publish import Publisher, embedded_broker
 from spinesense.service import Session
+from spinesense.sources.replay import replay
 
 if TYPE_CHECKING:
     import argparse
@@ -135,13 +137,12 @@ async def run_session(
                     view.cancel()
                     await asyncio.gather(view, return_exceptions=True)
             interrupted = session.stop.is_set()
-            raised = [a for a in report.alerts if a.state == "raised"]
             status(
-                f"{len(report.strides)} strides, {len(raised)} alerts, {report.samples} samples "
+                f"{len(report.strides)} strides, {report.raised} alerts, {report.samples} samples "
                 f"({report.lost_samples} lost), outbox left {publisher.outbox_depth}, "
                 f"strides shed {publisher.strides_shed}",
                 strides=len(report.strides),
-                alerts=len(raised),
+                alerts=report.raised,
                 samples=report.samples,
                 lost_samples=report.lost_samples,
                 outbox_left=publisher.outbox_depth,
@@ -152,3 +153,11 @@ async def run_session(
             recorder.close()
             status(f"capture written to {recorder.path}", capture=str(recorder.path))
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
+
+
+def replay_session(config: Config, file: str, speed: float | None, source: str) -> int:
+    """A recording through ``run_session`` as a live run would go, paced at ``speed`` (None: at once)."""
+    recording, decoder = open_for_command(file)
+    header = {**recording.header, "runner": {"id": config.runner_id}, "source": source}
+    length = recording_length_s(recording) if sys.stdout.isatty() else None  # only the live view needs it
+    return asyncio.run(run_session(config, decoder, replay(recording, speed), header, length))

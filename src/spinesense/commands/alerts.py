@@ -40,8 +40,7 @@ def run(args: argparse.Namespace) -> int:
     for event in report.alerts:
         print(json.dumps(to_json_dict(event)) if args.json else alert_line(event))
     if not args.json:
-        raised = sum(e.state == "raised" for e in report.alerts)
-        print(f"{raised} alerts over {len(report.strides)} strides")
+        print(f"{report.raised} alerts over {len(report.strides)} strides")
     return EXIT_OK
 
 

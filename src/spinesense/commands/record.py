@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.capture import CaptureWriter, EventRecord, FrameRecord, make_header
+from spinesense.capture import CaptureWriter, FrameRecord
 from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._ble import bluetooth_errors
+from spinesense.commands._ble import bluetooth_errors, header_for
 from spinesense.logformat import status
 from spinesense.sources.ble import BleSession, SessionOptions
 
@@ -74,14 +74,7 @@ async def record_to(
         nonlocal writer
         async for record in session:
             if writer is None and session.sensor is not None and session.sensor.family is not None:
-                family = session.sensor.family
-                header = make_header(
-                    protocol=family.protocol,
-                    rate_hz=family.rate_hz,
-                    sensor_name=session.sensor.name,
-                    sensor_address=session.sensor.device.address,
-                    source="spinesense record",
-                )
+                header = header_for(session.sensor, session.sensor.family, "spinesense record")
                 writer = CaptureWriter(path, header)
                 for held in early:
                     _write(writer, held, report)
@@ -112,12 +105,11 @@ async def record_to(
 
 
 def _write(writer: CaptureWriter, record: Record, report: RecordReport) -> None:
-    """One record into the capture."""
+    """One record into the capture, counted."""
+    writer.write(record)
     if isinstance(record, FrameRecord):
-        writer.frame(record.t_ns, record.char, record.data)
         report.frames += 1
-    elif isinstance(record, EventRecord):
-        writer.event(record.t_ns, record.event, **record.fields)
+    else:
         report.events += 1
 
 

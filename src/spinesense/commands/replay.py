@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from spinesense.capture import FrameRecord
 from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._recording import add_file_argument, open_for_command, recording_length_s
-from spinesense.commands._session import add_session_arguments, config_from_args, run_session
+from spinesense.commands._recording import add_file_argument, open_for_command
+from spinesense.commands._session import add_session_arguments, config_from_args, replay_session
 from spinesense.console import note, stride_line
 from spinesense.logformat import status
 from spinesense.models import to_json_dict
@@ -89,14 +89,6 @@ def run(args: argparse.Namespace) -> int:
     machine_output = args.json or args.summary
     speed = None if args.fast or (args.speed is None and machine_output) else (args.speed or 1.0)
     if args.broker or args.runner or args.config:
-        config = config_from_args(args)
-        recording, decoder = open_for_command(args.file)
-        header = {
-            **recording.header,
-            "runner": {"id": config.runner_id},
-            "source": f"spinesense replay {args.file}",
-        }
-        config = replace(config, record=False)  # the file already is the recording
-        length = recording_length_s(recording)
-        return asyncio.run(run_session(config, decoder, replay(recording, speed), header, length))
+        config = replace(config_from_args(args), record=False)  # the file already is the recording
+        return replay_session(config, args.file, speed, f"spinesense replay {args.file}")
     return asyncio.run(_stream(args, speed))

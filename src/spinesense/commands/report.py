@@ -30,6 +30,5 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
     title = f"Run report: {source.name}"
     out.write_text(render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8")
-    raised = sum(a.state == "raised" for a in report.alerts)
-    print(f"wrote {out} ({len(report.strides)} strides, {raised} alerts)")
+    print(f"wrote {out} ({len(report.strides)} strides, {report.raised} alerts)")
     return EXIT_OK

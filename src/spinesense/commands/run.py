@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING
 
 from spinesense.commands._base import EXIT_USAGE, CommandError
 from spinesense.commands._ble import bluetooth_errors, run_live
-from spinesense.commands._recording import open_for_command, recording_length_s
-from spinesense.commands._session import add_session_arguments, config_from_args, run_session
+from spinesense.commands._session import add_session_arguments, config_from_args, replay_session
 from spinesense.sources.ble import SessionOptions
-from spinesense.sources.replay import replay
 
 if TYPE_CHECKING:
     import argparse
@@ -44,11 +42,4 @@ def run(args: argparse.Namespace) -> int:
         with bluetooth_errors():
             options = SessionOptions(scan_timeout_s=args.scan_timeout)
             return asyncio.run(run_live(config, args.sensor or config.sensor, options=options))
-    recording, decoder = open_for_command(args.replay)
-    header = {
-        **recording.header,
-        "runner": {"id": config.runner_id},
-        "source": f"spinesense run --replay {args.replay}",
-    }
-    length = recording_length_s(recording)
-    return asyncio.run(run_session(config, decoder, replay(recording, args.speed), header, length))
+    return replay_session(config, args.replay, args.speed, f"spinesense run --replay {args.replay}")

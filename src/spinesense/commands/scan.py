@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_OK, EXIT_UNAVAILABLE, CommandError
+from spinesense.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
 from spinesense.commands._ble import bluetooth_errors
 from spinesense.sources.ble import scan
 
@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Scan and print one line per device, strongest first."""
     if args.timeout <= 0:
-        raise CommandError(f"--timeout must be positive, got {args.timeout:g}", 2)
+        raise CommandError(f"--timeout must be positive, got {args.timeout:g}", EXIT_USAGE)
     with bluetooth_errors():
         found = asyncio.run(scan(args.timeout))
     shown = [s for s in found if args.all or s.family is not None]

@@ -45,11 +45,11 @@ class Outbox:
         self._reliable: deque[Message] = deque()
         self._strides: deque[Message] = deque(maxlen=max_strides)
         self.strides_shed = 0
-        self.reliable_dropped = 0
-        self._file: Path | None = None
+        self.path: Path | None = None
+        """The file that keeps the reliable messages across restarts (None: memory only)."""
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
-            self._file = directory / "outbox.jsonl"
+            self.path = directory / "outbox.jsonl"
             self._load()
 
     def __len__(self) -> int:
@@ -90,12 +90,11 @@ class Outbox:
                 del self._reliable[i]
                 return
         dropped = self._reliable.popleft()
-        self.reliable_dropped += 1
         log.error("outbox full (%d): dropped a message for %s", self.max_reliable, dropped.topic)
 
     def _save(self) -> None:
         """Rewrite the file with the reliable queue (small: alerts and summaries, not strides)."""
-        if self._file is None:
+        if self.path is None:
             return
         lines = [
             json.dumps(
@@ -108,16 +107,16 @@ class Outbox:
             )
             for m in self._reliable
         ]
-        tmp = self._file.with_suffix(".tmp")
+        tmp = self.path.with_suffix(".tmp")
         tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        tmp.replace(self._file)
+        tmp.replace(self.path)
 
     def _load(self) -> None:
         """Read what a previous run could not deliver; a damaged line is reported and skipped."""
-        assert self._file is not None  # noqa: S101 - only called with a directory
-        if not self._file.exists():
+        assert self.path is not None  # noqa: S101 - only called with a directory
+        if not self.path.exists():
             return
-        for number, line in enumerate(self._file.read_text(encoding="utf-8").splitlines(), start=1):
+        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), start=1):
             try:
                 raw = json.loads(line)
                 self._reliable.append(
@@ -126,6 +125,6 @@ class Outbox:
                     )
                 )
             except (ValueError, KeyError, TypeError):
-                log.warning("%s: line %d is damaged; skipped", self._file, number)
+                log.warning("%s: line %d is damaged; skipped", self.path, number)
         if self._reliable:
             log.info("outbox: %d messages from a previous run still to deliver", len(self._reliable))

@@ -94,7 +94,7 @@ class Publisher:
         except TimeoutError:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-            where = f"kept in {self.outbox._file}" if self.outbox._file else "lost"  # noqa: SLF001
+            where = f"kept in {self.outbox.path}" if self.outbox.path else "lost"
             log.error(  # noqa: TRY400 - no exception to show: the broker just stayed away
                 "broker %s unreachable: %d messages not delivered (%s)",
                 self.settings.display(),
@@ -114,31 +114,20 @@ class Publisher:
 
     def publish_active(self, alerts: list[Alert]) -> None:
         """Queue the retained list of alerts active now."""
-        payload = {
-            "time_ms": round(time.time() * 1000),
-            "alerts": [alert_payload(a, self.utc_offset_ms) for a in alerts],
-        }
-        self._put(Message(self.topics.alerts_active, encode(payload), retain=True))
+        payload = {"alerts": [alert_payload(a, self.utc_offset_ms) for a in alerts]}
+        self._put(Message(self.topics.alerts_active, _stamped(payload), retain=True))
 
     def publish_summary(self, summary: dict[str, Any]) -> None:
         """Queue the retained rolling summary (flat JSON)."""
-        self._put(
-            Message(
-                self.topics.summary, encode({"time_ms": round(time.time() * 1000), **summary}), retain=True
-            )
-        )
+        self._put(Message(self.topics.summary, _stamped(summary), retain=True))
 
     def publish_session(self, session: dict[str, Any]) -> None:
         """Queue the retained session message (start, or end with the session summary)."""
-        self._put(
-            Message(
-                self.topics.session, encode({"time_ms": round(time.time() * 1000), **session}), retain=True
-            )
-        )
+        self._put(Message(self.topics.session, _stamped(session), retain=True))
 
     def publish_notice(self, text: str) -> None:
         """Queue a notice from the pipeline (re-alignment, gaps)."""
-        self._put(Message(self.topics.notice, encode({"time_ms": round(time.time() * 1000), "text": text})))
+        self._put(Message(self.topics.notice, _stamped({"text": text})))
 
     def _put(self, message: Message) -> None:
         """Enqueue and wake the sender."""
@@ -231,3 +220,8 @@ def _properties(message: Message) -> Properties:
     if message.sheddable:
         props.MessageExpiryInterval = STRIDE_EXPIRY_S
     return props
+
+
+def _stamped(payload: dict[str, Any]) -> bytes:
+    """``payload`` as JSON, led by the host's wall-clock time of publishing (``time_ms``)."""
+    return encode({"time_ms": round(time.time() * 1000), **payload})
