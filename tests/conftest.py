@@ -23,6 +23,12 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
 pytest_plugins = sorted(p.stem for p in Path(__file__).parent.glob("fixtures_*.py"))
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Captures and outboxes of the runs a test starts go to its own folder, not the user's."""
+    monkeypatch.setenv("SPINESENSE_DATA_DIR", str(tmp_path / "spinesense-data"))
+
+
 @pytest.fixture(scope="session")
 def shared_datasets() -> Path:
     """The reference datasets beside the repository (../shared/datasets); skip the test without them."""

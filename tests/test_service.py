@@ -8,14 +8,17 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from typing import TYPE_CHECKING
 
 import jsonschema
 from scipy.spatial.transform import Rotation
 
-from conftest import REPO_ROOT
+from conftest import REPLAY_DATA, REPO_ROOT
 from fixtures_mqtt import Listener, Mosquitto, collect
 from spinesense.capture import CaptureWriter, EventRecord, FrameRecord, read_capture
+from spinesense.processing.offline import strides_from_file
+from spinesense.publish.broker import free_port
 from spinesense.sample_csv import SampleTable
 from spinesense.sources.replay import csv_records
 from test_alerts import _altered, _long_run
@@ -24,6 +27,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     import aiomqtt
+
+
+SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 
 
 def _spinesense(*args: str) -> subprocess.Popen[str]:
@@ -159,3 +165,44 @@ def test_sigterm_mid_run_leaves_a_readable_capture_and_offline(mosquitto: Mosqui
     assert status[0].payload == b"offline"
     session = asyncio.run(collect(mosquitto.settings, "spinesense/v1/demo/session", until=1, wait_s=5))
     assert json.loads(session[0].payload)["state"] == "ended"
+
+
+def test_a_dead_broker_stalls_nothing_and_its_messages_wait_for_the_next_run(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    dead = f"mqtt://127.0.0.1:{free_port()}"  # nothing listens there
+    common = ("--runner", "dee", "--data-dir", str(tmp_path), "--no-record", "--speed", "50")
+    first = _spinesense("run", "--replay", str(SHIMMER_RUN), "--broker", dead, *common)
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    strides = [line for line in out.splitlines() if line.startswith("stride")]
+    assert len(strides) == len(strides_from_file(SHIMMER_RUN))  # the sensor side went on regardless
+    assert "messages not delivered (kept in" in err
+    # The next run, with the broker back, delivers what the first could not: both sessions end.
+    sessions: list[str] = []
+
+    async def next_run() -> None:
+        async with Listener(mosquitto.settings, "spinesense/v1/dee/session") as listener:
+            broker = f"mqtt://127.0.0.1:{mosquitto.port}"
+            await _run_to_the_end(listener, "run", "--replay", str(SHIMMER_RUN), "--broker", broker, *common)
+            sessions.extend(json.loads(m.payload)["state"] for m in listener.messages)
+
+    asyncio.run(next_run())
+    assert sessions == ["started", "ended", "started", "ended"]
+
+
+def test_a_second_signal_stops_at_once_and_leaves_a_readable_capture(tmp_path: Path) -> None:
+    dead = f"mqtt://127.0.0.1:{free_port()}"  # the graceful stop would wait for this broker
+    proc = _spinesense("demo", "--duration", "120", "--broker", dead, "--data-dir", str(tmp_path))
+    assert proc.stdout is not None
+    assert proc.stdout.readline().startswith("stride")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "stopped at once" in err
+    capture = read_capture(next(iter(tmp_path.glob("run-*.jsonl.gz"))))
+    assert len(list(capture.records())) > 20
+    assert capture.stats.bad_lines == []  # closed before the exit: every line whole
+    assert not capture.stats.torn_last_line

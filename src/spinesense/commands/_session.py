@@ -70,6 +70,15 @@ async def broker_for(config: Config) -> AsyncGenerator[tuple[BrokerSettings, str
         yield settings, f"{settings.display()} (embedded broker)"
 
 
+def outbox_dir(config: Config) -> Path | None:
+    """Where undelivered alerts, summaries and session messages wait for the next run (per runner).
+
+    Only for a configured broker: the embedded one lives and dies with the session, so there is
+    nothing to deliver later.
+    """
+    return None if config.broker is None else config.data_dir / "outbox" / config.runner_id
+
+
 def open_recorder(config: Config, header: dict[str, object]) -> CaptureWriter | None:
     """A capture file for this run in the data directory, unless recording is off."""
     if not config.record:
@@ -120,7 +129,7 @@ async def run_session(
             status(
                 f"publishing to {where} as runner {config.runner_id!r}", broker=where, runner=config.runner_id
             )
-            async with Publisher(settings, config.runner_id) as publisher:
+            async with Publisher(settings, config.runner_id, outbox_dir=outbox_dir(config)) as publisher:
                 live = sys.stdout.isatty()
                 session = Session(
                     decoder,
