@@ -155,9 +155,8 @@ def test_import_then_info_round_trip(
     assert main(["import", str(csv_file), str(out)]) == EXIT_USAGE  # exists, no --force
 
 
-def test_info_counts_corrupt_frames_and_torn_lines(
-    csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _damaged_capture(csv_file: Path, tmp_path: Path) -> Path:
+    """The CSV imported, with one frame too short to decode and a torn last line."""
     out = tmp_path / "walk.jsonl"
     assert main(["import", str(csv_file), str(out)]) == EXIT_OK
     lines = out.read_text().splitlines(keepends=True)
@@ -165,6 +164,13 @@ def test_info_counts_corrupt_frames_and_torn_lines(
     record["data"] = "AQID"  # 3 bytes: too short for a frame
     lines[5] = json.dumps(record) + "\n"
     out.write_text("".join(lines)[:-10])  # and tear the last line
+    return out
+
+
+def test_info_counts_corrupt_frames_and_torn_lines(
+    csv_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = _damaged_capture(csv_file, tmp_path)
     capsys.readouterr()
     assert main(["info", str(out), "--json"]) == EXIT_OK
     facts = json.loads(capsys.readouterr().out)
@@ -235,3 +241,16 @@ def test_json_logs_are_one_json_object_per_line() -> None:
     entries = [json.loads(line) for line in lines]
     assert {"time", "level", "logger", "message"} <= set(entries[0])
     assert any("no gyroscope" in e["message"] for e in entries)
+
+
+def test_a_run_reports_the_corrupt_frames_it_skipped(csv_file: Path, tmp_path: Path) -> None:
+    out = _damaged_capture(csv_file, tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "spinesense", "run", "--replay", str(out), "--speed", "100", "--no-record"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert "(19 lost, 1 corrupt frames skipped)" in proc.stderr  # the frame's 19 samples are a gap

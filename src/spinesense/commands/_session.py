@@ -146,14 +146,16 @@ async def run_session(
                     view.cancel()
                     await asyncio.gather(view, return_exceptions=True)
             interrupted = session.stop.is_set()
+            corrupt = sum(report.corrupt_frames.values())
             status(
                 f"{len(report.strides)} strides, {report.raised} alerts, {report.samples} samples "
-                f"({report.lost_samples} lost), outbox left {publisher.outbox_depth}, "
-                f"strides shed {publisher.strides_shed}",
+                f"({report.lost_samples} lost, {corrupt} corrupt frames skipped), "
+                f"outbox left {publisher.outbox_depth}, strides shed {publisher.strides_shed}",
                 strides=len(report.strides),
                 alerts=report.raised,
                 samples=report.samples,
                 lost_samples=report.lost_samples,
+                corrupt_frames=report.corrupt_frames,
                 outbox_left=publisher.outbox_depth,
                 strides_shed=publisher.strides_shed,
             )
