@@ -1,0 +1,59 @@
+"""A zombie link on the virtual radio: the sensor stays connected but sends nothing (``stall``).
+
+The session's watchdog must notice, force a reconnect, resubscribe, and report exactly the samples the
+stall cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from conftest import REPLAY_DATA
+from spinesense.capture import EventRecord, FrameRecord
+from spinesense.emulator import VirtualSensor
+from spinesense.models import concat_blocks
+from spinesense.sensors import reference
+from spinesense.sources.ble import Backoff, BleSession, SessionOptions
+from spinesense.sources.replay import open_recording
+
+RECORDING = REPLAY_DATA / "skdh" / "example_2min.jsonl.gz"
+WATCHDOG_S = 0.5
+
+
+async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -> None:
+    block = concat_blocks(list(open_recording(RECORDING).blocks()))
+    options = SessionOptions(scan_timeout_s=1.0, watchdog_s=WATCHDOG_S, backoff=Backoff(initial_s=0.05))
+    records: list[FrameRecord | EventRecord] = []
+    async with VirtualSensor.running(block, speed=20.0) as (sensor, backend):
+        session = BleSession(sensor.name, backend=backend, options=options)
+
+        streaming = asyncio.Event()
+
+        async def consume() -> None:
+            async for record in session:
+                records.append(record)
+                if len(records) > 20:
+                    streaming.set()
+
+        consumer = asyncio.create_task(consume())
+        async with asyncio.timeout(60):
+            await streaming.wait()
+            sensor.stall(3 * WATCHDOG_S)  # link up, nothing sent
+            await sensor.finished.wait()
+            await asyncio.sleep(0.3)
+        consumer.cancel()
+        await asyncio.gather(consumer, return_exceptions=True)
+
+    assert session.stats.watchdog_resets >= 1
+    assert session.stats.connects >= 2  # reconnected and resubscribed after the reset
+    decoder = reference.ReferenceDecoder()
+    blocks = [b for r in records if isinstance(r, FrameRecord) and (b := decoder.feed_record(r.char, r.data))]
+    received = np.concatenate([b.first_index + np.arange(len(b)) for b in blocks])
+    assert received.max() == len(block) - 1  # the stream came back and ran to the end
+    missing = np.setdiff1d(np.arange(received.min(), received.max() + 1), received)
+    lost_by_sensor = sum(n for _, n in sensor.stats.lost_ranges)
+    assert len(missing) >= lost_by_sensor > 0
+    gaps = [r for r in records if isinstance(r, EventRecord) and r.event == "gap"]
+    assert sum(int(g.fields["missing"]) for g in gaps) == len(missing) == session.stats.lost_samples
