@@ -14,10 +14,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.signal import butter, lfilter, lfilter_zi
 
 from spinesense.models import GRAVITY_MPS2, SampleBlock, Stride
 from spinesense.processing._history import History
+from spinesense.processing._lowpass import CausalLowPass
 from spinesense.processing.align import Alignment
 from spinesense.processing.gait import Contact, ContactDetector, ContactEvent, StepSequence
 from spinesense.processing.strides import (
@@ -63,11 +63,8 @@ class Pipeline:
         self.alignment = Alignment(rate_hz)
         self._orientation = Orientation(rate_hz) if has_gyr else None
         self._history = History(round(HISTORY_S * rate_hz), {"t": 1, "acc": 3, "quat": 4, "clip": 1})
-        # One second-order section: lfilter is exact enough and costs far less per call than sosfilt.
-        self._b, self._a = butter(2, min(EVENT_CUTOFF_HZ, 0.4 * rate_hz), fs=rate_hz)
-        self._zi: NDArray[np.float64] | None = None
-        # Group delay of the low-pass at low frequency: contact times are moved back by it.
-        self._delay = round(math.sqrt(2) / (2 * math.pi * min(EVENT_CUTOFF_HZ, 0.4 * rate_hz)) * rate_hz)
+        # Its state is kept through gaps and re-alignments (never reset), unlike the walking filter.
+        self._lowpass = CausalLowPass(EVENT_CUTOFF_HZ, rate_hz)
         self._detector = ContactDetector(rate_hz)
         self._sequence = StepSequence(rate_hz)
         self._stride_start: Contact | None = None
@@ -156,10 +153,7 @@ class Pipeline:
         """
         assert self.alignment.body_from_sensor is not None  # noqa: S101 - only called once aligned
         vertical = acc @ self.alignment.body_from_sensor[2] / GRAVITY_MPS2
-        if self._zi is None:
-            self._zi = lfilter_zi(self._b, self._a) * vertical[0]
-        f_g, self._zi = lfilter(self._b, self._a, vertical, zi=self._zi)
-        events = self._detector.feed(f_g, first)
+        events = self._detector.feed(self._lowpass(vertical), first)
         if sign_first:
             for event in events:
                 if event.kind == "ended":
@@ -227,7 +221,7 @@ class Pipeline:
 
     def _shifted(self, index: int) -> int:
         """A detected event's sample moved back by the event filter's delay (never before the stream)."""
-        return max(0, index - self._delay)
+        return max(0, index - self._lowpass.delay)
 
     def _stride(self, a: Contact, b: Contact, c: Contact) -> Stride:
         """Metrics of the stride from contact ``a`` to contact ``c`` (same foot)."""
