@@ -120,7 +120,11 @@ class Pipeline:
         """Store samples ``start:stop`` of ``block`` and, once aligned, look for contacts in them."""
         acc = block.acc_mps2[start:stop]
         n = stop - start
-        rows = {"t": block.t_s[start:stop], "acc": acc, "clip": np.full(n, float(block.clipped))}
+        rows: dict[str, NDArray[np.float64] | float] = {
+            "t": block.t_s[start:stop],
+            "acc": acc,
+            "clip": float(block.clipped),
+        }
         if self._orientation is not None and block.gyr_radps is not None:
             rows["quat"] = self._orientation.update(acc, block.gyr_radps[start:stop])
         first = self._count
@@ -158,9 +162,10 @@ class Pipeline:
             for event in events:
                 if event.kind == "ended":
                     self._vote_forward(event.contact)
-        walking: list[tuple[int, ContactEvent | Contact]] = [
-            (at, Contact(ic=ic)) for at, ic in self._walking.feed(vertical, first)
-        ]
+        pairs = self._walking.feed(vertical, first)
+        if not events and not pairs:
+            return  # most frames: no contact event and no walking step
+        walking: list[tuple[int, ContactEvent | Contact]] = [(at, Contact(ic=ic)) for at, ic in pairs]
         # Running and walking events in sample order, so strides are numbered the same however split.
         running: list[tuple[int, ContactEvent | Contact]] = [(e.at, e) for e in events]
         merged = heapq.merge(running, walking, key=lambda pair: pair[0]) if walking else running
