@@ -55,7 +55,6 @@ class Pipeline:
     def __init__(self, rate_hz: float, *, has_gyr: bool) -> None:
         """Start a pipeline for a stream at ``rate_hz``, with or without gyroscope data."""
         self.rate_hz = rate_hz
-        self.has_gyr = has_gyr
         self.notices: list[str] = []
         """Things the runner or developer should know (alignment, gaps); the consumer clears it."""
         if not has_gyr:
@@ -135,8 +134,8 @@ class Pipeline:
 
     def _window_done(self, *, partial: bool = False) -> None:
         """Update the alignment from the window just completed; on the first one, scan it for contacts."""
-        start = self._count - (self._count if partial else self.alignment.window)
-        window = self._history.get("acc", max(start, 0), self._count)
+        start = 0 if partial else max(self._count - self.alignment.window, 0)
+        window = self._history.get("acc", start, self._count)
         before = self.alignment.body_from_sensor
         first_time = before is None
         notice = self.alignment.update(window)
@@ -147,7 +146,7 @@ class Pipeline:
             kept = before is not None and after is not None and float(before[2] @ after[2]) > VERTICAL_KEPT
             self._restart(walking=not kept)
         if first_time and self.alignment.body_from_sensor is not None:
-            self._detect(window, self._count - window.shape[0], sign_first=True)
+            self._detect(window, start, sign_first=True)
 
     def _detect(self, acc: NDArray[np.float64], first: int, *, sign_first: bool = False) -> None:
         """Vertical force of ``acc`` (samples from ``first``) -> contact events -> strides.
