@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spinesense.processing.offline import strides_from_file
+from spinesense.processing.strides import other_side
 from spinesense.validation.alcantara import AlcantaraScore as Score
 from spinesense.validation.errors import match_events
 
@@ -68,9 +69,8 @@ def _score_drop(s: Stride, t: NDArray[np.float64], obliquity: NDArray[np.float64
     """Obliquity range in each stance (the first at the stride's start, the second half a stride later)."""
     if s.gct_ms is None or s.side == "unknown":
         return
-    other = "right" if s.side == "left" else "left"
     half = (s.t_end_s - s.t_start_s) / 2
-    for side, start in ((s.side, s.t_start_s), (other, s.t_start_s + half)):
+    for side, start in ((s.side, s.t_start_s), (other_side(s.side), s.t_start_s + half)):
         ours = getattr(s, f"pelvic_drop_{side}_deg")
         stance = (t >= start) & (t <= start + s.gct_ms / 1000)
         if ours is not None and stance.sum() > 5:
