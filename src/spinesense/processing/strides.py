@@ -86,6 +86,11 @@ def _detrended(y: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.flo
     return out
 
 
+def detrended_range(y: NDArray[np.float64], x: NDArray[np.float64]) -> float:
+    """Peak-to-peak of ``y`` after removing its least-squares straight line over ``x``."""
+    return float(np.ptp(_detrended(y, x)))
+
+
 def _cumtrapz(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Cumulative trapezoidal integral of ``y`` over ``t``, starting at 0."""
     out = np.zeros_like(y)
@@ -147,12 +152,12 @@ def _vertical_oscillation_cm(f_vert_g: NDArray[np.float64], t_s: NDArray[np.floa
     acc = (f_vert_g - f_vert_g.mean()) * GRAVITY_MPS2
     vel = _cumtrapz(acc, t_s)
     vel -= vel.mean()
-    return float(np.ptp(_detrended(_cumtrapz(vel, t_s), t_s)) * 100.0)
+    return detrended_range(_cumtrapz(vel, t_s), t_s) * 100.0
 
 
 def _range_deg(angle_deg: NDArray[np.float64]) -> float:
     """Peak-to-peak of an angle over a stride after removing its linear trend (turning, drift)."""
-    return float(np.ptp(_detrended(angle_deg, np.arange(angle_deg.size, dtype=np.float64))))
+    return detrended_range(angle_deg, np.arange(angle_deg.size, dtype=np.float64))
 
 
 def _unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:
