@@ -26,16 +26,11 @@ def main() -> None:
         else Path(__file__).resolve().parents[2] / "shared" / "datasets"
     )
     folder = root / "alcantara_recurrent_grf"
-    score = score_all(folder)
-    print(
-        "Alcantara et al. 2022: sacral accelerometer vs force treadmill (contact = GRF > 0.1 BW), per stride"
+    _print_scores(
+        "Alcantara et al. 2022: sacral accelerometer vs force treadmill (contact = GRF > 0.1 BW), per stride",
+        score_all(folder),
+        UNITS,
     )
-    print()
-    print("| metric | n | bias | SD | MAE | RMSE |")
-    print("|---|---|---|---|---|---|")
-    for name in score.pairs:
-        unit = next((u for k, u in UNITS.items() if k in name), "")
-        print(score.stats(name).row(name, unit))
     fukuchi()
     walking(root)
 
@@ -47,12 +42,21 @@ def fukuchi() -> None:
     for name in ("RBDS0041", "RBDS032"):
         score_session(folder, name, score)
     print()
-    print("Fukuchi RBDS (synthetic sacral IMU from pelvis markers; truth: markers, forces), per stride")
+    _print_scores(
+        "Fukuchi RBDS (synthetic sacral IMU from pelvis markers; truth: markers, forces), per stride",
+        score,
+        {**UNITS, "(deg)": "deg", "(cm)": "cm"},
+    )
+
+
+def _print_scores(title: str, score: AlcantaraScore, units: dict[str, str]) -> None:
+    """A titled Markdown table of every metric in ``score``; ``units``: name part -> unit shown."""
+    print(title)
     print()
     print("| metric | n | bias | SD | MAE | RMSE |")
     print("|---|---|---|---|---|---|")
     for name in score.pairs:
-        unit = next((u for k, u in {**UNITS, "(deg)": "deg", "(cm)": "cm"}.items() if k in name), "")
+        unit = next((u for k, u in units.items() if k in name), "")
         print(score.stats(name).row(name, unit))
 
 

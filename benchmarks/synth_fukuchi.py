@@ -28,7 +28,14 @@ from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
 from spinesense.capture import CaptureWriter, make_header
-from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
+from spinesense.models import GRAVITY_MPS2
+from spinesense.sensors.reference import (
+    DATA_UUID,
+    INFO_UUID,
+    MAX_SAMPLES_PER_FRAME,
+    SensorInfo,
+    encode_samples,
+)
 
 RATE_HZ = 200.0
 MARKER_HZ = 150.0
@@ -37,7 +44,6 @@ MARKER_CUTOFF_HZ = 12.0
 are usually filtered at 10-15 Hz."""
 FORCE_HZ = 300.0
 MIN_STANCE_S = 0.1
-GRAVITY = 9.80665
 OUT = Path(__file__).resolve().parents[1] / "replay_data" / "fukuchi"
 SESSIONS = {
     "RBDS0041": ["RBDS0041static.txt", "RBDS0041runT252.txt", "RBDS0041runT352.txt", "RBDS0041runT452.txt"],
@@ -110,7 +116,7 @@ def synthesise(path: Path, mounting: Rotation, rng: np.random.Generator) -> dict
     sacrum, rot = pelvis_frames(markers)
     t_new = np.arange(0.0, t[-1] - t[0], 1 / RATE_HZ) + t[0]
     spline = CubicSpline(t, sacrum, axis=0)
-    acc_world = spline(t_new, 2) + np.array([0.0, 0.0, GRAVITY])
+    acc_world = spline(t_new, 2) + np.array([0.0, 0.0, GRAVITY_MPS2])
     rotations = Rotation.from_matrix(rot)
     quat = rotations.as_quat()
     quat *= np.sign((quat * quat[0]).sum(axis=1))[:, None]  # one hemisphere, for interpolation
@@ -183,7 +189,7 @@ def write_session(name: str, files: list[str], datasets: Path, seed: int) -> Non
     with CaptureWriter(OUT / f"{name}.jsonl.gz", header) as writer:
         writer.frame(0, INFO_UUID, info.to_bytes())
         for k, frame in enumerate(encode_samples(acc, gyr, info)):
-            last = min((k + 1) * 19, len(t)) - 1
+            last = min((k + 1) * MAX_SAMPLES_PER_FRAME, len(t)) - 1
             writer.frame(round(t[last] * 1e9), DATA_UUID, frame)
     angles = np.concatenate([p["angles"] for p in parts])
     height = np.concatenate([p["height_cm"] for p in parts])

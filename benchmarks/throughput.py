@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import time
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from scipy.signal import resample_poly
 
-from spinesense.models import SampleBlock, concat_blocks
+from spinesense.models import SampleBlock, concat_blocks, repeat_block
 from spinesense.processing.pipeline import Pipeline
 from spinesense.sources.replay import open_recording
 
@@ -26,12 +27,15 @@ CAPTURE = Path(__file__).resolve().parents[1] / "replay_data" / "alcantara" / "s
 def running_stream(seconds: float) -> SampleBlock:
     """A running stream at 200 Hz of about ``seconds`` (the real run, repeated)."""
     real = concat_blocks(list(open_recording(CAPTURE).blocks()))
-    acc = resample_poly(real.acc_mps2, 200, 512, axis=0)
-    reps = int(np.ceil(seconds * RATE_HZ / acc.shape[0]))
-    acc = np.tile(acc, (reps, 1))[: round(seconds * RATE_HZ)]
-    t = np.arange(acc.shape[0]) / RATE_HZ
+    # The Shimmer's nominal 512 Hz (its clock measures 512.5): resample_poly takes whole factors.
+    acc = resample_poly(real.acc_mps2, round(RATE_HZ), int(real.rate_hz), axis=0)
+    once = SampleBlock(
+        t_s=np.arange(acc.shape[0]) / RATE_HZ, acc_mps2=acc, gyr_radps=None, first_index=0, rate_hz=RATE_HZ
+    )
+    stream = repeat_block(once, seconds)
+    t = stream.t_s
     gyr = np.column_stack([0.3 * np.sin(8 * t), 0.2 * np.sin(16 * t), 0.4 * np.sin(8 * t)])
-    return SampleBlock(t_s=t, acc_mps2=acc, gyr_radps=gyr, first_index=0, rate_hz=RATE_HZ)
+    return replace(stream, gyr_radps=gyr)
 
 
 def run(stream: SampleBlock, size: int) -> tuple[float, int]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from spinesense.cli import main as spinesense
+from spinesense.models import GRAVITY_MPS2
 from spinesense.sample_csv import write_sample_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -25,7 +26,6 @@ OUT = REPO / "replay_data"
 START_UTC = "2026-01-01T00:00:00Z"
 """The originals carry no usable wall-clock start; a fixed one keeps the captures reproducible."""
 DPS = np.pi / 180.0
-G = 9.80665
 
 
 def _import(csv: Path, out: Path, name: str, source: str) -> None:
@@ -71,7 +71,7 @@ def mobgap_lowerback(datasets: Path, work: Path) -> None:
         cohort, participant = src.parts[-3], src.parts[-2]
         rows = np.loadtxt(src, delimiter=",", skiprows=1)
         csv = work / f"mobgap_{cohort}_{participant}_{src.stem}.csv"
-        write_sample_csv(csv, rows[:, 0] / 100.0, rows[:, 1:4] * G, rows[:, 4:7] * DPS)
+        write_sample_csv(csv, rows[:, 0] / 100.0, rows[:, 1:4] * GRAVITY_MPS2, rows[:, 4:7] * DPS)
         _import(
             csv,
             OUT / "mobgap" / f"{cohort}_{participant}_{src.stem}.jsonl.gz",
@@ -85,7 +85,7 @@ def skdh_lowerback(datasets: Path, work: Path) -> None:
     src = datasets / "walking_lowerback_examples" / "skdh" / "example_data_2min.csv"
     rows = np.loadtxt(src, delimiter=",")
     csv = work / "skdh.csv"
-    write_sample_csv(csv, rows[:, 0] - rows[0, 0], rows[:, 1:4] * G, rows[:, 4:7] * DPS)
+    write_sample_csv(csv, rows[:, 0] - rows[0, 0], rows[:, 1:4] * GRAVITY_MPS2, rows[:, 4:7] * DPS)
     _import(
         csv,
         OUT / "skdh" / "example_2min.jsonl.gz",

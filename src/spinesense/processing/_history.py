@@ -26,9 +26,13 @@ class History:
         self.end = 0
         """Absolute index one past the newest sample."""
 
-    def append(self, values: dict[str, NDArray[np.float64]]) -> None:
-        """Add the same number of rows to every signal (missing signals get NaN)."""
-        n = next(iter(values.values())).shape[0]
+    def append(self, values: dict[str, NDArray[np.float64] | float]) -> None:
+        """Add the same number of rows to every signal (missing signals get NaN).
+
+        A float fills every new row of its signal (no per-block array for a per-block flag); at least
+        one value must be an array, which gives the number of rows.
+        """
+        n = next(v.shape[0] for v in values.values() if not isinstance(v, float))
         if n > self.capacity:
             raise ValueError(f"block of {n} samples exceeds the history capacity {self.capacity}")
         if self.end - self._start + n > 2 * self.capacity:
@@ -40,8 +44,11 @@ class History:
             self._start = keep_from
         row = self.end - self._start
         for name, buf in self._data.items():
-            if name in values:
-                buf[row : row + n] = values[name].reshape(n, -1)
+            value = values.get(name)
+            if isinstance(value, float):
+                buf[row : row + n] = value
+            elif value is not None:
+                buf[row : row + n] = value.reshape(n, -1)
         self.end += n
 
     def get(self, name: str, start: int, stop: int) -> NDArray[np.float64]:

@@ -79,7 +79,6 @@ class Alignment:
         """Start unaligned; ``window`` is the number of samples each estimate uses."""
         self.window = max(2, round(WINDOW_S * rate_hz))
         self.body_from_sensor: NDArray[np.float64] | None = None
-        self.realignments = 0
         self._forward_from_motion = False
         """False while forward is a placeholder (aligned while standing): the first running sets it."""
         self.forward_known = False
@@ -102,7 +101,6 @@ class Alignment:
             self._set(acc_window, up)
             if not running:
                 return None  # sitting, bending, lying: the trunk moved, not the sensor; follow it quietly
-            self.realignments += 1
             return f"sensor moved on the body ({tilt:.0f} deg): re-aligned"
         if not running:
             self._turned_windows = 0
@@ -120,7 +118,6 @@ class Alignment:
         if self._turned_windows < CONFIRM_WINDOWS:
             return None
         self._set(acc_window, up)
-        self.realignments += 1
         return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
 
     def _forward_from_standing(self, acc_window: NDArray[np.float64]) -> bool:

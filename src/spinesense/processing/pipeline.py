@@ -14,10 +14,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.signal import butter, lfilter, lfilter_zi
 
 from spinesense.models import GRAVITY_MPS2, SampleBlock, Stride
 from spinesense.processing._history import History
+from spinesense.processing._lowpass import CausalLowPass
 from spinesense.processing.align import Alignment
 from spinesense.processing.gait import Contact, ContactDetector, ContactEvent, StepSequence
 from spinesense.processing.strides import (
@@ -55,7 +55,6 @@ class Pipeline:
     def __init__(self, rate_hz: float, *, has_gyr: bool) -> None:
         """Start a pipeline for a stream at ``rate_hz``, with or without gyroscope data."""
         self.rate_hz = rate_hz
-        self.has_gyr = has_gyr
         self.notices: list[str] = []
         """Things the runner or developer should know (alignment, gaps); the consumer clears it."""
         if not has_gyr:
@@ -63,11 +62,8 @@ class Pipeline:
         self.alignment = Alignment(rate_hz)
         self._orientation = Orientation(rate_hz) if has_gyr else None
         self._history = History(round(HISTORY_S * rate_hz), {"t": 1, "acc": 3, "quat": 4, "clip": 1})
-        # One second-order section: lfilter is exact enough and costs far less per call than sosfilt.
-        self._b, self._a = butter(2, min(EVENT_CUTOFF_HZ, 0.4 * rate_hz), fs=rate_hz)
-        self._zi: NDArray[np.float64] | None = None
-        # Group delay of the low-pass at low frequency: contact times are moved back by it.
-        self._delay = round(math.sqrt(2) / (2 * math.pi * min(EVENT_CUTOFF_HZ, 0.4 * rate_hz)) * rate_hz)
+        # Its state is kept through gaps and re-alignments (never reset), unlike the walking filter.
+        self._lowpass = CausalLowPass(EVENT_CUTOFF_HZ, rate_hz)
         self._detector = ContactDetector(rate_hz)
         self._sequence = StepSequence(rate_hz)
         self._stride_start: Contact | None = None
@@ -123,7 +119,11 @@ class Pipeline:
         """Store samples ``start:stop`` of ``block`` and, once aligned, look for contacts in them."""
         acc = block.acc_mps2[start:stop]
         n = stop - start
-        rows = {"t": block.t_s[start:stop], "acc": acc, "clip": np.full(n, float(block.clipped))}
+        rows: dict[str, NDArray[np.float64] | float] = {
+            "t": block.t_s[start:stop],
+            "acc": acc,
+            "clip": float(block.clipped),
+        }
         if self._orientation is not None and block.gyr_radps is not None:
             rows["quat"] = self._orientation.update(acc, block.gyr_radps[start:stop])
         first = self._count
@@ -134,8 +134,8 @@ class Pipeline:
 
     def _window_done(self, *, partial: bool = False) -> None:
         """Update the alignment from the window just completed; on the first one, scan it for contacts."""
-        start = self._count - (self._count if partial else self.alignment.window)
-        window = self._history.get("acc", max(start, 0), self._count)
+        start = 0 if partial else max(self._count - self.alignment.window, 0)
+        window = self._history.get("acc", start, self._count)
         before = self.alignment.body_from_sensor
         first_time = before is None
         notice = self.alignment.update(window)
@@ -146,7 +146,7 @@ class Pipeline:
             kept = before is not None and after is not None and float(before[2] @ after[2]) > VERTICAL_KEPT
             self._restart(walking=not kept)
         if first_time and self.alignment.body_from_sensor is not None:
-            self._detect(window, self._count - window.shape[0], sign_first=True)
+            self._detect(window, start, sign_first=True)
 
     def _detect(self, acc: NDArray[np.float64], first: int, *, sign_first: bool = False) -> None:
         """Vertical force of ``acc`` (samples from ``first``) -> contact events -> strides.
@@ -156,17 +156,15 @@ class Pipeline:
         """
         assert self.alignment.body_from_sensor is not None  # noqa: S101 - only called once aligned
         vertical = acc @ self.alignment.body_from_sensor[2] / GRAVITY_MPS2
-        if self._zi is None:
-            self._zi = lfilter_zi(self._b, self._a) * vertical[0]
-        f_g, self._zi = lfilter(self._b, self._a, vertical, zi=self._zi)
-        events = self._detector.feed(f_g, first)
+        events = self._detector.feed(self._lowpass(vertical), first)
         if sign_first:
             for event in events:
                 if event.kind == "ended":
                     self._vote_forward(event.contact)
-        walking: list[tuple[int, ContactEvent | Contact]] = [
-            (at, Contact(ic=ic)) for at, ic in self._walking.feed(vertical, first)
-        ]
+        pairs = self._walking.feed(vertical, first)
+        if not events and not pairs:
+            return  # most frames: no contact event and no walking step
+        walking: list[tuple[int, ContactEvent | Contact]] = [(at, Contact(ic=ic)) for at, ic in pairs]
         # Running and walking events in sample order, so strides are numbered the same however split.
         running: list[tuple[int, ContactEvent | Contact]] = [(e.at, e) for e in events]
         merged = heapq.merge(running, walking, key=lambda pair: pair[0]) if walking else running
@@ -227,7 +225,7 @@ class Pipeline:
 
     def _shifted(self, index: int) -> int:
         """A detected event's sample moved back by the event filter's delay (never before the stream)."""
-        return max(0, index - self._delay)
+        return max(0, index - self._lowpass.delay)
 
     def _stride(self, a: Contact, b: Contact, c: Contact) -> Stride:
         """Metrics of the stride from contact ``a`` to contact ``c`` (same foot)."""

@@ -86,6 +86,11 @@ def _detrended(y: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.flo
     return out
 
 
+def detrended_range(y: NDArray[np.float64], x: NDArray[np.float64]) -> float:
+    """Peak-to-peak of ``y`` after removing its least-squares straight line over ``x``."""
+    return float(np.ptp(_detrended(y, x)))
+
+
 def _cumtrapz(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Cumulative trapezoidal integral of ``y`` over ``t``, starting at 0."""
     out = np.zeros_like(y)
@@ -106,6 +111,18 @@ def lateral_difference(f_left_g: NDArray[np.float64], stances: list[slice]) -> f
     """
     first, second = (float(f_left_g[s].mean()) for s in stances)
     return first - second
+
+
+def other_side(side: str) -> str:
+    """The other foot: "right" for "left" and "left" for "right"."""
+    return "right" if side == "left" else "left"
+
+
+def _by_side(side: str, first: float, second: float) -> dict[str, float | None]:
+    """A per-stance pair keyed by foot, the first stance being ``side``'s (both None if "unknown")."""
+    if side == "unknown":
+        return {"left": None, "right": None}
+    return {side: first, other_side(side): second}
 
 
 def _side(s: StrideSamples) -> str:
@@ -135,12 +152,12 @@ def _vertical_oscillation_cm(f_vert_g: NDArray[np.float64], t_s: NDArray[np.floa
     acc = (f_vert_g - f_vert_g.mean()) * GRAVITY_MPS2
     vel = _cumtrapz(acc, t_s)
     vel -= vel.mean()
-    return float(np.ptp(_detrended(_cumtrapz(vel, t_s), t_s)) * 100.0)
+    return detrended_range(_cumtrapz(vel, t_s), t_s) * 100.0
 
 
 def _range_deg(angle_deg: NDArray[np.float64]) -> float:
     """Peak-to-peak of an angle over a stride after removing its linear trend (turning, drift)."""
-    return float(np.ptp(_detrended(angle_deg, np.arange(angle_deg.size, dtype=np.float64))))
+    return detrended_range(angle_deg, np.arange(angle_deg.size, dtype=np.float64))
 
 
 def _unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -177,19 +194,15 @@ def stride_metrics(s: StrideSamples, com: NDArray[np.float64] | None = None) -> 
     mean_f = s.f_g[ic0:ic2].mean(axis=0)
     braking = [float(-fwd[st][: (st.stop - st.start) // 2].min()) for st in stances]
     braking_impulse = [float(-np.minimum(fwd[st], 0.0).sum() * GRAVITY_MPS2 / s.rate_hz) for st in stances]
-    gct_by_side: dict[str, float | None] = {"left": None, "right": None}
+    gct_by_side = _by_side(side, gct[0], gct[1])
     drop_by_side: dict[str, float | None] = {"left": None, "right": None}
-    if side != "unknown":
-        other = "right" if side == "left" else "left"
-        gct_by_side = {side: gct[0], other: gct[1]}
     angles: dict[str, float | None] = {"tilt": None, "rotation": None}
     if s.angles_deg is not None:
         sag, _front, heading = (s.angles_deg[ic0 : ic2 + 1, k] for k in range(3))
         angles = {"tilt": _range_deg(sag), "rotation": _range_deg(_unwrap_deg(heading))}
         if side != "unknown":
             drops = [float(np.ptp(s.angles_deg[st, 1])) for st in stances]
-            other = "right" if side == "left" else "left"
-            drop_by_side = {side: drops[0], other: drops[1]}
+            drop_by_side = _by_side(side, drops[0], drops[1])
     return Stride(
         index=s.index,
         t_start_s=float(s.t_s[ic0]),

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.signal import butter, lfilter, lfilter_zi
+
+from spinesense.processing._lowpass import CausalLowPass
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -48,10 +49,8 @@ class WalkingContacts:
 
     def __init__(self, rate_hz: float) -> None:
         """Design the low-pass for ``rate_hz`` and start with no history."""
-        cutoff = min(CUTOFF_HZ, 0.4 * rate_hz)
-        self._b, self._a = butter(2, cutoff, fs=rate_hz)
-        self._zi: NDArray[np.float64] | None = None
-        self.delay = round(math.sqrt(2) / (2 * math.pi * cutoff) * rate_hz)
+        self._lowpass = CausalLowPass(CUTOFF_HZ, rate_hz)
+        self.delay = self._lowpass.delay
         """Group delay of the low-pass (samples): reported contacts are moved back by it."""
         self._confirm = max(1, round(CONFIRM_S * rate_hz))
         self._min_step = round(MIN_STEP_S * rate_hz)
@@ -62,7 +61,7 @@ class WalkingContacts:
 
     def reset(self) -> None:
         """Forget the filter state and any pending crossing (after a gap or a re-alignment)."""
-        self._zi = None
+        self._lowpass.reset()
         self._prev = math.inf
         self._pending.clear()
         self._airborne = False
@@ -71,9 +70,7 @@ class WalkingContacts:
         """Scan samples ``first .. first + len``; return (sample confirmed at, initial contact) pairs."""
         if not len(vertical_g):
             return []
-        if self._zi is None:
-            self._zi = lfilter_zi(self._b, self._a) * vertical_g[0]
-        f_g, self._zi = lfilter(self._b, self._a, vertical_g, zi=self._zi)
+        f_g = self._lowpass(vertical_g)
         above = f_g >= LEVEL_G
         rises = (np.flatnonzero(above[1:] > above[:-1]) + 1).tolist()
         if above[0] and self._prev < LEVEL_G:

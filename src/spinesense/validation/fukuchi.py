@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spinesense.processing.offline import strides_from_file
+from spinesense.processing.strides import detrended_range, other_side
 from spinesense.validation.alcantara import AlcantaraScore as Score
 from spinesense.validation.errors import match_events
 
@@ -24,11 +25,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from spinesense.models import Stride
-
-
-def _detrended_range(t: NDArray[np.float64], x: NDArray[np.float64]) -> float:
-    """Peak-to-peak of ``x`` after removing its linear trend."""
-    return float(np.ptp(x - np.polyval(np.polyfit(t, x, 1), t)))
 
 
 def load_truth(folder: Path, name: str) -> tuple[NDArray[np.float64], dict[str, object]]:
@@ -50,14 +46,14 @@ def score_session(folder: Path, name: str, score: Score | None = None) -> Score:
             continue
         tw = t[window]
         if s.pelvic_tilt_rom_deg is not None:
-            score.add("pelvic tilt range (deg)", s.pelvic_tilt_rom_deg, _detrended_range(tw, tilt[window]))
+            score.add("pelvic tilt range (deg)", s.pelvic_tilt_rom_deg, detrended_range(tilt[window], tw))
         if s.pelvic_rotation_deg is not None:
             score.add(
-                "pelvic rotation range (deg)", s.pelvic_rotation_deg, _detrended_range(tw, rotation[window])
+                "pelvic rotation range (deg)", s.pelvic_rotation_deg, detrended_range(rotation[window], tw)
             )
         if s.vertical_oscillation_cm is not None:
             score.add(
-                "vertical oscillation (cm)", s.vertical_oscillation_cm, _detrended_range(tw, height[window])
+                "vertical oscillation (cm)", s.vertical_oscillation_cm, detrended_range(height[window], tw)
             )
         _score_drop(s, t, obliquity, score)
     _score_contacts(strides, meta, score)
@@ -68,9 +64,8 @@ def _score_drop(s: Stride, t: NDArray[np.float64], obliquity: NDArray[np.float64
     """Obliquity range in each stance (the first at the stride's start, the second half a stride later)."""
     if s.gct_ms is None or s.side == "unknown":
         return
-    other = "right" if s.side == "left" else "left"
     half = (s.t_end_s - s.t_start_s) / 2
-    for side, start in ((s.side, s.t_start_s), (other, s.t_start_s + half)):
+    for side, start in ((s.side, s.t_start_s), (other_side(s.side), s.t_start_s + half)):
         ours = getattr(s, f"pelvic_drop_{side}_deg")
         stance = (t >= start) & (t <= start + s.gct_ms / 1000)
         if ours is not None and stance.sum() > 5:
@@ -88,14 +83,13 @@ def _score_contacts(strides: list[Stride], meta: dict[str, object], score: Score
         _, j = match_events(np.array([s.t_start_s]), ics, 0.06)
         if not j.size:
             continue
-        ref = contacts[int(j[0])]
-        score.add("initial contact (ms)", 1000 * s.t_start_s, 1000 * ref["ic_s"])
-        if s.gct_ms is not None and int(j[0]) + 1 < len(contacts):
-            ref_gct = 1000 * np.mean([c["to_s"] - c["ic_s"] for c in contacts[int(j[0]) : int(j[0]) + 2]])
+        k = int(j[0])
+        score.add("initial contact (ms)", 1000 * s.t_start_s, 1000 * contacts[k]["ic_s"])
+        if k + 1 >= len(contacts):
+            continue
+        pair = contacts[k : k + 2]  # the stride's two stances
+        if s.gct_ms is not None:
+            ref_gct = 1000 * np.mean([c["to_s"] - c["ic_s"] for c in pair])
             score.add("ground contact time (ms)", s.gct_ms, float(ref_gct))
-        if s.vgrf_peak_bw is not None and int(j[0]) + 1 < len(contacts):
-            score.add(
-                "peak vGRF (BW)",
-                s.vgrf_peak_bw,
-                float(np.mean([c["peak_bw"] for c in contacts[int(j[0]) : int(j[0]) + 2]])),
-            )
+        if s.vgrf_peak_bw is not None:
+            score.add("peak vGRF (BW)", s.vgrf_peak_bw, float(np.mean([c["peak_bw"] for c in pair])))
