@@ -21,14 +21,15 @@ from spinesense.processing.pipeline import Pipeline
 from spinesense.sources.replay import open_recording
 
 RATE_HZ = 200.0
+SHIMMER_NOMINAL_HZ = 512
+"""The Shimmer's set rate (its clock measures 512.5 Hz): resample_poly takes whole factors."""
 CAPTURE = Path(__file__).resolve().parents[1] / "replay_data" / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 
 
 def running_stream(seconds: float) -> SampleBlock:
     """A running stream at 200 Hz of about ``seconds`` (the real run, repeated)."""
     real = concat_blocks(list(open_recording(CAPTURE).blocks()))
-    # The Shimmer's nominal 512 Hz (its clock measures 512.5): resample_poly takes whole factors.
-    acc = resample_poly(real.acc_mps2, round(RATE_HZ), int(real.rate_hz), axis=0)
+    acc = resample_poly(real.acc_mps2, round(RATE_HZ), SHIMMER_NOMINAL_HZ, axis=0)
     once = SampleBlock(
         t_s=np.arange(acc.shape[0]) / RATE_HZ, acc_mps2=acc, gyr_radps=None, first_index=0, rate_hz=RATE_HZ
     )
