@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import struct
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -252,17 +252,7 @@ class PolarDecoder:
                 if block.t_s[-1] > gyr_end + half:
                     self._error("gyro_late", "angular rate held at its last value")
                 gyr = np.column_stack([np.interp(block.t_s, self._gyr_t, self._gyr[:, k]) for k in range(3)])
-            ready.append(
-                SampleBlock(
-                    block.t_s,
-                    block.acc_mps2,
-                    gyr,
-                    block.first_index,
-                    block.rate_hz,
-                    block.gaps,
-                    block.host_t_ns,
-                )
-            )
+            ready.append(replace(block, gyr_radps=gyr))
         if self._gyr_t.size > 1:
             keep = max(0, int(np.searchsorted(self._gyr_t, self._next_needed_t() - 2 * half)) - 1)
             self._gyr_t, self._gyr = self._gyr_t[keep:], self._gyr[keep:]
