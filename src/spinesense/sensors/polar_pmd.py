@@ -43,7 +43,6 @@ MEAS_ACC: Final = 2
 MEAS_GYRO: Final = 5
 MEAS_SDK_MODE: Final = 9
 OP_START: Final = 0x02
-OP_STOP: Final = 0x03
 CP_RESPONSE: Final = 0xF0
 SETTING_SAMPLE_RATE: Final = 0
 SETTING_RESOLUTION: Final = 1
@@ -52,7 +51,6 @@ SETTING_FACTOR: Final = 5
 _SETTING_SIZES: Final = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4}
 """Bytes per value of each setting type in a control point response."""
 _HEADER = struct.Struct("<BQB")
-_EPOCH_2000_UNIX_S: Final = 946_684_800
 _DELTA_FLAG: Final = 0x80
 _MAX_GYRO_LAG_S: Final = 1.0
 """Acceleration is held at most this long waiting for angular rate before it goes out without it."""
@@ -229,10 +227,6 @@ class PolarDecoder:
         last_t_s = (stamp_ns - self._t0_ns) * 1e-9
         t_s = last_t_s - np.arange(raw.shape[0] - 1, -1, -1) / self.model.rate_hz
         return measurement, t_s, np.asarray(raw * self.factors[measurement], dtype=np.float64)
-
-    def sensor_time_utc_s(self, t_s: float) -> float | None:
-        """Unix time of stream time ``t_s`` by the sensor's clock (set it with Polar's setLocalTime)."""
-        return None if self._t0_ns is None else _EPOCH_2000_UNIX_S + self._t0_ns * 1e-9 + t_s
 
     def _release(self) -> SampleBlock | None:
         """Emit held acceleration the gyroscope covers (or that waited too long), with angular rate."""
