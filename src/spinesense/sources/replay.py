@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spinesense.capture import Capture, CaptureError, FrameRecord, Record, is_capture, make_header
+from spinesense.models import concat_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
 from spinesense.sensors import make_decoder
 from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
@@ -78,6 +79,10 @@ class Recording:
                 block = decoder.feed_record(record.char, record.data, record.t_ns)
                 if block is not None:
                     yield block
+
+    def block(self) -> SampleBlock:
+        """The whole recording decoded into one SampleBlock; ValueError when it holds no samples."""
+        return concat_blocks(list(self.blocks()))
 
 
 def open_recording(path: Path | str) -> Recording:
