@@ -14,7 +14,6 @@ from bleak.backends.scanner import BaseBleakScanner
 
 from conftest import REPLAY_DATA
 from spinesense.emulator import VirtualSensor
-from spinesense.models import concat_blocks
 from spinesense.sources.ble_discovery import BleakBackend
 from spinesense.sources.replay import open_recording
 
@@ -44,7 +43,7 @@ async def virtual_sensor() -> AsyncIterator[StartSensor]:
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(path: Path = RUN_RECORDING, **kwargs: Any) -> Emulated:
-            block = concat_blocks(list(open_recording(path).blocks()))
+            block = open_recording(path).block()
             sensor, backend = await stack.enter_async_context(VirtualSensor.running(block, **kwargs))
             assert backend.scanner is not None
             assert backend.client is not None

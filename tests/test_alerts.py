@@ -20,7 +20,7 @@ from spinesense.cli import main
 from spinesense.commands import EXIT_DATA, EXIT_OK
 from spinesense.commands._offline import process_recording
 from spinesense.errors import ConfigError
-from spinesense.models import GRAVITY_MPS2, Gap, SampleBlock, Stride, concat_blocks
+from spinesense.models import GRAVITY_MPS2, Gap, SampleBlock, Stride
 from spinesense.processing.offline import strides_from_blocks
 from spinesense.sample_csv import SampleTable
 from spinesense.sources.replay import csv_records, open_recording
@@ -35,7 +35,7 @@ FAST = {"warmup_s": 5.0, "baseline_s": 15.0}
 
 def _long_run(copies: int = 14) -> SampleBlock:
     """The real sacral run repeated into about 80 s (the seams restart the step sequence)."""
-    block = concat_blocks(list(open_recording(SHIMMER_RUN).blocks()))
+    block = open_recording(SHIMMER_RUN).block()
     t = np.arange(len(block) * copies) / block.rate_hz
     return replace(block, t_s=t, acc_mps2=np.tile(block.acc_mps2, (copies, 1)))
 

@@ -61,7 +61,7 @@ async def test_an_emulate_process_is_found_and_streams_the_recording() -> None:
     decoder = reference.ReferenceDecoder()
     blocks = [b for f in frames if (b := decoder.feed_record(f.char, f.data)) is not None]
     received = concat_blocks(blocks)
-    original = concat_blocks(list(open_recording(RECORDING).blocks()))
+    original = open_recording(RECORDING).block()
     first = received.first_index
     assert received.gaps == ()  # streamed without a loss once connected
     np.testing.assert_allclose(

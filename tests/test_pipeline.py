@@ -11,7 +11,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA
-from spinesense.models import Gap, SampleBlock, concat_blocks
+from spinesense.models import Gap, SampleBlock
 from spinesense.processing.offline import strides_from_blocks, strides_from_file
 from spinesense.processing.pipeline import Pipeline
 from spinesense.sources.replay import open_recording
@@ -26,7 +26,7 @@ SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 
 
 def _whole(path: Path) -> SampleBlock:
-    return concat_blocks(list(open_recording(path).blocks()))
+    return open_recording(path).block()
 
 
 def _with_gyro(block: SampleBlock, seed: int = 3) -> SampleBlock:

@@ -261,7 +261,10 @@ class Capture:
 
 
 def _decompressed_chunks(path: Path, chunk_size: int = 1 << 16) -> Iterator[bytes]:
-    """Yield the file's bytes, gunzipped when it is gzip; a stream cut short yields what it holds."""
+    """Yield the file's bytes, gunzipped when it is gzip; a stream cut short yields what it holds.
+
+    Never yields an empty chunk (a gzip header alone inflates to nothing): the first chunk holds data.
+    """
     with path.open("rb") as raw:
         gzipped = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
@@ -272,18 +275,19 @@ def _decompressed_chunks(path: Path, chunk_size: int = 1 << 16) -> Iterator[byte
         inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
         while chunk := raw.read(chunk_size):
             while chunk:
-                yield inflater.decompress(chunk)
+                if inflated := inflater.decompress(chunk):
+                    yield inflated
                 chunk = inflater.unused_data if inflater.eof else b""
                 if inflater.eof:
                     inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        yield inflater.flush()
+        if tail := inflater.flush():
+            yield tail
 
 
 def is_capture(path: Path) -> bool:
     """Cheap check whether ``path`` looks like a capture (JSON object on its first line)."""
     try:
-        # The first inflated chunk may be empty (a gzip header alone): look at the first bytes out.
-        first = next((chunk for chunk in _decompressed_chunks(path, chunk_size=64) if chunk), b"")
+        first = next(_decompressed_chunks(path, chunk_size=64), b"")
     except (OSError, zlib.error):
         return False
     return first.lstrip()[:1] == b"{"

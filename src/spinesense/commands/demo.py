@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING
 import spinesense
 from spinesense.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
 from spinesense.commands._ble import bluetooth_errors, run_live
-from spinesense.commands._recording import open_for_command
+from spinesense.commands._recording import load_block
 from spinesense.commands._session import add_session_arguments, config_from_args
 from spinesense.emulator import VirtualSensor
-from spinesense.models import concat_blocks, repeat_block
 from spinesense.sources.ble import Backoff, SessionOptions
-from spinesense.sources.replay import RecordingError
 
 if TYPE_CHECKING:
     import argparse
@@ -67,11 +65,7 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     alerts = replace(config.alerts, warmup_s=10.0, baseline_s=20.0)
     config = replace(config, alerts=alerts, runner_id=config.runner_id if args.runner else "demo")
-    recording, _decoder = open_for_command(str(path))
-    try:
-        block = repeat_block(concat_blocks(list(recording.blocks())), args.duration)
-    except (RecordingError, ValueError) as exc:
-        raise CommandError(f"{path}: {exc}", EXIT_DATA) from None
+    block = load_block(str(path), args.duration)
     with bluetooth_errors():
         return asyncio.run(_over_ble(config, block, args.speed, f"spinesense demo ({path.name})"))
 

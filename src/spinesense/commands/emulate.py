@@ -14,12 +14,10 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_DATA, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.commands._recording import open_for_command
+from spinesense.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
+from spinesense.commands._recording import load_block
 from spinesense.emulator import VirtualSensor, on_transport
 from spinesense.logformat import status
-from spinesense.models import concat_blocks, repeat_block
-from spinesense.sources.replay import RecordingError
 
 if TYPE_CHECKING:
     import argparse
@@ -51,13 +49,7 @@ def run(args: argparse.Namespace) -> int:
     """Stream the recording from a virtual sensor until it ends or Ctrl-C."""
     if args.speed <= 0 or (args.duration is not None and args.duration <= 0):
         raise CommandError("--speed and --duration must be positive", EXIT_USAGE)
-    recording, _decoder = open_for_command(args.file)
-    try:
-        block = concat_blocks(list(recording.blocks()))
-    except (RecordingError, ValueError) as exc:
-        raise CommandError(f"{args.file}: {exc}", EXIT_DATA) from None
-    if args.duration is not None:
-        block = repeat_block(block, args.duration)
+    block = load_block(args.file, args.duration)
     try:
         return asyncio.run(_emulate(block, args))
     except KeyboardInterrupt:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spinesense.emulator.sensor import VirtualSensor
-from spinesense.models import concat_blocks
 from spinesense.sources.ble_session import Backoff, BleSession, SessionOptions
 from spinesense.sources.replay import open_recording
 
@@ -46,7 +45,7 @@ async def dropout_run(
     options: SessionOptions = FAST_OPTIONS,
 ) -> DropoutRun:
     """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
-    block = concat_blocks(list(open_recording(path).blocks()))
+    block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         session = BleSession(sensor.name, backend=backend, options=options)
         records: list[FrameRecord | EventRecord] = []

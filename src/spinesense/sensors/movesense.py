@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections import Counter
 from typing import Final
 
 import numpy as np
 
 from spinesense.models import SampleBlock
+from spinesense.sensors._errors import DefectCounter
 from spinesense.sensors._timing import TimestampedStream
 from spinesense.sensors.reference import Unwrap32
 
@@ -65,7 +65,8 @@ class MovesenseDecoder:
         """Start a decoder for the subscription ``reference`` at ``rate_hz``."""
         self.rate_hz = float(rate_hz)
         self.reference = reference
-        self.errors: Counter[str] = Counter()
+        self._defects = DefectCounter(log, "Movesense: %s (%s); further ones are only counted")
+        self.errors = self._defects.errors
         self.samples = 0
         self.lost_samples = 0
         """Samples reported missing (estimated from timestamps)."""
@@ -73,21 +74,20 @@ class MovesenseDecoder:
         self._clock = Unwrap32()
         self._t0_ms: int | None = None
         self._part1: bytes | None = None
-        self._logged: set[str] = set()
 
     def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take one notification of the GSP notify characteristic; return its samples, if any."""
         if char != NOTIFY_UUID:
-            self._error("unknown_characteristic", char)
+            self._defects.count("unknown_characteristic", char)
             return None
         if len(data) < 2:
-            self._error("too_short", f"{len(data)} bytes")
+            self._defects.count("too_short", f"{len(data)} bytes")
             return None
         kind, reference = data[0], data[1]
         if kind == RESP_COMMAND_RESULT:
             return None
         if reference != self.reference or kind not in (RESP_DATA, RESP_DATA_PART2):
-            self._error("not_ours", f"response {kind} for reference {reference}")
+            self._defects.count("not_ours", f"response {kind} for reference {reference}")
             return None
         payload = self._assemble(kind, data[2:])
         return None if payload is None else self._decode(payload, host_t_ns)
@@ -96,12 +96,12 @@ class MovesenseDecoder:
         """A complete payload from a DATA or DATA_PART2 notification; None while waiting for a second part."""
         if kind == RESP_DATA_PART2:
             if self._part1 is None:
-                self._error("orphan_part2", "second part without a first")
+                self._defects.count("orphan_part2", "second part without a first")
                 return None
             payload, self._part1 = self._part1 + part, None
             return payload
         if self._part1 is not None:
-            self._error("torn_payload", "first part never completed")
+            self._defects.count("torn_payload", "first part never completed")
         self._part1 = None
         if (len(part) - _TIMESTAMP.size) % _SAMPLE_BYTES:
             self._part1 = part
@@ -112,7 +112,9 @@ class MovesenseDecoder:
         """Turn one complete IMU6 payload into a block."""
         n, rest = divmod(len(payload) - _TIMESTAMP.size, _SAMPLE_BYTES)
         if n < 1 or rest:
-            self._error("bad_length", f"{len(payload)}-byte payload is not a timestamp plus whole samples")
+            self._defects.count(
+                "bad_length", f"{len(payload)}-byte payload is not a timestamp plus whole samples"
+            )
             return None
         (stamp,) = _TIMESTAMP.unpack_from(payload)
         t_ms = self._clock(stamp)
@@ -120,7 +122,7 @@ class MovesenseDecoder:
             self._t0_ms = t_ms
         values = np.frombuffer(payload, "<f4", offset=_TIMESTAMP.size).astype(np.float64).reshape(2, n, 3)
         if not np.isfinite(values).all():
-            self._error("not_finite", "NaN or infinite sample")
+            self._defects.count("not_finite", "NaN or infinite sample")
             return None
         first_t_s = (t_ms - self._t0_ms) * 1e-3
         index, gaps = self._stream.place(first_t_s, n)
@@ -135,10 +137,3 @@ class MovesenseDecoder:
             gaps=gaps,
             host_t_ns=host_t_ns,
         )
-
-    def _error(self, kind: str, detail: str) -> None:
-        """Count a defect; log the first of each kind only."""
-        self.errors[kind] += 1
-        if kind not in self._logged:
-            self._logged.add(kind)
-            log.warning("Movesense: %s (%s); further ones are only counted", kind, detail)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
 from spinesense.models import GRAVITY_MPS2, SampleBlock, concat_blocks
+from spinesense.sensors._errors import DefectCounter
 from spinesense.sensors._timing import TimestampedStream
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ MEAS_ACC: Final = 2
 MEAS_GYRO: Final = 5
 MEAS_SDK_MODE: Final = 9
 OP_START: Final = 0x02
-OP_STOP: Final = 0x03
 CP_RESPONSE: Final = 0xF0
 SETTING_SAMPLE_RATE: Final = 0
 SETTING_RESOLUTION: Final = 1
@@ -52,7 +51,6 @@ SETTING_FACTOR: Final = 5
 _SETTING_SIZES: Final = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4}
 """Bytes per value of each setting type in a control point response."""
 _HEADER = struct.Struct("<BQB")
-_EPOCH_2000_UNIX_S: Final = 946_684_800
 _DELTA_FLAG: Final = 0x80
 _MAX_GYRO_LAG_S: Final = 1.0
 """Acceleration is held at most this long waiting for angular rate before it goes out without it."""
@@ -169,7 +167,8 @@ class PolarDecoder:
     def __init__(self, model: PolarModel = VERITY_SENSE) -> None:
         """Start a decoder for ``model`` (its nominal rate until the factors arrive in start responses)."""
         self.model = model
-        self.errors: Counter[str] = Counter()
+        self._defects = DefectCounter(log, "Polar PMD: %s (%s); further ones are only counted")
+        self.errors = self._defects.errors
         self.samples = 0
         self.lost_samples = 0
         """Acceleration samples reported missing (estimated from timestamps)."""
@@ -179,7 +178,6 @@ class PolarDecoder:
         self._pending: list[SampleBlock] = []
         self._gyr_t = np.empty(0)
         self._gyr = np.empty((0, 3))
-        self._logged: set[str] = set()
 
     def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take a control point response (factors) or a data notification; return samples when ready."""
@@ -189,7 +187,7 @@ class PolarDecoder:
                 self.factors[response[0]] = response[2]
             return None
         if char != DATA_UUID:
-            self._error("unknown_characteristic", char)
+            self._defects.count("unknown_characteristic", char)
             return None
         parsed = self._parse(data)
         if parsed is None:
@@ -213,26 +211,22 @@ class PolarDecoder:
     def _parse(self, data: bytes) -> tuple[int, NDArray[np.float64], NDArray[np.float64]] | None:
         """(measurement, sample times, scaled samples) of a data frame; None (counted) when unusable."""
         if len(data) < _HEADER.size:
-            self._error("too_short", f"{len(data)} bytes")
+            self._defects.count("too_short", f"{len(data)} bytes")
             return None
         measurement, stamp_ns, frame_type = _HEADER.unpack_from(data)
         if measurement not in (MEAS_ACC, MEAS_GYRO):
-            self._error("unknown_measurement", f"measurement type {measurement}")
+            self._defects.count("unknown_measurement", f"measurement type {measurement}")
             return None
         try:
             raw = decode_samples(frame_type, data[_HEADER.size :])
         except ValueError as exc:
-            self._error("bad_frame", str(exc))
+            self._defects.count("bad_frame", str(exc))
             return None
         if self._t0_ns is None:
             self._t0_ns = stamp_ns
         last_t_s = (stamp_ns - self._t0_ns) * 1e-9
         t_s = last_t_s - np.arange(raw.shape[0] - 1, -1, -1) / self.model.rate_hz
         return measurement, t_s, np.asarray(raw * self.factors[measurement], dtype=np.float64)
-
-    def sensor_time_utc_s(self, t_s: float) -> float | None:
-        """Unix time of stream time ``t_s`` by the sensor's clock (set it with Polar's setLocalTime)."""
-        return None if self._t0_ns is None else _EPOCH_2000_UNIX_S + self._t0_ns * 1e-9 + t_s
 
     def _release(self) -> SampleBlock | None:
         """Emit held acceleration the gyroscope covers (or that waited too long), with angular rate."""
@@ -246,23 +240,13 @@ class PolarDecoder:
                 break
             self._pending.pop(0)
             if not self._gyr_t.size:
-                self._error("gyro_missing", "acceleration went out before any angular rate came")
+                self._defects.count("gyro_missing", "acceleration went out before any angular rate came")
                 gyr = np.zeros_like(block.acc_mps2)
             else:
                 if block.t_s[-1] > gyr_end + half:
-                    self._error("gyro_late", "angular rate held at its last value")
+                    self._defects.count("gyro_late", "angular rate held at its last value")
                 gyr = np.column_stack([np.interp(block.t_s, self._gyr_t, self._gyr[:, k]) for k in range(3)])
-            ready.append(
-                SampleBlock(
-                    block.t_s,
-                    block.acc_mps2,
-                    gyr,
-                    block.first_index,
-                    block.rate_hz,
-                    block.gaps,
-                    block.host_t_ns,
-                )
-            )
+            ready.append(replace(block, gyr_radps=gyr))
         if self._gyr_t.size > 1:
             keep = max(0, int(np.searchsorted(self._gyr_t, self._next_needed_t() - 2 * half)) - 1)
             self._gyr_t, self._gyr = self._gyr_t[keep:], self._gyr[keep:]
@@ -275,13 +259,6 @@ class PolarDecoder:
     def _next_needed_t(self) -> float:
         """Earliest acceleration time still waiting for angular rate."""
         return float(self._pending[0].t_s[0]) if self._pending else float(self._gyr_t[-1])
-
-    def _error(self, kind: str, detail: str) -> None:
-        """Count a defect; log the first of each kind only."""
-        self.errors[kind] += 1
-        if kind not in self._logged:
-            self._logged.add(kind)
-            log.warning("Polar PMD: %s (%s); further ones are only counted", kind, detail)
 
 
 def verity_decoder() -> PolarDecoder:

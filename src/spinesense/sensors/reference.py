@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
 from spinesense.models import GRAVITY_MPS2, Gap, SampleBlock
+from spinesense.sensors._errors import DefectCounter
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -71,6 +71,7 @@ class FrameError(ValueError):
         """Keep the defect kind (a short identifier) and a human-readable detail."""
         super().__init__(f"{kind}: {detail}")
         self.kind = kind
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,7 +247,10 @@ class ReferenceDecoder:
     def __init__(self, info: SensorInfo | None = None) -> None:
         """Start a decoder; without ``info`` the reference defaults are assumed until set."""
         self.info = info or SensorInfo()
-        self.errors: Counter[str] = Counter()
+        self._defects = DefectCounter(
+            log, "skipping frame (%s: %s); further frames of this kind are only counted"
+        )
+        self.errors = self._defects.errors
         self.frames = 0
         self.samples = 0
         self.lost_samples = 0
@@ -258,7 +262,6 @@ class ReferenceDecoder:
         self._next_index: int | None = None
         self._next_t_us = 0.0
         self._last_host_t_ns: int | None = None
-        self._logged_kinds: set[str] = set()
 
     def set_info(self, info: SensorInfo) -> None:
         """Use new scale factors and rate, e.g. after the info characteristic was read again."""
@@ -269,7 +272,7 @@ class ReferenceDecoder:
         try:
             self.set_info(SensorInfo.from_bytes(data))
         except FrameError as exc:
-            self._count_error(exc)
+            self._defects.count(exc.kind, exc.detail)
 
     def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take any recorded value of the sensor: info reads update scaling, data frames decode."""
@@ -286,7 +289,7 @@ class ReferenceDecoder:
         try:
             frame = parse_frame(data)
         except FrameError as exc:
-            self._count_error(exc)
+            self._defects.count(exc.kind, exc.detail)
             return None
         estimated_missing = 0
         if frame.flags & FLAG_STREAM_START and self._next_index is not None:
@@ -295,7 +298,7 @@ class ReferenceDecoder:
         if self._next_index is None:
             self._next_index = index
         if index < self._next_index:
-            self._count_error(FrameError("out_of_order", f"index {index} before expected {self._next_index}"))
+            self._defects.count("out_of_order", f"index {index} before expected {self._next_index}")
             return None
         gaps: tuple[Gap, ...] = ()
         if index > self._next_index or estimated_missing:
@@ -346,10 +349,3 @@ class ReferenceDecoder:
         period_us = 1e6 / self.info.sample_rate_hz
         self._clock_offset_us = self._next_t_us + missing * period_us - frame.t_first_us
         return missing
-
-    def _count_error(self, exc: FrameError) -> None:
-        """Count a defect; log the first of each kind so a bad stream cannot flood the log."""
-        self.errors[exc.kind] += 1
-        if exc.kind not in self._logged_kinds:
-            self._logged_kinds.add(exc.kind)
-            log.warning("skipping frame (%s); further frames of this kind are only counted", exc)

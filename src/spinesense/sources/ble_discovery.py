@@ -32,6 +32,14 @@ class BleakBackend:
     scanner: type[BaseBleakScanner] | None = None
     client: type[BaseBleakClient] | None = None
 
+    def scanner_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments that hand the scanner backend to BleakScanner (none: the platform's own)."""
+        return {"backend": self.scanner} if self.scanner else {}
+
+    def client_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments that hand the client backend to BleakClient (none: the platform's own)."""
+        return {"backend": self.client} if self.client else {}
+
 
 @dataclass(frozen=True, slots=True)
 class SensorFamily:
@@ -147,7 +155,7 @@ def unavailable_from(exc: BaseException) -> BluetoothUnavailableError | None:
 
 async def scan(timeout: float, *, backend: BleakBackend | None = None) -> list[FoundSensor]:  # noqa: ASYNC109 - scan length
     """Every advertising device seen within ``timeout`` seconds, strongest signal first."""
-    kwargs: dict[str, Any] = {"backend": backend.scanner} if backend and backend.scanner else {}
+    kwargs = (backend or BleakBackend()).scanner_kwargs()
     try:
         seen = await BleakScanner.discover(timeout=timeout, return_adv=True, **kwargs)
     except (FileNotFoundError, BleakError) as exc:
@@ -162,7 +170,7 @@ async def find_sensor(
     backend: BleakBackend | None = None,
 ) -> FoundSensor | None:
     """The first advertising sensor matching ``target`` (see ``matches``), or None within ``timeout``."""
-    kwargs: dict[str, Any] = {"backend": backend.scanner} if backend and backend.scanner else {}
+    kwargs = (backend or BleakBackend()).scanner_kwargs()
     hits: list[FoundSensor] = []
 
     def wanted(device: BLEDevice, adv: AdvertisementData) -> bool:

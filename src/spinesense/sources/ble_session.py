@@ -30,9 +30,9 @@ from spinesense.capture import EventRecord, FrameRecord, Record
 from spinesense.sensors import make_decoder
 from spinesense.sources.ble_discovery import (
     BleakBackend,
-    BluetoothUnavailableError,
     SensorFamily,
     find_sensor,
+    unavailable_from,
 )
 
 if TYPE_CHECKING:
@@ -180,24 +180,22 @@ class BleSession:
         self.sensor = found
         if self.decoder is None:
             self.decoder = make_decoder(family.protocol)
+        # Unbounded on purpose: enqueue() caps frames at queue_size itself, so the _LOST marker always fits.
         queue: asyncio.Queue[FrameRecord | object] = asyncio.Queue()
         self._queue = queue
         loop = asyncio.get_running_loop()
-        kwargs: dict[str, Any] = {"backend": self.backend.client} if self.backend.client else {}
         client = BleakClient(
             found.device,
             disconnected_callback=lambda _c: self._on_lost(loop, queue),
             timeout=options.connect_timeout_s,
-            **kwargs,
+            **self.backend.client_kwargs(),
         )
         try:
             try:
                 async with asyncio.timeout(options.connect_timeout_s + 5.0):
                     await client.connect()
             except FileNotFoundError as exc:
-                raise BluetoothUnavailableError(
-                    f"Bluetooth is unavailable: no D-Bus system bus ({exc})"
-                ) from exc
+                raise (unavailable_from(exc) or exc) from exc
             yield self._connected(found, family, client.mtu_size)
             for uuid in family.read_uuids:
                 yield self._frame(uuid, bytes(await client.read_gatt_char(uuid)))
@@ -302,9 +300,10 @@ class BleSession:
 
     def _frame(self, uuid: str, data: bytes) -> FrameRecord:
         """A characteristic read as a record (fed to the decoder like any frame)."""
+        record = FrameRecord(self._clock_ns(), uuid, data)
         if self.decoder is not None:
-            self.decoder.feed_record(uuid, data, self._clock_ns())
-        return FrameRecord(self._clock_ns(), uuid, data)
+            self.decoder.feed_record(uuid, data, record.t_ns)
+        return record
 
     def _event(self, event: str, /, **fields: Any) -> EventRecord:  # noqa: ANN401 - JSON values
         """An event stamped with the host clock."""

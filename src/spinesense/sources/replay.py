@@ -10,19 +10,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from spinesense.capture import Capture, CaptureError, FrameRecord, Record, is_capture, make_header
+from spinesense.models import concat_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
 from spinesense.sensors import make_decoder
 from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Iterator
+    from collections.abc import AsyncIterator, Iterator
 
     from spinesense.models import SampleBlock
     from spinesense.sensors import StreamDecoder
@@ -33,8 +34,6 @@ EPOCH_THRESHOLD_S = 1e9
 """CSV times above this are Unix epoch seconds (2001 onwards); below, seconds from the start."""
 _YIELD_EVERY = 256
 """In fast replay, let other tasks run after this many records."""
-LOOP_PAUSE_NS = 100_000_000
-"""A looped recording starts again 0.1 s after it ended."""
 
 
 class RecordingError(Exception):
@@ -80,6 +79,10 @@ class Recording:
                 block = decoder.feed_record(record.char, record.data, record.t_ns)
                 if block is not None:
                     yield block
+
+    def block(self) -> SampleBlock:
+        """The whole recording decoded into one SampleBlock; ValueError when it holds no samples."""
+        return concat_blocks(list(self.blocks()))
 
 
 def open_recording(path: Path | str) -> Recording:
@@ -160,17 +163,11 @@ def csv_records(table: SampleTable) -> Iterator[FrameRecord]:
 
 async def replay(recording: Recording, speed: float | None = 1.0) -> AsyncIterator[Record]:
     """Yield the recording's records paced at ``speed`` times real time (None: as fast as possible)."""
-    async for record in pace(recording.records(), speed):
-        yield record
-
-
-async def pace(records: Iterable[Record], speed: float | None) -> AsyncIterator[Record]:
-    """Yield records at the pace of their host times, ``speed`` times faster (None: at once)."""
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
     start_wall = time.monotonic()
     first_t_ns: int | None = None
-    for count, record in enumerate(records, start=1):
+    for count, record in enumerate(recording.records(), start=1):
         if first_t_ns is None:
             first_t_ns = record.t_ns
         if speed is None:
@@ -181,31 +178,4 @@ async def pace(records: Iterable[Record], speed: float | None) -> AsyncIterator[
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-        yield record
-
-
-def _repeated(recording: Recording, duration_s: float) -> Iterator[Record]:
-    """The recording's records over and over, the clock running on, for ``duration_s``."""
-    first: int | None = None
-    offset = 0
-    while True:
-        last: int | None = None
-        for record in recording.records():
-            first = record.t_ns if first is None else first
-            last = record.t_ns + offset
-            if (last - first) * 1e-9 >= duration_s:
-                return
-            yield replace(record, t_ns=last)
-        if last is None or first is None:
-            return
-        offset = last - first + LOOP_PAUSE_NS
-
-
-async def looped(recording: Recording, speed: float | None, duration_s: float) -> AsyncIterator[Record]:
-    """The recording replayed over and over for ``duration_s`` of recording time, paced like ``replay``.
-
-    Each repetition restarts the sensor's stream (as a sensor switched off and on would): the decoder
-    reports the restart and the pipeline starts a new step sequence.
-    """
-    async for record in pace(_repeated(recording, duration_s), speed):
         yield record
