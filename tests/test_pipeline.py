@@ -207,6 +207,20 @@ def test_a_gap_restarts_the_step_sequence_and_is_noted() -> None:
     assert all(not (s.t_start_s < gap_t < s.t_end_s) for s in processor.strides)
 
 
+@pytest.mark.parametrize("lost_from", [140, 144, 148, 152])
+def test_no_stride_spans_a_gap_that_cut_a_contact(lost_from: int) -> None:
+    # Found live: 54 frames lost at these places gave a 5.8 s "stride" from before the gap to after it,
+    # because the first contact after the gap, moved back by the filter delay, began before it.
+    block = open_recording(REPLAY_DATA / "fukuchi" / "RBDS0041.jsonl.gz").block()
+    cut, resume = lost_from * 19, (lost_from + 54) * 19
+    after = block.slice(resume, len(block))
+    after = replace(after, gaps=(Gap(before_index=after.first_index, missing=resume - cut),))
+    strides = strides_from_blocks([block.slice(0, cut), after]).strides
+    gap_start, gap_end = block.t_s[cut - 1], block.t_s[resume]
+    assert all(s.t_end_s <= gap_start or s.t_start_s >= gap_end for s in strides)
+    assert len([s for s in strides if s.t_start_s >= gap_end]) > 50
+
+
 # Measured 2026-11-22 (benchmarks/accuracy.py): IC RMSE 9.5 ms, GCT 20.6 ms, flight 20.8 ms,
 # cadence 1.6 steps/min, peak vGRF 0.18 BW, on 175 strides.
 ALCANTARA_BOUNDS = {

@@ -75,6 +75,8 @@ class Pipeline:
         self._next_boundary = self.alignment.window
         self._strides = 0
         self._out: list[Stride] = []
+        self._resumed_at = -1
+        """Sample count where the stream resumed after its last gap: contacts starting there are cut off."""
 
     def feed(self, block: SampleBlock) -> list[Stride]:
         """Take the next samples; return the strides completed by them."""
@@ -82,6 +84,7 @@ class Pipeline:
             lost = sum(g.missing for g in block.gaps)
             self.notices.append(f"{lost} samples lost before t={block.t_s[0]:.2f} s: step sequence restarted")
             self._restart()
+            self._resumed_at = self._count
         pos, n = 0, len(block)
         while pos < n:
             stop = min(n, pos + self._next_boundary - self._count)
@@ -197,6 +200,8 @@ class Pipeline:
     def _on_event(self, event: ContactEvent, *, vote: bool = True) -> None:
         """Advance the step sequence; emit a stride when its second same-foot contact is confirmed."""
         contact = event.contact
+        if self._shifted(contact.ic) <= self._resumed_at:
+            return  # it began in the gap (the samples either side are adjacent in the history): unusable
         if event.kind == "rejected":
             self._end_sequence()
         elif event.kind == "ended":
