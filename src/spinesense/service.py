@@ -153,11 +153,10 @@ class Session:
 
     def _strides(self, strides: list[Stride]) -> None:
         """Publish, judge and show new strides, and the pipeline's notices."""
-        for text in self.processor.notices:
+        for text in self.processor.take_notices():
             note(text)
             if self.publisher is not None:
                 self.publisher.publish_notice(text)
-        self.processor.notices.clear()
         done = len(self.report.strides) - len(strides)  # the processor has already kept them
         for n, stride in enumerate(strides, start=done + 1):
             if self.show is not None:

@@ -62,9 +62,8 @@ async def _stream(args: argparse.Namespace, speed: float | None) -> int:
     per_stride = not args.summary
 
     def show(strides: list[Stride]) -> None:
-        for text in processor.notices:
+        for text in processor.take_notices():
             note(text)
-        processor.notices.clear()
         if per_stride:
             for stride in strides:
                 print(json.dumps(to_json_dict(stride)) if args.json else stride_line(stride), flush=True)

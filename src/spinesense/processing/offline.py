@@ -33,6 +33,11 @@ class StreamProcessor:
         """End of stream: return the last strides."""
         return self._keep(self.pipeline.flush() if self.pipeline else [])
 
+    def take_notices(self) -> list[str]:
+        """The notices gathered since the last call (for a caller that shows them as they come)."""
+        taken, self.notices = self.notices, []
+        return taken
+
     def _keep(self, strides: list[Stride]) -> list[Stride]:
         """Record strides and move the pipeline's notices here."""
         self.strides.extend(strides)
