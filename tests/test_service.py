@@ -11,6 +11,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+import aiomqtt
 import jsonschema
 from scipy.spatial.transform import Rotation
 
@@ -25,8 +26,6 @@ from test_alerts import _altered, _long_run
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import aiomqtt
 
 
 SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
@@ -129,16 +128,22 @@ def _leaning_capture(path: Path) -> None:
             writer.frame(record.t_ns, record.char, record.data)
 
 
-async def test_run_publishes_each_alert_once_and_keeps_it_active(
-    mosquitto: Mosquitto, tmp_path: Path
-) -> None:
+def _leaning_run(mosquitto: Mosquitto, tmp_path: Path) -> tuple[Path, Path]:
+    """A capture whose runner leans 12 degrees forward from 45 s, and a config that alerts on it soon."""
     capture = tmp_path / "leaning.jsonl"
-    await asyncio.to_thread(_leaning_capture, capture)
+    _leaning_capture(capture)
     config = tmp_path / "config.toml"
     config.write_text(
         f'[runner]\nid = "lea"\n[broker]\nurl = "mqtt://127.0.0.1:{mosquitto.port}"\n[data]\nrecord = false\n'
         "[thresholds]\nwarmup_s = 5.0\nbaseline_s = 15.0\n"
     )
+    return capture, config
+
+
+async def test_run_publishes_each_alert_once_and_keeps_it_active(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    capture, config = await asyncio.to_thread(_leaning_run, mosquitto, tmp_path)
     async with Listener(mosquitto.settings, "spinesense/v1/lea/#") as listener:
         await _run_to_the_end(
             listener, "run", "--replay", str(capture), "--speed", "20", "--config", str(config)
@@ -206,3 +211,51 @@ def test_a_second_signal_stops_at_once_and_leaves_a_readable_capture(tmp_path: P
     assert len(list(capture.records())) > 20
     assert capture.stats.bad_lines == []  # closed before the exit: every line whole
     assert not capture.stats.torn_last_line
+
+
+async def test_a_broker_killed_and_restarted_mid_replay_loses_no_alert(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    capture, config = await asyncio.to_thread(_leaning_run, mosquitto, tmp_path)
+    received: list[tuple[str, bytes]] = []
+    ended = asyncio.Event()
+
+    async def coach() -> None:  # a dashboard with a persistent session, reconnecting like a real one
+        while not ended.is_set():
+            try:
+                async with aiomqtt.Client(
+                    "127.0.0.1", mosquitto.port, identifier="coach", clean_session=False
+                ) as client:
+                    await client.subscribe("spinesense/v1/lea/#", qos=1)
+                    async for message in client.messages:
+                        received.append((str(message.topic), message.payload))
+                        if b'"ended"' in message.payload:
+                            ended.set()
+                            return
+            except aiomqtt.MqttError:
+                await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(coach())
+    await asyncio.sleep(1.5)  # subscribed, and the session saved by the broker's autosave
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "spinesense", "run", "--replay", str(capture), "--speed", "4",
+        "--config", str(config), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    outage_lines = []
+    async with asyncio.timeout(120):
+        assert (await proc.stdout.readline()).startswith(b"stride")
+        assert mosquitto.process is not None
+        mosquitto.process.kill()  # kill -9: no clean shutdown
+        await asyncio.to_thread(mosquitto.process.wait)
+        while not (line := await proc.stdout.readline()).startswith(b"ALERT"):  # raised while away
+            outage_lines.append(line)
+        await asyncio.to_thread(mosquitto.start)
+        _, err = await proc.communicate()
+        await ended.wait()
+    await watcher
+    assert proc.returncode == 0, err
+    assert sum(line.startswith(b"stride") for line in outage_lines) >= 40  # about 30 s of running away
+    alerts = [json.loads(p) for t, p in received if t.endswith("/alert")]
+    assert [(a["kind"], a["state"]) for a in alerts] == [("forward_lean", "raised")]
+    assert b"outbox left 0" in err
