@@ -18,6 +18,7 @@ from spinesense.errors import ConfigError
 from spinesense.models import Alert, Stride
 from spinesense.publish import BrokerSettings, Publisher
 from spinesense.publish.outbox import Message, Outbox
+from spinesense.publish.publisher import STRIDE_EXPIRY_S
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -201,3 +202,32 @@ def test_outbox_sheds_strides_counts_them_and_keeps_alerts_on_disk(tmp_path: Pat
     assert first is not None
     again.ack(first)
     assert Outbox(directory=tmp_path).peek() is None
+
+
+async def test_mqtt5_carries_content_type_and_stride_expiry_where_the_broker_speaks_it(
+    any_broker: BrokerSettings,
+) -> None:
+    got: list[aiomqtt.Message] = []
+    speaks5 = any_broker.mqtt5 is not False  # Mosquitto does; the embedded amqtt broker is set to 3.1.1
+    version = aiomqtt.ProtocolVersion.V5 if speaks5 else aiomqtt.ProtocolVersion.V311
+    async with aiomqtt.Client(any_broker.host, any_broker.port, protocol=version) as client:
+        await client.subscribe("spinesense/v1/eve/+", qos=1)
+        async with Publisher(any_broker, "eve") as pub:
+            await _wait_connected(pub)
+            pub.publish_stride(STRIDE)
+            pub.publish_alert(_alert(1))
+            async with asyncio.timeout(10):
+                async for message in client.messages:
+                    if str(message.topic).endswith(("/stride", "/alert")):
+                        got.append(message)
+                    if len(got) == 2:
+                        break
+        assert pub.protocol == version
+    by_leaf = {str(m.topic).rsplit("/", 1)[1]: m for m in got}
+    if speaks5:
+        props = by_leaf["stride"].properties
+        assert getattr(props, "ContentType", None) == "application/json"
+        assert 0 < getattr(props, "MessageExpiryInterval", 0) <= STRIDE_EXPIRY_S
+        assert not hasattr(by_leaf["alert"].properties, "MessageExpiryInterval")  # alerts never expire
+    else:
+        assert json.loads(by_leaf["stride"].payload)["gct_ms"] == 231.0  # plain 3.1.1 payloads
