@@ -112,59 +112,69 @@ def mosquitto_acl(tmp_path: Path) -> Iterator[Mosquitto]:
 
 @dataclass
 class TlsFiles:
-    """A CA and a server certificate for 127.0.0.1, made for one test."""
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, made for one test."""
 
     ca: Path
     cert: Path
     key: Path
+    client_cert: Path
+    client_key: Path
 
 
 def make_tls_files(folder: Path) -> TlsFiles:
-    """Create a throwaway CA and a server certificate signed by it (valid one day)."""
-    from cryptography import x509  # noqa: PLC0415 - only the TLS test needs it
+    """Create a throwaway CA and a server and a client certificate signed by it (valid one day)."""
+    from cryptography import x509  # noqa: PLC0415 - only the TLS tests need it
     from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
     from cryptography.hazmat.primitives.asymmetric import ec  # noqa: PLC0415
     from cryptography.x509.oid import NameOID  # noqa: PLC0415
 
     now = dt.datetime.now(dt.UTC)
-
-    def name(cn: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
     ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "spinesense test CA")])
+
+    def certificate(cn: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name) -> x509.CertificateBuilder:
+        return (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+        )
+
+    def write(path: Path, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, key_path: Path) -> None:
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+
     ca = (
-        x509.CertificateBuilder()
-        .subject_name(name("spinesense test CA"))
-        .issuer_name(name("spinesense test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
+        certificate("spinesense test CA", ca_key, ca_name)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("127.0.0.1"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
+    server_key, client_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    server = (
+        certificate("127.0.0.1", server_key, ca_name)
         .add_extension(
             x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
         )
         .sign(ca_key, hashes.SHA256())
     )
-    files = TlsFiles(folder / "ca.pem", folder / "server.pem", folder / "server.key")
-    files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    files.key.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
+    client = certificate("alice", client_key, ca_name).sign(ca_key, hashes.SHA256())
+    files = TlsFiles(
+        folder / "ca.pem",
+        folder / "server.pem",
+        folder / "server.key",
+        folder / "alice.pem",
+        folder / "alice.key",
     )
+    files.ca.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    write(files.cert, server, server_key, files.key)
+    write(files.client_cert, client, client_key, files.client_key)
     return files
 
 
@@ -247,3 +257,13 @@ class Listener:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._client.__aexit__(None, None, None)
+
+
+@pytest.fixture
+def mosquitto_mtls(tmp_path: Path) -> Iterator[tuple[Mosquitto, TlsFiles]]:
+    """Mosquitto that admits only clients with a certificate from the test CA."""
+    tls = make_tls_files(tmp_path)
+    files = f"cafile {tls.ca}\ncertfile {tls.cert}\nkeyfile {tls.key}\nrequire_certificate true\n"
+    config = f"listener {{port}} 127.0.0.1\nallow_anonymous true\n{files}"
+    for broker in _mosquitto(tmp_path, config):
+        yield broker, tls

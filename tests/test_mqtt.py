@@ -167,6 +167,20 @@ async def test_tls_with_a_private_ca(mosquitto_tls: tuple[Mosquitto, TlsFiles]) 
                 break
 
 
+async def test_a_client_certificate_opens_a_broker_that_requires_one(
+    mosquitto_mtls: tuple[Mosquitto, TlsFiles],
+) -> None:
+    broker, tls = mosquitto_mtls
+    plain = BrokerSettings.from_url(f"mqtts://127.0.0.1:{broker.port}").with_tls_files(ca_file=tls.ca)
+    async with Publisher(plain, "nocert", flush_timeout_s=0.5) as pub:
+        await asyncio.sleep(1.0)
+        assert not pub.connected  # the broker refuses a client without a certificate
+    with_cert = plain.with_tls_files(ca_file=tls.ca, cert_file=tls.client_cert, key_file=tls.client_key)
+    async with Publisher(with_cert, "alice") as pub:
+        await _wait_connected(pub)
+        assert pub.connected
+
+
 @pytest.mark.parametrize(
     ("url", "reason"),
     [
