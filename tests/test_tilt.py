@@ -33,9 +33,9 @@ def test_a_still_tilted_sensor_gives_its_lean(pitch: float, roll: float) -> None
     gravity_in_sensor = earth_from_body.inv().apply([0, 0, 9.81])
     acc = np.tile(gravity_in_sensor, (2000, 1))
     quat = Orientation(100.0).update(acc, np.zeros_like(acc))
-    angles = body_angles(quat[-10:], np.eye(3))
-    assert angles[-1, 0] == pytest.approx(pitch, abs=0.2)
-    assert angles[-1, 1] == pytest.approx(roll, abs=0.2)
+    angles = body_angles(quat[-10:].T, np.eye(3))
+    assert angles[0, -1] == pytest.approx(pitch, abs=0.2)
+    assert angles[1, -1] == pytest.approx(roll, abs=0.2)
 
 
 def test_quaternions_are_rotations() -> None:

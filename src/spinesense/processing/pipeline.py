@@ -10,27 +10,19 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import replace
 from typing import TYPE_CHECKING
-
-import numpy as np
 
 from spinesense.models import GRAVITY_MPS2, SampleBlock, Stride
 from spinesense.processing._history import History
 from spinesense.processing._lowpass import CausalLowPass
 from spinesense.processing.align import Alignment
 from spinesense.processing.gait import Contact, ContactDetector, ContactEvent, StepSequence
-from spinesense.processing.strides import (
-    StrideSamples,
-    com_force,
-    lateral_difference,
-    stances_of,
-    stride_metrics,
-)
-from spinesense.processing.tilt import Orientation, body_angles
+from spinesense.processing.strides import StrideBatch, StrideSamples, side_of
+from spinesense.processing.tilt import Orientation
 from spinesense.processing.walking import WalkingContacts
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import NDArray
 
 EVENT_CUTOFF_HZ = 20.0
@@ -46,6 +38,8 @@ WALKING_MIN_CONTACTS = 4
 """Regular steps in a row before walking strides are reported: three could be chance (handling the sensor)."""
 VERTICAL_KEPT = math.cos(math.radians(10.0))
 """A re-alignment that moves the vertical less than 10 degrees (a turn) keeps the walking steps going."""
+BATCH_STRIDES = 64
+"""Strides measured together at most (a long block is measured in batches of this many)."""
 GYRO_METRICS = ("pelvic_tilt_rom_deg", "pelvic_drop_left_deg", "pelvic_drop_right_deg", "pelvic_rotation_deg")
 
 
@@ -71,10 +65,14 @@ class Pipeline:
         self._walk_sequence = StepSequence(rate_hz, WALKING_STEP_S, toe_off=False)
         self._side_evidence = 0.0
         self._sequence_strides = 0
+        self._evidence_restarts = True
+        """Set when side evidence must start afresh (new sequence, flipped forward) at the next stride."""
+        self._waiting = 0
+        """Strides in ``_out`` still to be measured (see ``_measure``)."""
         self._count = 0
         self._next_boundary = self.alignment.window
         self._strides = 0
-        self._out: list[Stride] = []
+        self._out: list[Stride | StrideSamples] = []
         self._resumed_at = -1
         """Sample count where the stream resumed after its last gap: contacts starting there are cut off."""
 
@@ -92,15 +90,43 @@ class Pipeline:
             pos = stop
             if self._count == self._next_boundary:
                 self._window_done()
-        out, self._out = self._out, []
-        return out
+        return self._take()
 
     def flush(self) -> list[Stride]:
         """End of stream: align on what there is if no full window came, and return what that gives."""
         if self.alignment.body_from_sensor is None and self._count > self.rate_hz:
             self._window_done(partial=True)
-        out, self._out = self._out, []
+        return self._take()
+
+    def _take(self) -> list[Stride]:
+        """Hand over the strides completed so far, measuring those still waiting."""
+        self._measure()
+        out = [s for s in self._out if isinstance(s, Stride)]
+        self._out = []
         return out
+
+    def _measure(self) -> None:
+        """Measure the waiting strides as one batch and put their records in their places in ``_out``.
+
+        Running strides are cut as they complete and measured together (at the end of a feed, or every
+        BATCH_STRIDES strides): whole-array work over many strides instead of many small calls.
+        """
+        if not self._waiting:
+            return
+        places = [i for i, item in enumerate(self._out) if isinstance(item, StrideSamples)]
+        samples = [item for item in self._out if isinstance(item, StrideSamples)]
+        batch = StrideBatch(samples, self.rate_hz)
+        sides = []
+        for s, lateral in zip(samples, batch.lateral_difference_g.tolist(), strict=True):
+            if s.new_evidence:
+                self._side_evidence, self._sequence_strides = 0.0, 0
+            if s.forward_known:
+                self._side_evidence += lateral
+                self._sequence_strides += 1
+            sides.append(side_of(self._side_evidence, self._sequence_strides, forward_known=s.forward_known))
+        for place, stride in zip(places, batch.strides(sides), strict=True):
+            self._out[place] = stride
+        self._waiting = 0
 
     def _restart(self, *, walking: bool = True) -> None:
         """Forget open contacts and the step sequence (the samples in between are unknown).
@@ -209,12 +235,15 @@ class Pipeline:
                 self._vote_forward(contact)
         elif not self._sequence.add(contact) or self._stride_start is None:
             self._stride_start = contact
-            self._side_evidence, self._sequence_strides = 0.0, 0
+            self._evidence_restarts = True
         else:
             contacts = self._sequence.contacts
             if len(contacts) >= 3 and contacts[-3] is self._stride_start:
                 self._out.append(self._stride(*contacts[-3:]))
                 self._stride_start = contact
+                self._waiting += 1
+                if self._waiting >= BATCH_STRIDES:
+                    self._measure()
 
     def _vote_forward(self, contact: Contact) -> None:
         """Let the early stance of a finished contact vote on the sign of the forward axis."""
@@ -226,37 +255,28 @@ class Pipeline:
         # difference cancels the vertical force that leaks into the forward axis when posture changes.
         if self.alignment.vote_braking(float(forward[:part].mean() - forward[-part:].mean())):
             self.notices.append("forward direction found from braking: forward axis flipped")
-            self._side_evidence, self._sequence_strides = 0.0, 0  # gathered with the old sign
+            self._evidence_restarts = True  # what was gathered was with the old sign
 
     def _shifted(self, index: int) -> int:
         """A detected event's sample moved back by the event filter's delay (never before the stream)."""
         return max(0, index - self._lowpass.delay)
 
-    def _stride(self, a: Contact, b: Contact, c: Contact) -> Stride:
-        """Metrics of the stride from contact ``a`` to contact ``c`` (same foot)."""
+    def _stride(self, a: Contact, b: Contact, c: Contact) -> StrideSamples:
+        """The samples of the stride from contact ``a`` to contact ``c`` (same foot), to be measured."""
         assert self.alignment.body_from_sensor is not None  # noqa: S101 - contacts exist only once aligned
-        rotation = self.alignment.body_from_sensor
         lo, hi = self._shifted(a.ic), self._shifted(c.ic) + 1
-        acc = self._history.get("acc", lo, hi)
-        quat = self._history.get("quat", lo, hi)
-        angles = None if np.isnan(quat).any() else body_angles(quat, rotation)
         samples = StrideSamples(
             index=self._strides,
-            t_s=self._history.get("t", lo, hi)[:, 0],
-            f_g=acc @ rotation.T / GRAVITY_MPS2,
-            angles_deg=angles,
+            t_s=self._history.get("t", lo, hi)[:, 0].copy(),  # copies: the history moves on
+            acc_mps2=self._history.get("acc", lo, hi).copy(),
+            quat=None if self._orientation is None else self._history.get("quat", lo, hi).copy(),
+            body_from_sensor=self.alignment.body_from_sensor,
             ics=(0, self._shifted(b.ic) - lo, self._shifted(c.ic) - lo),
             tos=(self._shifted(a.to) - lo, self._shifted(b.to) - lo),
-            rate_hz=self.rate_hz,
             forward_known=self.alignment.forward_known,
             clipped=bool(self._history.get("clip", lo, hi).any()),
+            new_evidence=self._evidence_restarts,
         )
-        com = com_force(samples)
-        if self.alignment.forward_known:
-            self._side_evidence += lateral_difference(com[:, 1], stances_of(samples))
-            self._sequence_strides += 1
-        samples = replace(
-            samples, side_evidence_g=self._side_evidence, strides_in_sequence=self._sequence_strides
-        )
+        self._evidence_restarts = False
         self._strides += 1
-        return stride_metrics(samples, com)
+        return samples

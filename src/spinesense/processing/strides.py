@@ -1,21 +1,29 @@
-"""Per-stride metrics from the samples of one stride (two contacts), in the body frame.
+"""Per-stride metrics, computed for a batch of strides at once, in the body frame.
 
-Every metric is defined in docs/metrics.md. Inputs are body-frame specific force in g (x forward,
-y left, z up) and, with a gyroscope, the body angles from ``tilt.body_angles``.
+Every metric is defined in docs/metrics.md. The strides of a batch are padded to a common width and
+measured with whole-array operations, so a minute of strides costs about what one stride does. Each
+stride's figures depend only on its own samples: sums are taken as differences of running sums and
+padding repeats the last sample, so a stride gives the same result whatever batch it is measured in
+(which keeps the pipeline's output independent of how the stream is split).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.signal import butter, lfilter, lfilter_zi
+from scipy.signal import butter, lfilter_zi
 
 from spinesense.models import GRAVITY_MPS2, Stride
+from spinesense.processing._rows import Rows, cumtrapz, rows_for, unwrap_deg
+from spinesense.processing.tilt import body_angles
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
 COM_CUTOFF_HZ = 8.0
@@ -28,31 +36,26 @@ SIDE_MARGIN_G = 0.02
 
 @dataclass(frozen=True, slots=True)
 class StrideSamples:
-    """The samples of one stride plus what the gait stage found in them (indices relative to t)."""
+    """The samples of one stride as the gait stage cut them (sensor frame), and what it found in them."""
 
     index: int
     t_s: NDArray[np.float64]
     """Sample times from the first initial contact to the next one of the same foot (inclusive)."""
-    f_g: NDArray[np.float64]
-    """Body-frame specific force in g, shape (n, 3)."""
-    angles_deg: NDArray[np.float64] | None
-    """Sagittal, frontal, transverse body angles (n, 3); None without a gyroscope."""
+    acc_mps2: NDArray[np.float64]
+    """Sensor-frame specific force, shape (n, 3)."""
+    quat: NDArray[np.float64] | None
+    """Orientation [w, x, y, z] per sample (n, 4); None (or any NaN) without a gyroscope."""
+    body_from_sensor: NDArray[np.float64]
+    """The alignment in force when the stride was found (rows: forward, left, up in sensor axes)."""
     ics: tuple[int, int, int]
     """Initial contacts: first foot, second foot, first foot again (the last is the stride's end)."""
     tos: tuple[int, int]
     """Toe-offs of the two contacts."""
-    rate_hz: float
-    side_evidence_g: float = 0.0
-    """Sum of ``lateral_difference`` over this stride and the earlier ones of its step sequence (which
-    all start on the same foot), so one noisy stride cannot flip the side."""
-    strides_in_sequence: int = 1
     forward_known: bool = True
     """False until braking has fixed the forward sign: metrics that need it are then None."""
     clipped: bool = False
-
-
-COM_PAD = 30
-"""Samples of odd reflection padded at each end before the zero-phase pass (as scipy's filtfilt does)."""
+    new_evidence: bool = False
+    """The first stride of its step sequence (or since the forward sign flipped): side evidence restarts."""
 
 
 @cache
@@ -63,54 +66,20 @@ def _com_filter(rate_hz: float) -> tuple[NDArray[np.float64], NDArray[np.float64
     return b, a, lfilter_zi(b, a)
 
 
-def _filtfilt(x: NDArray[np.float64], rate_hz: float) -> NDArray[np.float64]:
-    """Zero-phase centre-of-mass low-pass of ``x`` (n, k) along axis 0.
-
-    The same as ``scipy.signal.filtfilt`` with odd padding for this one second-order section, without
-    its generic argument handling, which cost more than the filtering on a stride's 100-300 samples.
-    """
-    b, a, zi = _com_filter(rate_hz)
-    pad = min(x.shape[0] - 1, COM_PAD)
-    ext = np.concatenate([2 * x[0] - x[pad:0:-1], x, 2 * x[-1] - x[-2 : -pad - 2 : -1]])
-    fwd, _ = lfilter(b, a, ext, axis=0, zi=np.outer(zi, ext[0]))
-    back, _ = lfilter(b, a, fwd[::-1], axis=0, zi=np.outer(zi, fwd[-1]))
-    out: NDArray[np.float64] = back[::-1][pad : pad + x.shape[0]]
-    return out
-
-
-def _detrended(y: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``y`` minus its least-squares straight line over ``x`` (closed form, no lstsq per stride)."""
-    xc = x - x.mean()
-    yc = y - y.mean()
-    out: NDArray[np.float64] = yc - xc * (float(xc @ yc) / float(xc @ xc))
-    return out
-
-
 def detrended_range(y: NDArray[np.float64], x: NDArray[np.float64]) -> float:
     """Peak-to-peak of ``y`` after removing its least-squares straight line over ``x``."""
-    return float(np.ptp(_detrended(y, x)))
+    return float(rows_for((y.size,)).detrended_ranges(y[None, :], x[None, :])[0])
 
 
-def _cumtrapz(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Cumulative trapezoidal integral of ``y`` over ``t``, starting at 0."""
-    out = np.zeros_like(y)
-    np.cumsum((y[1:] + y[:-1]) * np.diff(t) * 0.5, out=out[1:])
-    return out
+def side_of(evidence_g: float, strides_in_sequence: int, *, forward_known: bool) -> str:
+    """Foot of a stride's first contact from the evidence of its step sequence.
 
-
-def _mean2(pair: list[float]) -> float:
-    """Mean of the two stances' values (plain floats: np.mean costs more than the sum here)."""
-    return (pair[0] + pair[1]) / 2
-
-
-def lateral_difference(f_left_g: NDArray[np.float64], stances: list[slice]) -> float:
-    """Mean leftward force in the first stance minus the second (g).
-
-    During a stance the ground pushes the body towards the midline, away from the foot: leftwards
-    during a right-foot stance. A positive difference says the first stance is the right foot's.
+    ``evidence_g`` sums the stance force differences (``StrideBatch.lateral_difference_g``) of the
+    strides of the sequence so far, which all start on the same foot, so one noisy stride cannot flip it.
     """
-    first, second = (float(f_left_g[s].mean()) for s in stances)
-    return first - second
+    if not forward_known or abs(evidence_g) < SIDE_MARGIN_G * strides_in_sequence:
+        return "unknown"
+    return "right" if evidence_g > 0 else "left"
 
 
 def other_side(side: str) -> str:
@@ -125,110 +94,156 @@ def _by_side(side: str, first: float, second: float) -> dict[str, float | None]:
     return {side: first, other_side(side): second}
 
 
-def _side(s: StrideSamples) -> str:
-    """Side of the stride's first contact from the evidence of its sequence."""
-    if not s.forward_known or abs(s.side_evidence_g) < SIDE_MARGIN_G * s.strides_in_sequence:
-        return "unknown"
-    return "right" if s.side_evidence_g > 0 else "left"
+class StrideBatch:
+    """The metrics of several strides, measured together; ``strides`` turns them into Stride records.
 
-
-def _loading_rate(f_vert: NDArray[np.float64], stance: slice, rate_hz: float) -> float:
-    """Mean slope (g/s) of vertical force between 20 % and 80 % of the stance's peak, on the rise."""
-    rise = f_vert[stance]
-    peak_at = int(np.argmax(rise))
-    peak = float(rise[peak_at])
-    before = rise[: peak_at + 1]
-    lo = int(np.argmax(before >= 0.2 * peak))
-    hi = int(np.argmax(before >= 0.8 * peak))
-    return 0.6 * peak * rate_hz / max(hi - lo, 1)
-
-
-def _vertical_oscillation_cm(f_vert_g: NDArray[np.float64], t_s: NDArray[np.float64]) -> float:
-    """Peak-to-peak vertical excursion over the stride from doubly integrated acceleration.
-
-    A stride is periodic: velocity and position return to their start, so the mean acceleration and
-    the mean velocity are removed before each integration, and the residual drift is detrended.
+    Each signal is held as a (k, w) array, one row per stride (see ``_rows``): a batch of strides costs
+    little more than one, which is what makes the pipeline fast on long blocks.
     """
-    acc = (f_vert_g - f_vert_g.mean()) * GRAVITY_MPS2
-    vel = _cumtrapz(acc, t_s)
-    vel -= vel.mean()
-    return detrended_range(_cumtrapz(vel, t_s), t_s) * 100.0
 
+    def __init__(self, samples: Sequence[StrideSamples], rate_hz: float) -> None:
+        """Lay the strides out side by side and measure everything that does not need the side."""
+        self._samples = samples
+        self.rate_hz = rate_hz
+        rows = rows_for(tuple(s.t_s.size for s in samples))
+        n = rows.n
+        t = rows.pad(np.concatenate([s.t_s for s in samples]))
+        acc = rows.pad(np.concatenate([s.acc_mps2 for s in samples]).T)
+        rotation = np.stack([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
+        # Element by element (no BLAS): the same arithmetic for a stride whatever the batch's shape.
+        f_g = (rotation * acc[None]).sum(axis=1) / GRAVITY_MPS2
+        com = rows.zero_phase(f_g, *_com_filter(rate_hz))
+        ics = np.array([s.ics for s in samples])
+        starts, stops = ics[:, :2], np.array([s.tos for s in samples])
+        length = stops - starts
+        self._gct_ms = length / rate_hz * 1000.0
+        self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
+        self._period_s = t[:, -1] - t[:, 0]  # the last cell repeats the stride's last sample
+        self._mean_f = rows.sums(f_g, n - 1) / (n - 1)  # up to the stride's last contact, not including it
+        angles = self._angles(rows, rotation) if any(s.quat is not None for s in samples) else None
+        stance = self._stances(
+            rows,
+            starts,
+            length,
+            [f_g[2], com[2], com[0], com[1]] + ([angles[1]] if angles is not None else []),
+        )
+        raw_vert, vert, fwd, left = stance[:4]
+        self._peak_g = raw_vert.max(-1)
+        self._vgrf_bw = vert.max(-1)
+        early = np.arange(fwd.shape[-1]) < (length // 2)[..., None]
+        self._braking_g = -np.where(early, fwd, np.inf).min(-1)
+        stance_sums = rows.sums(np.stack([np.minimum(fwd, 0.0), left]), length)
+        self._impulse_mps = -stance_sums[0] * GRAVITY_MPS2 / rate_hz
+        left_mean = stance_sums[1] / length
+        self.lateral_difference_g = left_mean[:, 0] - left_mean[:, 1]
+        """Mean leftward force in the first stance minus the second (g). The ground pushes the body
+        towards the midline, away from the foot: a positive difference says the first stance is the
+        right foot's."""
+        self._loading = self._loading_rate(raw_vert)
+        self._vo_cm = self._vertical_oscillation_m(rows, com[2], t) * 100.0
+        nan = np.full(len(samples), np.nan)
+        self._tilt, self._rotation, self._drops = nan, nan, np.stack([nan, nan], axis=1)
+        if angles is not None:  # NaN (no orientation for some of a stride's samples) carries through
+            self._tilt, self._rotation = rows.detrended_ranges(
+                np.stack([angles[0], unwrap_deg(angles[2])]), rows.steps
+            )
+            self._drops = stance[4].max(-1) - stance[4].min(-1)
 
-def _range_deg(angle_deg: NDArray[np.float64]) -> float:
-    """Peak-to-peak of an angle over a stride after removing its linear trend (turning, drift)."""
-    return detrended_range(angle_deg, np.arange(angle_deg.size, dtype=np.float64))
+    @staticmethod
+    def _stances(
+        rows: Rows, starts: NDArray[np.intp], length: NDArray[np.intp], signals: list[NDArray[np.float64]]
+    ) -> NDArray[np.float64]:
+        """The stance samples of each signal (k, w): (signals, k, 2, s), padded by repeating the last one."""
+        at = (np.arange(starts.shape[0]) * rows.width)[:, None] + starts
+        at = at[..., None] + np.minimum(np.arange(int(length.max())), length[..., None] - 1)
+        out: NDArray[np.float64] = np.take(np.stack(signals).reshape(len(signals), -1), at, axis=1)
+        return out
 
+    def _loading_rate(self, raw_vert: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Mean slope (g/s) of vertical force between 20 % and 80 % of each stance's peak, on the rise."""
+        peak = self._peak_g[..., None]
+        rising = np.arange(raw_vert.shape[-1]) <= raw_vert.argmax(-1)[..., None]
+        # argmax finds the first sample reaching each level (0, the contact's start, if none does).
+        low = (rising & (raw_vert >= 0.2 * peak)).argmax(-1)
+        high = (rising & (raw_vert >= 0.8 * peak)).argmax(-1)
+        out: NDArray[np.float64] = 0.6 * self._peak_g * self.rate_hz / np.maximum(high - low, 1)
+        return out
 
-def _unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:
-    """A wrapped angle (degrees) made continuous: each step is taken as the shortest turn."""
-    out = np.empty_like(angle_deg)
-    out[0] = angle_deg[0]
-    np.cumsum((np.diff(angle_deg) + 180.0) % 360.0 - 180.0, out=out[1:])
-    out[1:] += angle_deg[0]
-    return out
+    def _angles(self, rows: Rows, rotation: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Sagittal, frontal and transverse body angles (3, k, w) in degrees; NaN where not known."""
+        quat = np.concatenate(
+            [np.full((s.t_s.size, 4), np.nan) if s.quat is None else s.quat for s in self._samples]
+        )
+        with np.errstate(invalid="ignore"):
+            return body_angles(rows.pad(quat.T), rotation)
 
+    @staticmethod
+    def _vertical_oscillation_m(
+        rows: Rows, vert: NDArray[np.float64], t: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Peak-to-peak vertical excursion over each stride from doubly integrated acceleration.
 
-def stances_of(s: StrideSamples) -> list[slice]:
-    """The two stance phases of a stride as slices of its samples."""
-    return [slice(s.ics[0], s.tos[0]), slice(s.ics[1], s.tos[1])]
+        A stride is periodic: velocity and position return to their start. The mean acceleration is
+        removed before integrating; the mean velocity and the residual drift add a straight line to the
+        position, which detrending removes.
+        """
+        acc = (vert - rows.means(vert)) * GRAVITY_MPS2
+        return rows.detrended_ranges(cumtrapz(cumtrapz(acc, t), t), t)
 
-
-def com_force(s: StrideSamples) -> NDArray[np.float64]:
-    """Body-frame force (g) low-passed to follow the centre of mass (see COM_CUTOFF_HZ)."""
-    return _filtfilt(s.f_g, s.rate_hz)
-
-
-def stride_metrics(s: StrideSamples, com: NDArray[np.float64] | None = None) -> Stride:
-    """All per-stride metrics of docs/metrics.md for one stride (``com``: ``com_force(s)`` if known)."""
-    ic0, ic1, ic2 = s.ics
-    to0, to1 = s.tos
-    period_s = float(s.t_s[ic2] - s.t_s[ic0])
-    stances = stances_of(s)
-    gct = [(to - ic) / s.rate_hz * 1000.0 for ic, to in ((ic0, to0), (ic1, to1))]
-    flight = [(ic1 - to0) / s.rate_hz * 1000.0, (ic2 - to1) / s.rate_hz * 1000.0]
-    com = com_force(s) if com is None else com
-    vert, fwd = com[:, 2], com[:, 0]
-    raw_vert = s.f_g[:, 2]
-    side = _side(s)
-    mean_f = s.f_g[ic0:ic2].mean(axis=0)
-    braking = [float(-fwd[st][: (st.stop - st.start) // 2].min()) for st in stances]
-    braking_impulse = [float(-np.minimum(fwd[st], 0.0).sum() * GRAVITY_MPS2 / s.rate_hz) for st in stances]
-    gct_by_side = _by_side(side, gct[0], gct[1])
-    drop_by_side: dict[str, float | None] = {"left": None, "right": None}
-    angles: dict[str, float | None] = {"tilt": None, "rotation": None}
-    if s.angles_deg is not None:
-        sag, _front, heading = (s.angles_deg[ic0 : ic2 + 1, k] for k in range(3))
-        angles = {"tilt": _range_deg(sag), "rotation": _range_deg(_unwrap_deg(heading))}
-        if side != "unknown":
-            drops = [float(np.ptp(s.angles_deg[st, 1])) for st in stances]
-            drop_by_side = _by_side(side, drops[0], drops[1])
-    return Stride(
-        index=s.index,
-        t_start_s=float(s.t_s[ic0]),
-        t_end_s=float(s.t_s[ic2]),
-        side=side,
-        running=True,
-        cadence_spm=120.0 / period_s,
-        gct_ms=_mean2(gct),
-        flight_ms=_mean2(flight),
-        duty_factor=_mean2(gct) / (period_s * 1000.0),
-        peak_vertical_accel_g=_mean2([float(raw_vert[st].max()) for st in stances]),
-        loading_rate_g_per_s=_mean2([_loading_rate(raw_vert, st, s.rate_hz) for st in stances]),
-        vgrf_peak_bw=_mean2([float(vert[st].max()) for st in stances]),
-        braking_g=_mean2(braking) if s.forward_known else None,
-        braking_impulse_mps=_mean2(braking_impulse) if s.forward_known else None,
-        vertical_oscillation_cm=_vertical_oscillation_cm(vert[ic0 : ic2 + 1], s.t_s[ic0 : ic2 + 1]),
-        trunk_lean_deg=float(np.degrees(np.arctan2(-mean_f[0], mean_f[2]))) if s.forward_known else None,
-        trunk_lateral_lean_deg=float(np.degrees(np.arctan2(-mean_f[1], mean_f[2])))
-        if s.forward_known
-        else None,
-        pelvic_tilt_rom_deg=angles["tilt"],
-        pelvic_drop_left_deg=drop_by_side["left"],
-        pelvic_drop_right_deg=drop_by_side["right"],
-        pelvic_rotation_deg=angles["rotation"],
-        gct_left_ms=gct_by_side["left"],
-        gct_right_ms=gct_by_side["right"],
-        quality=0.7 if s.clipped else 1.0,
-        flags=("clipped",) if s.clipped else (),
-    )
+    def strides(self, sides: Sequence[str]) -> list[Stride]:
+        """The Stride records, given each stride's side (from ``side_of``)."""
+        out: list[Stride] = []
+        columns = (
+            self._period_s,
+            self._gct_ms,
+            self._flight_ms,
+            self._peak_g,
+            self._loading,
+            self._vgrf_bw,
+            self._braking_g,
+            self._impulse_mps,
+            self._vo_cm,
+            self._mean_f.T,
+            self._tilt,
+            self._rotation,
+            self._drops,
+        )
+        for s, side, row in zip(
+            self._samples, sides, zip(*(c.tolist() for c in columns), strict=True), strict=True
+        ):
+            period, gct, flight, peak, loading, vgrf, braking, impulse, vo, mean_f, tilt, turn, drops = row
+            known = s.forward_known
+            angles_ok = not math.isnan(tilt)  # NaN without angles
+            gct_by_side = _by_side(side, gct[0], gct[1])
+            drop_by_side = _by_side(side if angles_ok else "unknown", drops[0], drops[1])
+            gct_mean = (gct[0] + gct[1]) / 2
+            out.append(
+                Stride(
+                    index=s.index,
+                    t_start_s=float(s.t_s[0]),
+                    t_end_s=float(s.t_s[-1]),
+                    side=side,
+                    running=True,
+                    cadence_spm=120.0 / period,
+                    gct_ms=gct_mean,
+                    flight_ms=(flight[0] + flight[1]) / 2,
+                    duty_factor=gct_mean / (period * 1000.0),
+                    peak_vertical_accel_g=(peak[0] + peak[1]) / 2,
+                    loading_rate_g_per_s=(loading[0] + loading[1]) / 2,
+                    vgrf_peak_bw=(vgrf[0] + vgrf[1]) / 2,
+                    braking_g=(braking[0] + braking[1]) / 2 if known else None,
+                    braking_impulse_mps=(impulse[0] + impulse[1]) / 2 if known else None,
+                    vertical_oscillation_cm=vo,
+                    trunk_lean_deg=math.degrees(math.atan2(-mean_f[0], mean_f[2])) if known else None,
+                    trunk_lateral_lean_deg=math.degrees(math.atan2(-mean_f[1], mean_f[2])) if known else None,
+                    pelvic_tilt_rom_deg=tilt if angles_ok else None,
+                    pelvic_drop_left_deg=drop_by_side["left"],
+                    pelvic_drop_right_deg=drop_by_side["right"],
+                    pelvic_rotation_deg=turn if angles_ok else None,
+                    gct_left_ms=gct_by_side["left"],
+                    gct_right_ms=gct_by_side["right"],
+                    quality=0.7 if s.clipped else 1.0,
+                    flags=("clipped",) if s.clipped else (),
+                )
+            )
+        return out

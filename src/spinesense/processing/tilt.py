@@ -56,24 +56,37 @@ def quat_to_matrix(quat: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def body_angles(quat: NDArray[np.float64], body_from_sensor: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Sagittal, frontal and transverse angles of the body segment in degrees, shape (n, 3).
+def rotate(quat: NDArray[np.float64], v: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    """Vectors ``v`` (3, ...) rotated by unit quaternions [w, x, y, z] (4, ...), component first.
 
-    ``body_from_sensor`` (3, 3) maps sensor axes to body axes (x forward, y left, z up) as mounted.
+    Components first so that each step is one operation over contiguous arrays; shapes broadcast.
+    """
+    w, qx, qy, qz = quat
+    vx, vy, vz = v
+    tx, ty, tz = 2.0 * (qy * vz - qz * vy), 2.0 * (qz * vx - qx * vz), 2.0 * (qx * vy - qy * vx)
+    return (
+        vx + w * tx + (qy * tz - qz * ty),
+        vy + w * ty + (qz * tx - qx * tz),
+        vz + w * tz + (qx * ty - qy * tx),
+    )
+
+
+def body_angles(quat: NDArray[np.float64], body_from_sensor: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Sagittal, frontal and transverse angles of the body segment in degrees, shape (3, ...).
+
+    ``quat`` (4, ...) is component first (``Orientation.update``'s output transposed);
+    ``body_from_sensor`` (3, 3, ...) maps sensor axes to body axes (x forward, y left, z up) as mounted,
+    its trailing axes broadcasting against the quaternions'.
     Sagittal: forward inclination of the body's up axis (positive = leaning forward). Frontal: sideways
     inclination (positive = leaning to the left, i.e. the right side of the pelvis higher). Transverse:
     heading of the body's forward axis in the horizontal plane (positive = turned to the left), wrapped
     to (-180, 180]; only its changes within a stride mean something, the heading itself is arbitrary.
     """
-    earth_from_body = quat_to_matrix(quat) @ body_from_sensor.T
-    up = earth_from_body[:, :, 2]
-    fwd = earth_from_body[:, :, 0]
-    heading = np.arctan2(fwd[:, 1], fwd[:, 0])
-    cos_h, sin_h = np.cos(heading), np.sin(heading)
-    # The up axis expressed in a heading-aligned horizontal frame: ahead and to the left.
-    up_ahead = cos_h * up[:, 0] + sin_h * up[:, 1]
-    up_left = -sin_h * up[:, 0] + cos_h * up[:, 1]
-    sagittal = np.arctan2(up_ahead, up[:, 2])
-    frontal = np.arctan2(up_left, up[:, 2])
-    angles: NDArray[np.float64] = np.degrees(np.column_stack([sagittal, frontal, heading]))
+    ux, uy, uz = rotate(quat, body_from_sensor[2])  # the body's up and forward axes in earth coordinates
+    fx, fy, _ = rotate(quat, body_from_sensor[0])
+    horizontal = np.hypot(fx, fy)
+    # The up axis in a heading-aligned horizontal frame (ahead, to the left), scaled by ``horizontal``.
+    sagittal = np.arctan2(fx * ux + fy * uy, uz * horizontal)
+    frontal = np.arctan2(fx * uy - fy * ux, uz * horizontal)
+    angles: NDArray[np.float64] = np.degrees(np.stack([sagittal, frontal, np.arctan2(fy, fx)]))
     return angles

@@ -1,0 +1,172 @@
+"""Signals of several strides side by side: one row per stride, padded to a common width.
+
+Padding repeats each row's last sample, so maxima and minima need no mask and, with time standing still
+in the padding, integrals stay flat. Every row's result depends only on its own samples (sums reduce
+exactly a row's own samples; filters run along rows), so a stride gives the same figures whatever batch
+it is measured in, which keeps the pipeline's output independent of how the stream is split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.signal import lfilter
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Index arrays for rows of the given lengths (built once per set of lengths: see ``rows_for``)."""
+
+    lengths: tuple[int, ...]
+    n: NDArray[np.intp]
+    """Samples in each row (k,), as an array."""
+    gather: NDArray[np.intp]
+    """(k, w): where each padded cell's sample is in the rows' concatenation."""
+    steps: NDArray[np.float64]
+    """(k, w): 0, 1, ... n-1 along each row, edge padded."""
+
+    @property
+    def width(self) -> int:
+        """Padded row length."""
+        return int(self.gather.shape[1])
+
+    def pad(self, concatenated: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Rows concatenated along the last axis (..., sum n) -> padded (..., k, w), C-ordered."""
+        out: NDArray[np.float64] = np.take(concatenated, self.gather, axis=-1)
+        return out
+
+    def sums(self, x: NDArray[np.float64], count: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
+        """Sum of the first ``count`` (default ``n``) cells of each row of ``x`` (..., w) -> (...).
+
+        ``count`` has x's leading shape or its trailing part (then it repeats). One reduction per row
+        over exactly its own cells: numpy's pairwise summation groups terms by the length it is given,
+        so summing the padding too would make a row's sum depend on the batch.
+        """
+        width = x.shape[-1]
+        rows = x.size // width
+        if count is None:
+            bounds = _bounds(self.lengths, rows, width)
+        else:
+            bounds = _bounds_of(count.reshape(-1), rows, width)
+        out: NDArray[np.float64] = np.add.reduceat(x.reshape(-1), bounds)[::2]
+        return out.reshape(x.shape[:-1])
+
+    def means(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Mean of each row over its own samples, kept as a column to subtract from the rows."""
+        out: NDArray[np.float64] = (self.sums(x) / self.n)[..., None]
+        return out
+
+    def detrended_ranges(self, y: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Peak-to-peak of each row of ``y`` (..., k, w) after removing its least-squares line over ``x``.
+
+        ``x`` is edge padded like ``y``. The line's offset does not change a peak-to-peak, so only its
+        slope is removed.
+        """
+        xc = x - self.means(x)
+        slope = self.sums(xc * y) / self.sums(xc * xc)
+        residual = y - xc * slope[..., None]
+        out: NDArray[np.float64] = residual.max(-1) - residual.min(-1)
+        return out
+
+    def zero_phase(
+        self, x: NDArray[np.float64], b: NDArray[np.float64], a: NDArray[np.float64], zi: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Each row of ``x`` (m, k, w) filtered forward and backward, as ``scipy.signal.filtfilt`` does.
+
+        Odd reflection of REFLECT_PAD samples at both ends, initial states settled on the first
+        sample of each pass (``zi``: the filter's unit-step state). Written out for a batch: filtfilt
+        takes one signal per call, and its argument handling cost more than the filtering.
+        """
+        source, reflected, head, tail, backward, out_at = _reflection(self.lengths, self.width)
+        flat = x.reshape(x.shape[0], -1)
+        inner = np.take(flat, source, axis=1)
+        edges = head * x[..., :1] + tail * x[..., -1:]  # 2 x first / last sample in the padding
+        ext = np.where(reflected, edges - inner, inner)
+        forward, _ = lfilter(b, a, ext, axis=-1, zi=zi * ext[..., :1])
+        back_in = np.take(forward.reshape(x.shape[0], -1), backward, axis=1)
+        back, _ = lfilter(b, a, back_in, axis=-1, zi=zi * back_in[..., :1])
+        out: NDArray[np.float64] = np.take(back.reshape(x.shape[0], -1), out_at, axis=1)
+        return out
+
+
+def _bounds_of(counts: NDArray[np.intp], rows: int, width: int) -> NDArray[np.intp]:
+    """``np.add.reduceat`` indices summing the first ``counts`` cells of each of ``rows`` rows (repeating)."""
+    if counts.size != rows:
+        counts = counts[np.arange(rows) % counts.size]
+    bounds = np.empty(2 * rows, dtype=np.intp)
+    bounds[0::2] = np.arange(0, rows * width, width)
+    bounds[1::2] = bounds[0::2] + counts
+    if bounds[-1] == rows * width:
+        return bounds[:-1]  # the last row is full: its reduction runs to the end
+    return bounds
+
+
+@lru_cache(maxsize=256)
+def _bounds(lengths: tuple[int, ...], rows: int, width: int) -> NDArray[np.intp]:
+    """``_bounds_of`` for whole rows of these lengths (cached like ``rows_for``)."""
+    return _bounds_of(np.array(lengths), rows, width)
+
+
+REFLECT_PAD = 30
+"""Samples of odd reflection at each end before a zero-phase pass (at most n - 1)."""
+
+
+@lru_cache(maxsize=256)
+def rows_for(lengths: tuple[int, ...]) -> Rows:
+    """The index arrays for rows of these lengths (cached: a stride's length repeats within a run)."""
+    n = np.array(lengths)
+    width = int(n.max())
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+    last = np.minimum(np.arange(width), n[:, None] - 1)
+    return Rows(
+        lengths=lengths,
+        n=n,
+        gather=starts[:, None] + last,
+        steps=last.astype(np.float64),
+    )
+
+
+@lru_cache(maxsize=256)
+def _reflection(
+    lengths: tuple[int, ...], width: int
+) -> tuple[
+    NDArray[np.intp],
+    NDArray[np.bool_],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.intp],
+    NDArray[np.intp],
+]:
+    """Index arrays of ``Rows.zero_phase`` for rows of these lengths (see there)."""
+    n = np.array(lengths)[:, None]
+    pad = np.minimum(n - 1, REFLECT_PAD)
+    ext_n = n + 2 * pad
+    j = np.arange(int(ext_n.max()))
+    row = np.arange(n.size)[:, None]
+    head, tail = j < pad, j >= pad + n
+    source = np.clip(np.where(head, pad - j, np.where(tail, 2 * n + pad - 2 - j, j - pad)), 0, n - 1)
+    backward = row * j.size + np.maximum(ext_n - 1 - j, 0)
+    out_at = row * j.size + n + pad - 1 - np.minimum(np.arange(width), n - 1)  # edge padded again
+    return row * width + source, head | tail, 2.0 * head, 2.0 * tail, backward, out_at
+
+
+def cumtrapz(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Cumulative trapezoidal integral of each row of ``y`` over ``t``, starting at 0."""
+    out = np.zeros_like(y)
+    np.cumsum((y[..., 1:] + y[..., :-1]) * np.diff(t) * 0.5, axis=-1, out=out[..., 1:])
+    return out
+
+
+def unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Wrapped angles (degrees, along rows) made continuous: each step is taken as the shortest turn."""
+    out = np.empty_like(angle_deg)
+    out[..., 0] = angle_deg[..., 0]
+    np.cumsum((np.diff(angle_deg) + 180.0) % 360.0 - 180.0, axis=-1, out=out[..., 1:])
+    out[..., 1:] += angle_deg[..., :1]
+    return out
