@@ -143,11 +143,29 @@ def _loading_rate(f_vert: NDArray[np.float64], stance: slice, rate_hz: float) ->
     return 0.6 * peak * rate_hz / max(hi - lo, 1)
 
 
+def _earth_vertical(f_g: NDArray[np.float64], angles_deg: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    """Specific force (g) along the earth's vertical: the body's up axis tilted back by the body angles.
+
+    Without a gyroscope (no angles) the body's up axis, fixed at alignment, stands in for it.
+    """
+    if angles_deg is None:
+        body_up: NDArray[np.float64] = f_g[:, 2]
+        return body_up
+    sag, front = np.radians(angles_deg[:, 0]), np.radians(angles_deg[:, 1])
+    earth_up: NDArray[np.float64] = (
+        np.cos(sag) * np.cos(front) * f_g[:, 2] - np.sin(sag) * f_g[:, 0] - np.sin(front) * f_g[:, 1]
+    )
+    return earth_up
+
+
 def _vertical_oscillation_cm(f_vert_g: NDArray[np.float64], t_s: NDArray[np.float64]) -> float:
     """Peak-to-peak vertical excursion over the stride from doubly integrated acceleration.
 
     A stride is periodic: velocity and position return to their start, so the mean acceleration and
     the mean velocity are removed before each integration, and the residual drift is detrended.
+    The input is not low-passed: integrating twice already weighs content at f by 1/(2 pi f)^2, and a
+    zero-phase filter over one stride's samples bends its ends (edge transients) into centimetres of
+    false excursion (+3.3 cm against the Fukuchi motion capture; benchmarks/README.md).
     """
     acc = (f_vert_g - f_vert_g.mean()) * GRAVITY_MPS2
     vel = _cumtrapz(acc, t_s)
@@ -218,7 +236,12 @@ def stride_metrics(s: StrideSamples, com: NDArray[np.float64] | None = None) -> 
         vgrf_peak_bw=_mean2([float(vert[st].max()) for st in stances]),
         braking_g=_mean2(braking) if s.forward_known else None,
         braking_impulse_mps=_mean2(braking_impulse) if s.forward_known else None,
-        vertical_oscillation_cm=_vertical_oscillation_cm(vert[ic0 : ic2 + 1], s.t_s[ic0 : ic2 + 1]),
+        vertical_oscillation_cm=_vertical_oscillation_cm(
+            _earth_vertical(
+                s.f_g[ic0 : ic2 + 1], None if s.angles_deg is None else s.angles_deg[ic0 : ic2 + 1]
+            ),
+            s.t_s[ic0 : ic2 + 1],
+        ),
         trunk_lean_deg=float(np.degrees(np.arctan2(-mean_f[0], mean_f[2]))) if s.forward_known else None,
         trunk_lateral_lean_deg=float(np.degrees(np.arctan2(-mean_f[1], mean_f[2])))
         if s.forward_known
