@@ -4,7 +4,8 @@ The vertical specific force at the sacrum follows the vertical ground reaction f
 mass: near 0 g in flight, 2-3 g at mid-stance. A contact is where the low-passed signal stays above
 ``CONTACT_G`` (the body carries 0.4 of its weight); it counts only if it reaches ``CONFIRM_G`` (a real
 landing, not a wobble). Running has a flight between contacts; walking (double support) and standing
-never drop below ``CONTACT_G``, so they give no running strides. Contacts are confirmed within about
+never drop below ``CONTACT_G``, so they give no running strides. Toe-off is where the force last stood at
+``TOE_OFF_G`` before the contact ended. Contacts are confirmed within about
 80 ms of initial contact, which keeps each stride's latency under the 150 ms budget.
 """
 
@@ -23,6 +24,9 @@ CONTACT_G = 0.4
 """Vertical specific force (g) above which the foot is taken to be on the ground."""
 CONFIRM_G = 1.3
 """A contact must reach this (g) to count as a landing."""
+TOE_OFF_G = 0.45
+"""Toe-off: the last sample at or above this (g) before the force falls below CONTACT_G. The load
+leaves the foot slowly, so the toe-off level matters more than the landing's (see benchmarks/README.md)."""
 MIN_CONTACT_S = 0.06
 MAX_CONTACT_S = 0.6
 """Longer than this above CONTACT_G is not a running step (walking, standing, a jump landing)."""
@@ -42,7 +46,9 @@ class Contact:
     confirmed_at: int = -1
     """Sample at which the contact reached CONFIRM_G (-1: not yet)."""
     to: int = -1
-    """Toe-off: first sample back below CONTACT_G (-1: still on the ground, -2: rejected)."""
+    """Toe-off: the sample after the last at or above TOE_OFF_G (-1: still on the ground, -2: rejected)."""
+    last_high: int = -1
+    """Last sample so far at or above TOE_OFF_G."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,9 @@ class ContactDetector:
             if high.size:
                 contact.confirmed_at = first + lo + int(high[0])
                 events.append(ContactEvent("confirmed", contact, contact.confirmed_at))
+        high_to = np.flatnonzero(f_g[lo:hi] >= TOE_OFF_G)
+        if high_to.size:
+            contact.last_high = first + lo + int(high_to[-1])
         if first + hi - contact.ic > self.max_len:
             contact.to = -2
             events.append(ContactEvent("rejected", contact, contact.ic + self.max_len))
@@ -121,7 +130,7 @@ class ContactDetector:
         self._open = None
         if contact.to == -2 or contact.confirmed_at < 0:
             return
-        contact.to = at
+        contact.to = contact.last_high + 1  # confirmed, so it reached CONFIRM_G > TOE_OFF_G
         if at - contact.ic < self.min_len:
             events.append(ContactEvent("rejected", contact, at))
         else:

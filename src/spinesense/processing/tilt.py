@@ -71,6 +71,17 @@ def rotate(quat: NDArray[np.float64], v: NDArray[np.float64]) -> tuple[NDArray[n
     )
 
 
+def earth_vertical(quat: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The earth-vertical (up) component of sensor-frame vectors ``v`` (3, ...), as ``rotate(quat, v)[2]``."""
+    w, qx, qy, qz = quat
+    out: NDArray[np.float64] = (
+        2.0 * (qx * qz - w * qy) * v[0]
+        + 2.0 * (qy * qz + w * qx) * v[1]
+        + (1.0 - 2.0 * (qx * qx + qy * qy)) * v[2]
+    )
+    return out
+
+
 def body_angles(quat: NDArray[np.float64], body_from_sensor: NDArray[np.float64]) -> NDArray[np.float64]:
     """Sagittal, frontal and transverse angles of the body segment in degrees, shape (3, ...).
 

@@ -1,0 +1,37 @@
+"""Alcantara scores split into the tuning half (odd trial numbers, 1-based) and the held-out half (even).
+
+Constants fitted on Alcantara (TOE_OFF_G) were chosen on the odd trials only; the even ones report them.
+Usage: .venv/bin/python benchmarks/accuracy_split.py [DATASETS_DIR]   (default ../shared/datasets)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from spinesense.validation.alcantara import AlcantaraScore, load_trials, score_trial
+
+
+def main() -> None:
+    """Print bias and RMSE per metric for each half and for the whole set."""
+    root = (
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    )
+    halves = {"tuning (odd trials)": AlcantaraScore(), "held out (even trials)": AlcantaraScore()}
+    halves["whole"] = AlcantaraScore()
+    for number, trial in enumerate(load_trials(root / "alcantara_recurrent_grf"), start=1):
+        half = "tuning (odd trials)" if number % 2 else "held out (even trials)"
+        score_trial(trial, halves[half])
+        score_trial(trial, halves["whole"])
+    print("| half | metric | n | bias | RMSE |")
+    print("|---|---|---|---|---|")
+    for half, score in halves.items():
+        for name in score.pairs:
+            s = score.stats(name)
+            print(f"| {half} | {name} | {s.n} | {s.bias:+.2f} | {s.rmse:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
