@@ -10,6 +10,8 @@ slipped and the rotation is found again, with a notice.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -54,17 +56,42 @@ def rotation_from_axes(up: NDArray[np.float64], forward_hint: NDArray[np.float64
     return np.vstack([x, y, z])
 
 
+@dataclass(frozen=True, slots=True)
+class WindowMoments:
+    """Mean and covariance of a window's acceleration: everything the alignment needs from it.
+
+    Computed once per window; the vertical variance and the horizontal axes follow from them with 3x3
+    algebra instead of passes over the samples.
+    """
+
+    mean: NDArray[np.float64]
+    cov: NDArray[np.float64]
+    """Covariance (3, 3) with n - 1 in the denominator."""
+    n: int
+
+    @classmethod
+    def of(cls, acc: NDArray[np.float64]) -> WindowMoments:
+        """The moments of ``acc`` (n, 3)."""
+        n = acc.shape[0]
+        mean = np.ones(n) @ acc / n  # matrix products: much faster than reductions along axis 0 here
+        scatter = acc.T @ acc - n * np.outer(mean, mean)  # float64: no cancellation at these magnitudes
+        return cls(mean, scatter / max(n - 1, 1), n)
+
+    def variance_along(self, axis: NDArray[np.float64]) -> float:
+        """Variance (denominator n) of the acceleration along the unit vector ``axis``."""
+        return float(axis @ self.cov @ axis) * (self.n - 1) / self.n
+
+
 def principal_horizontal_axis(
-    acc: NDArray[np.float64], up: NDArray[np.float64]
+    moments: WindowMoments, up: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], float]:
     """The horizontal axis with the most acceleration variance, and its variance ratio to the other.
 
     The ratio is 0 when the horizontal acceleration is too small to be movement (standing still).
     """
     up = _unit(up)
-    horizontal = acc - np.outer(acc @ up, up)
-    cov = np.cov(horizontal.T)
-    values, vectors = np.linalg.eigh(cov)
+    flatten = np.eye(3) - np.outer(up, up)  # projects onto the horizontal plane
+    values, vectors = np.linalg.eigh(flatten @ moments.cov @ flatten)
     # eigh sorts ascending; the smallest is ~0 (the vertical), the largest is the main horizontal axis.
     if values[2] < MIN_MOTION_VAR:
         return vectors[:, 2], 0.0
@@ -88,46 +115,46 @@ class Alignment:
 
     def update(self, acc_window: NDArray[np.float64]) -> str | None:
         """Take one full window of sensor-frame acceleration; return a notice when the rotation changed."""
-        mean = acc_window.mean(axis=0)
-        if np.linalg.norm(mean) < 1e-6:
+        moments = WindowMoments.of(acc_window)
+        if np.linalg.norm(moments.mean) < 1e-6:
             return None
-        up = _unit(mean)
+        up = _unit(moments.mean)
         if self.body_from_sensor is None:
-            self._set(acc_window, up)
+            self._set(moments, up)
             return None
-        running = float(np.var(acc_window @ up)) >= RUNNING_VERTICAL_VAR
-        tilt = float(np.degrees(np.arccos(np.clip(up @ self.body_from_sensor[2], -1.0, 1.0))))
+        running = moments.variance_along(up) >= RUNNING_VERTICAL_VAR
+        tilt = math.degrees(math.acos(max(-1.0, min(1.0, float(up @ self.body_from_sensor[2])))))
         if tilt > SLIP_DEG:
-            self._set(acc_window, up)
+            self._set(moments, up)
             if not running:
                 return None  # sitting, bending, lying: the trunk moved, not the sensor; follow it quietly
             return f"sensor moved on the body ({tilt:.0f} deg): re-aligned"
         if not running:
             self._turned_windows = 0
-        if self._forward_from_standing(acc_window) or not running:
+        if self._forward_from_standing(moments) or not running:
             return None
-        return self._check_turn(acc_window, up)
+        return self._check_turn(moments, up)
 
-    def _check_turn(self, acc_window: NDArray[np.float64], up: NDArray[np.float64]) -> str | None:
+    def _check_turn(self, moments: WindowMoments, up: NDArray[np.float64]) -> str | None:
         """Re-align when the main horizontal axis has moved far from forward in consecutive windows."""
         assert self.body_from_sensor is not None  # noqa: S101 - only called once aligned
-        axis, ratio = principal_horizontal_axis(acc_window, self.body_from_sensor[2])
-        turn = float(np.degrees(np.arccos(min(1.0, abs(float(axis @ self.body_from_sensor[0]))))))
+        axis, ratio = principal_horizontal_axis(moments, self.body_from_sensor[2])
+        turn = math.degrees(math.acos(min(1.0, abs(float(axis @ self.body_from_sensor[0])))))
         turned = ratio >= TURN_RATIO and turn > TURN_DEG
         self._turned_windows = self._turned_windows + 1 if turned else 0
         if self._turned_windows < CONFIRM_WINDOWS:
             return None
-        self._set(acc_window, up)
+        self._set(moments, up)
         return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
 
-    def _forward_from_standing(self, acc_window: NDArray[np.float64]) -> bool:
+    def _forward_from_standing(self, moments: WindowMoments) -> bool:
         """Aligned while standing: take forward from the first clear motion, keeping the standing vertical.
 
         Lean stays relative to upright. Returns True when forward was set now.
         """
         if self._forward_from_motion or self.body_from_sensor is None:
             return False
-        axis, ratio = principal_horizontal_axis(acc_window, self.body_from_sensor[2])
+        axis, ratio = principal_horizontal_axis(moments, self.body_from_sensor[2])
         if ratio < TURN_RATIO:
             return False
         self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], axis)
@@ -136,9 +163,9 @@ class Alignment:
         self.forward_known = False
         return True
 
-    def _set(self, acc_window: NDArray[np.float64], up: NDArray[np.float64]) -> None:
+    def _set(self, moments: WindowMoments, up: NDArray[np.float64]) -> None:
         """Align to ``up`` with the main horizontal axis as forward (sign fixed later by braking)."""
-        axis, ratio = principal_horizontal_axis(acc_window, up)
+        axis, ratio = principal_horizontal_axis(moments, up)
         if ratio < MIN_HORIZONTAL_RATIO and self.body_from_sensor is not None:
             axis = self.body_from_sensor[0]  # standing or walking slowly: keep the old forward
         elif ratio < MIN_HORIZONTAL_RATIO:
