@@ -11,6 +11,7 @@ the running contact detector. Measured on mobgap's lab walking data against its 
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -81,30 +82,34 @@ class WalkingContacts:
             self._airborne |= any_low
             return self._resolve(f_g, first) if self._pending else []
         low = np.flatnonzero(f_g < SUPPORTED_G) if any_low else np.empty(0, dtype=np.intp)
-        start = 0
-        for k in rises:
-            self._airborne |= bool(((low >= start) & (low < k)).any())
-            self._pending.append(_Candidate(first + k, self._airborne))
-            self._airborne, start = False, k
-        self._airborne |= bool((low >= start).any())
+        # Airborne samples between consecutive rises, counted for all rises at once.
+        before = np.diff(np.searchsorted(low, [0, *rises, len(f_g)])).tolist()
+        for k, lows in zip(rises, before, strict=False):
+            self._pending.append(_Candidate(first + k, self._airborne or lows > 0))
+            self._airborne = False
+        self._airborne = before[-1] > 0
         return self._resolve(f_g, first)
 
     def _resolve(self, f_g: NDArray[np.float64], first: int) -> list[tuple[int, int]]:
         """Confirm or drop pending crossings in order, as far as the samples seen so far allow."""
         end = first + len(f_g)
         out: list[tuple[int, int]] = []
+        peaks: list[int] | None = None  # samples of this block at or above PEAK_G, found once if needed
         while self._pending:
             cand = self._pending[0]
             if cand.at - self._last < self._min_step:
                 self._pending.pop(0)
                 continue
+            if peaks is None:
+                peaks = (np.flatnonzero(f_g >= PEAK_G) + first).tolist()
             lo, hi = max(cand.at, first), min(cand.at + self._confirm, end)
-            high = np.flatnonzero(f_g[lo - first : hi - first] >= PEAK_G)
-            if not len(high) and cand.at + self._confirm > end:
+            at = bisect.bisect_left(peaks, lo)
+            high = peaks[at] if at < len(peaks) and peaks[at] < hi else None
+            if high is None and cand.at + self._confirm > end:
                 break  # the confirmation window is not over yet
             self._pending.pop(0)
-            if len(high):
+            if high is not None:
                 self._last = cand.at
                 if not cand.airborne:
-                    out.append((lo + int(high[0]), max(0, cand.at - self.delay)))
+                    out.append((high, max(0, cand.at - self.delay)))
         return out
