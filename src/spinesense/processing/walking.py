@@ -11,7 +11,6 @@ the running contact detector. Measured on mobgap's lab walking data against its 
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -94,22 +93,18 @@ class WalkingContacts:
         """Confirm or drop pending crossings in order, as far as the samples seen so far allow."""
         end = first + len(f_g)
         out: list[tuple[int, int]] = []
-        peaks: list[int] | None = None  # samples of this block at or above PEAK_G, found once if needed
         while self._pending:
             cand = self._pending[0]
             if cand.at - self._last < self._min_step:
                 self._pending.pop(0)
                 continue
-            if peaks is None:
-                peaks = (np.flatnonzero(f_g >= PEAK_G) + first).tolist()
             lo, hi = max(cand.at, first), min(cand.at + self._confirm, end)
-            at = bisect.bisect_left(peaks, lo)
-            high = peaks[at] if at < len(peaks) and peaks[at] < hi else None
-            if high is None and cand.at + self._confirm > end:
+            high = np.flatnonzero(f_g[lo - first : hi - first] >= PEAK_G)
+            if not len(high) and cand.at + self._confirm > end:
                 break  # the confirmation window is not over yet
             self._pending.pop(0)
-            if high is not None:
+            if len(high):
                 self._last = cand.at
                 if not cand.airborne:
-                    out.append((high, max(0, cand.at - self.delay)))
+                    out.append((lo + int(high[0]), max(0, cand.at - self.delay)))
         return out
