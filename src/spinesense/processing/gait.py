@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spinesense.processing._search import first_true, last_true
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -90,7 +92,7 @@ class ContactDetector:
         change = np.empty(len(f_g), dtype=bool)
         change[0] = above[0] != self._prev_above
         np.not_equal(above[1:], above[:-1], out=change[1:])
-        bounds = [0, *np.flatnonzero(change).tolist(), len(f_g)]
+        bounds = [0, *change.nonzero()[0].tolist(), len(f_g)]
         for lo, hi in itertools.pairwise(bounds):
             if hi > lo and above[lo]:
                 if self._open is None:
@@ -112,13 +114,13 @@ class ContactDetector:
         # Only samples within the longest allowed contact can confirm it, however the stream is split.
         segment = f_g[lo : min(hi, contact.ic + self.max_len - first + 1)]
         if contact.confirmed_at < 0 and segment.size:
-            high = np.flatnonzero(segment >= CONFIRM_G)
-            if high.size:
-                contact.confirmed_at = first + lo + int(high[0])
+            high = first_true(segment >= CONFIRM_G)
+            if high >= 0:
+                contact.confirmed_at = first + lo + high
                 events.append(ContactEvent("confirmed", contact, contact.confirmed_at))
-        high_to = np.flatnonzero(f_g[lo:hi] >= TOE_OFF_G)
-        if high_to.size:
-            contact.last_high = first + lo + int(high_to[-1])
+        high_to = last_true(f_g[lo:hi] >= TOE_OFF_G)
+        if high_to >= 0:
+            contact.last_high = first + lo + high_to
         if first + hi - contact.ic > self.max_len:
             contact.to = -2
             events.append(ContactEvent("rejected", contact, contact.ic + self.max_len))

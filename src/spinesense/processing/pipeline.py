@@ -253,7 +253,7 @@ class Pipeline:
         forward = self._history.get("acc", ic, to) @ self.alignment.body_from_sensor[0]
         # Braking early, propulsion late: early minus late is negative with the right sign. Taking the
         # difference cancels the vertical force that leaks into the forward axis when posture changes.
-        if self.alignment.vote_braking(float(forward[:part].mean() - forward[-part:].mean())):
+        if self.alignment.vote_braking(float(forward[:part].sum() - forward[-part:].sum()) / part):
             self.notices.append("forward direction found from braking: forward axis flipped")
             self._evidence_restarts = True  # what was gathered was with the old sign
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spinesense.processing._lowpass import CausalLowPass
+from spinesense.processing._search import first_true
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -72,7 +73,7 @@ class WalkingContacts:
             return []
         f_g = self._lowpass(vertical_g)
         above = f_g >= LEVEL_G
-        rises = (np.flatnonzero(above[1:] > above[:-1]) + 1).tolist()
+        rises = ((above[1:] > above[:-1]).nonzero()[0] + 1).tolist()
         if above[0] and self._prev < LEVEL_G:
             rises.insert(0, 0)
         self._prev = float(f_g[-1])
@@ -80,7 +81,7 @@ class WalkingContacts:
         if not rises:  # most blocks: no new step, only remember whether the body was airborne
             self._airborne |= any_low
             return self._resolve(f_g, first) if self._pending else []
-        low = np.flatnonzero(f_g < SUPPORTED_G) if any_low else np.empty(0, dtype=np.intp)
+        low = (f_g < SUPPORTED_G).nonzero()[0] if any_low else np.empty(0, dtype=np.intp)
         # Airborne samples between consecutive rises, counted for all rises at once.
         before = np.diff(np.searchsorted(low, [0, *rises, len(f_g)])).tolist()
         for k, lows in zip(rises, before, strict=False):
@@ -99,12 +100,12 @@ class WalkingContacts:
                 self._pending.pop(0)
                 continue
             lo, hi = max(cand.at, first), min(cand.at + self._confirm, end)
-            high = np.flatnonzero(f_g[lo - first : hi - first] >= PEAK_G)
-            if not len(high) and cand.at + self._confirm > end:
+            high = first_true(f_g[lo - first : hi - first] >= PEAK_G)
+            if high < 0 and cand.at + self._confirm > end:
                 break  # the confirmation window is not over yet
             self._pending.pop(0)
-            if len(high):
+            if high >= 0:
                 self._last = cand.at
                 if not cand.airborne:
-                    out.append((lo + int(high[0]), max(0, cand.at - self.delay)))
+                    out.append((lo + high, max(0, cand.at - self.delay)))
         return out
