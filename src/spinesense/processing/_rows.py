@@ -156,11 +156,14 @@ def _reflection(
     return row * width + source, head | tail, 2.0 * head, 2.0 * tail, backward, out_at
 
 
-def cumtrapz(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Cumulative trapezoidal integral of each row of ``y`` over ``t``, starting at 0."""
-    out = np.zeros_like(y)
-    np.cumsum((y[..., 1:] + y[..., :-1]) * np.diff(t) * 0.5, axis=-1, out=out[..., 1:])
-    return out
+def double_integral(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each row of ``y`` integrated twice over ``t`` (cumulative trapezoids, each starting at 0)."""
+    half_dt = np.diff(t) * 0.5
+    once = np.zeros_like(y)
+    np.cumsum((y[..., 1:] + y[..., :-1]) * half_dt, axis=-1, out=once[..., 1:])
+    twice = np.zeros_like(y)
+    np.cumsum((once[..., 1:] + once[..., :-1]) * half_dt, axis=-1, out=twice[..., 1:])
+    return twice
 
 
 def unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:

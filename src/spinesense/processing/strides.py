@@ -18,7 +18,7 @@ import numpy as np
 from scipy.signal import butter, lfilter_zi
 
 from spinesense.models import GRAVITY_MPS2, Stride
-from spinesense.processing._rows import Rows, cumtrapz, rows_for, unwrap_deg
+from spinesense.processing._rows import Rows, double_integral, rows_for, unwrap_deg
 from spinesense.processing.tilt import body_angles, earth_vertical
 
 if TYPE_CHECKING:
@@ -194,7 +194,7 @@ class StrideBatch:
         ends into centimetres of false excursion (+3.3 cm against the Fukuchi motion capture).
         """
         acc = (vert - rows.means(vert)) * GRAVITY_MPS2
-        return rows.detrended_ranges(cumtrapz(cumtrapz(acc, t), t), t)
+        return rows.detrended_ranges(double_integral(acc, t), t)
 
     def strides(self, sides: Sequence[str]) -> list[Stride]:
         """The Stride records, given each stride's side (from ``side_of``)."""
