@@ -26,13 +26,11 @@ class History:
         self.end = 0
         """Absolute index one past the newest sample."""
 
-    def append(self, values: dict[str, NDArray[np.float64] | float]) -> None:
-        """Add the same number of rows to every signal (missing signals get NaN).
+    def append(self, n: int, values: dict[str, NDArray[np.float64] | float]) -> None:
+        """Add ``n`` rows to the signals in ``values``; the others get NaN.
 
-        A float fills every new row of its signal (no per-block array for a per-block flag); at least
-        one value must be an array, which gives the number of rows.
+        A float fills every new row of its signal (no per-block array for a per-block flag).
         """
-        n = next(v.shape[0] for v in values.values() if not isinstance(v, float))
         if n > self.capacity:
             raise ValueError(f"block of {n} samples exceeds the history capacity {self.capacity}")
         if self.end - self._start + n > 2 * self.capacity:
@@ -40,15 +38,11 @@ class History:
             shift = keep_from - self._start
             for buf in self._data.values():
                 buf[: self.end - keep_from] = buf[shift : self.end - self._start]
-                buf[self.end - keep_from :] = np.nan
+                buf[self.end - keep_from :] = np.nan  # so signals left out of later blocks read NaN
             self._start = keep_from
         row = self.end - self._start
-        for name, buf in self._data.items():
-            value = values.get(name)
-            if isinstance(value, float):
-                buf[row : row + n] = value
-            elif value is not None:
-                buf[row : row + n] = value.reshape(n, -1)
+        for name, value in values.items():
+            self._data[name][row : row + n] = value if isinstance(value, float) else value.reshape(n, -1)
         self.end += n
 
     def get(self, name: str, start: int, stop: int) -> NDArray[np.float64]:

@@ -89,10 +89,13 @@ class ContactDetector:
         if not len(f_g):
             return events
         above = f_g > CONTACT_G
-        change = np.empty(len(f_g), dtype=bool)
-        change[0] = above[0] != self._prev_above
-        np.not_equal(above[1:], above[:-1], out=change[1:])
-        bounds = [0, *change.nonzero()[0].tolist(), len(f_g)]
+        if above.all() if self._prev_above else not above.any():
+            bounds = [0, len(f_g)]  # most notifications: still on the ground, or still in the air
+        else:
+            change = np.empty(len(f_g), dtype=bool)
+            change[0] = above[0] != self._prev_above
+            np.not_equal(above[1:], above[:-1], out=change[1:])
+            bounds = [0, *change.nonzero()[0].tolist(), len(f_g)]
         for lo, hi in itertools.pairwise(bounds):
             if hi > lo and above[lo]:
                 if self._open is None:

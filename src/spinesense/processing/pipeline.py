@@ -156,7 +156,7 @@ class Pipeline:
         if self._orientation is not None and block.gyr_radps is not None:
             rows["quat"] = self._orientation.update(acc, block.gyr_radps[start:stop])
         first = self._count
-        self._history.append(rows)  # without a gyroscope the orientation rows stay NaN
+        self._history.append(n, rows)  # without a gyroscope the orientation rows stay NaN
         self._count += n
         if self.alignment.body_from_sensor is not None:
             self._detect(acc, first)

@@ -143,15 +143,19 @@ class StrideBatch:
         towards the midline, away from the foot: a positive difference says the first stance is the
         right foot's."""
         self._loading = self._loading_rate(raw_vert)
-        # Without an orientation the body's up axis, fixed at alignment, stands in for the vertical.
-        vertical = np.where(np.isnan(vertical), f_g[2], vertical)
-        self._vo_cm = self._vertical_oscillation_m(rows, vertical, t) * 100.0
-        nan = np.full(len(samples), np.nan)
-        self._tilt, self._rotation, self._drops = nan, nan, np.stack([nan, nan], axis=1)
-        if angles is not None:
-            self._tilt, self._rotation = rows.detrended_ranges(
-                np.stack([angles[0], unwrap_deg(angles[2])]), rows.steps
-            )
+        if quat is not None and any(s.quat is None for s in samples):
+            # Without an orientation the body's up axis, fixed at alignment, stands in for the vertical.
+            vertical = np.where(np.isnan(vertical), f_g[2], vertical)
+        position = self._vertical_position(rows, vertical, t)
+        if angles is None:
+            self._vo_cm = rows.detrended_ranges(position, t) * 100.0
+            self._tilt = self._rotation = np.full(len(samples), np.nan)
+            self._drops = np.full((len(samples), 2), np.nan)
+        else:  # one detrending pass for the excursion (over time) and the angles (over samples)
+            steps = np.broadcast_to(rows.steps, t.shape)
+            signals = np.stack([position, angles[0], unwrap_deg(angles[2])])
+            ranges = rows.detrended_ranges(signals, np.stack([t, steps, steps]))
+            self._vo_cm, self._tilt, self._rotation = ranges[0] * 100.0, ranges[1], ranges[2]
             self._drops = stance[4].max(-1) - stance[4].min(-1)
 
     @staticmethod
@@ -182,19 +186,19 @@ class StrideBatch:
         return rows.pad(quat.T)
 
     @staticmethod
-    def _vertical_oscillation_m(
+    def _vertical_position(
         rows: Rows, vert: NDArray[np.float64], t: NDArray[np.float64]
     ) -> NDArray[np.float64]:
-        """Peak-to-peak vertical excursion over each stride from doubly integrated vertical force (g).
+        """Vertical position (m) over each stride from doubly integrated vertical force (g), up to a line.
 
         A stride is periodic: velocity and position return to their start. The mean acceleration is
-        removed before integrating; the mean velocity and the residual drift add a straight line to the
-        position, which detrending removes. The force is not low-passed: integrating twice already
-        weighs content at f by 1/(2 pi f)^2, and a zero-phase filter over one stride's samples bends its
-        ends into centimetres of false excursion (+3.3 cm against the Fukuchi motion capture).
+        removed before integrating; the unknown start velocity and the drift add a straight line to the
+        position, which the detrended range (vertical oscillation) removes. The force is not low-passed:
+        integrating twice already weighs content at f by 1/(2 pi f)^2, and a zero-phase filter over one
+        stride's samples bends its ends into centimetres of false excursion (+3.3 cm against the Fukuchi
+        motion capture).
         """
-        acc = (vert - rows.means(vert)) * GRAVITY_MPS2
-        return rows.detrended_ranges(double_integral(acc, t), t)
+        return double_integral((vert - rows.means(vert)) * GRAVITY_MPS2, t)
 
     def strides(self, sides: Sequence[str]) -> list[Stride]:
         """The Stride records, given each stride's side (from ``side_of``)."""
