@@ -3,7 +3,8 @@ and accuracy against Alcantara's force-treadmill reference (bounds a little abov
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -238,3 +239,25 @@ def test_accuracy_against_the_force_treadmill(shared_datasets: Path) -> None:
     for name, bound in ALCANTARA_BOUNDS.items():
         rmse = score.stats(name).rmse
         assert rmse <= bound, f"{name}: RMSE {rmse:.2f} above {bound}"
+
+
+def test_a_gyroscope_dropout_leaves_those_strides_without_angles_and_nothing_nan() -> None:
+    block = _whole(REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz")
+    assert block.has_gyr
+    start, stop = len(block) // 2, len(block) // 2 + round(0.3 * block.rate_hz)
+    pieces = [
+        block.slice(0, start),
+        replace(block.slice(start, stop), gyr_radps=None),
+        block.slice(stop, len(block)),
+    ]
+    pipeline = Pipeline(block.rate_hz, has_gyr=True)
+    strides = [s for piece in pieces for s in pipeline.feed(piece)] + pipeline.flush()
+    lost_from, lost_to = float(block.t_s[start]), float(block.t_s[stop - 1])
+    touched = [s for s in strides if s.t_start_s <= lost_to and s.t_end_s >= lost_from]
+    clear = [s for s in strides if s.t_end_s < lost_from - 0.1 or s.t_start_s > lost_to + 0.1]
+    assert touched
+    assert len(clear) >= 20
+    assert all(s.pelvic_tilt_rom_deg is None and s.pelvic_rotation_deg is None for s in touched)
+    assert all(s.pelvic_tilt_rom_deg is not None for s in clear)
+    numbers = [v for s in strides for v in asdict(s).values() if isinstance(v, float)]
+    assert all(math.isfinite(v) for v in numbers), "a stride carried NaN or infinity"

@@ -8,9 +8,9 @@ it is measured in, which keeps the pipeline's output independent of how the stre
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy.signal import lfilter
@@ -19,9 +19,26 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
+class Reflection(NamedTuple):
+    """Where each cell of the odd-reflection-padded rows comes from, for ``Rows.zero_phase``."""
+
+    source: NDArray[np.intp]
+    """(k, e): flat index (into the k x w cells) of the sample each extended cell is made from."""
+    reflected: NDArray[np.bool_]
+    """(k, e): the cell is a reflection (2 x edge sample - source) rather than the sample itself."""
+    twice_first: NDArray[np.float64]
+    """(k, e): 2 where the cell reflects about the row's first sample, else 0."""
+    twice_last: NDArray[np.float64]
+    """(k, e): 2 where the cell reflects about the row's last sample, else 0."""
+    backward: NDArray[np.intp]
+    """(k, e): flat index of the forward pass's cell that each cell of the backward pass reads."""
+    out_at: NDArray[np.intp]
+    """(k, w): flat index of the backward pass's cell that each output cell reads (edge padded again)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """Index arrays for rows of the given lengths (built once per set of lengths: see ``rows_for``)."""
+    """Index arrays for rows of the given lengths (see ``rows_for``)."""
 
     lengths: tuple[int, ...]
     n: NDArray[np.intp]
@@ -30,6 +47,9 @@ class Rows:
     """(k, w): where each padded cell's sample is in the rows' concatenation."""
     steps: NDArray[np.float64]
     """(k, w): 0, 1, ... n-1 along each row, edge padded."""
+    reflection: Reflection
+    whole_row_bounds: dict[int, NDArray[np.intp]] = field(default_factory=dict)
+    """``sums`` indices for whole rows, by number of rows summed (filled on first use)."""
 
     @property
     def width(self) -> int:
@@ -42,18 +62,20 @@ class Rows:
         return out
 
     def sums(self, x: NDArray[np.float64], count: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
-        """Sum of the first ``count`` (default ``n``) cells of each row of ``x`` (..., w) -> (...).
+        """Sum of the first ``count`` (default ``n``; at least 1) cells of each row of ``x`` (..., w).
 
-        ``count`` has x's leading shape or its trailing part (then it repeats). One reduction per row
-        over exactly its own cells: numpy's pairwise summation groups terms by the length it is given,
-        so summing the padding too would make a row's sum depend on the batch.
+        ``count`` has x's leading shape or its trailing part (then it repeats). One ``reduceat``
+        reduction per row over exactly its own cells, whose result does not depend on where the row sits:
+        summing the padding too would regroup the terms by the batch's width and change the rounding.
         """
         width = x.shape[-1]
         rows = x.size // width
-        if count is None:
-            bounds = _bounds(self.lengths, rows, width)
-        else:
+        if count is not None:
             bounds = _bounds_of(count.reshape(-1), rows, width)
+        elif rows in self.whole_row_bounds:
+            bounds = self.whole_row_bounds[rows]
+        else:
+            bounds = self.whole_row_bounds[rows] = _bounds_of(self.n, rows, width)
         out: NDArray[np.float64] = np.add.reduceat(x.reshape(-1), bounds)[::2]
         return out.reshape(x.shape[:-1])
 
@@ -83,10 +105,10 @@ class Rows:
         sample of each pass (``zi``: the filter's unit-step state). Written out for a batch: filtfilt
         takes one signal per call, and its argument handling cost more than the filtering.
         """
-        source, reflected, head, tail, backward, out_at = _reflection(self.lengths, self.width)
+        source, reflected, twice_first, twice_last, backward, out_at = self.reflection
         flat = x.reshape(x.shape[0], -1)
         inner = np.take(flat, source, axis=1)
-        edges = head * x[..., :1] + tail * x[..., -1:]  # 2 x first / last sample in the padding
+        edges = twice_first * x[..., :1] + twice_last * x[..., -1:]  # the padding repeats the last sample
         ext = np.where(reflected, edges - inner, inner)
         forward, _ = lfilter(b, a, ext, axis=-1, zi=zi * ext[..., :1])
         back_in = np.take(forward.reshape(x.shape[0], -1), backward, axis=1)
@@ -107,19 +129,21 @@ def _bounds_of(counts: NDArray[np.intp], rows: int, width: int) -> NDArray[np.in
     return bounds
 
 
-@lru_cache(maxsize=256)
-def _bounds(lengths: tuple[int, ...], rows: int, width: int) -> NDArray[np.intp]:
-    """``_bounds_of`` for whole rows of these lengths (cached like ``rows_for``)."""
-    return _bounds_of(np.array(lengths), rows, width)
-
-
 REFLECT_PAD = 30
 """Samples of odd reflection at each end before a zero-phase pass (at most n - 1)."""
 
 
-@lru_cache(maxsize=256)
 def rows_for(lengths: tuple[int, ...]) -> Rows:
-    """The index arrays for rows of these lengths (cached: a stride's length repeats within a run)."""
+    """The index arrays for rows of these lengths.
+
+    A single stride's layout is cached: in a live run strides come one at a time and their lengths
+    repeat. Batches of many strides rarely repeat, so theirs are built afresh rather than kept.
+    """
+    return _single_row(lengths) if len(lengths) == 1 else _layout(lengths)
+
+
+def _layout(lengths: tuple[int, ...]) -> Rows:
+    """Build the index arrays of ``rows_for``."""
     n = np.array(lengths)
     width = int(n.max())
     starts = np.concatenate([[0], np.cumsum(n)[:-1]])
@@ -129,31 +153,29 @@ def rows_for(lengths: tuple[int, ...]) -> Rows:
         n=n,
         gather=starts[:, None] + last,
         steps=last.astype(np.float64),
+        reflection=_reflection(n[:, None], width),
     )
 
 
-@lru_cache(maxsize=256)
-def _reflection(
-    lengths: tuple[int, ...], width: int
-) -> tuple[
-    NDArray[np.intp],
-    NDArray[np.bool_],
-    NDArray[np.float64],
-    NDArray[np.float64],
-    NDArray[np.intp],
-    NDArray[np.intp],
-]:
-    """Index arrays of ``Rows.zero_phase`` for rows of these lengths (see there)."""
-    n = np.array(lengths)[:, None]
+_single_row = lru_cache(maxsize=128)(_layout)
+
+
+def _reflection(n: NDArray[np.intp], width: int) -> Reflection:
+    """The odd-reflection layout of rows of ``n`` (k, 1) samples, padded to ``width``."""
     pad = np.minimum(n - 1, REFLECT_PAD)
     ext_n = n + 2 * pad
     j = np.arange(int(ext_n.max()))
     row = np.arange(n.size)[:, None]
     head, tail = j < pad, j >= pad + n
     source = np.clip(np.where(head, pad - j, np.where(tail, 2 * n + pad - 2 - j, j - pad)), 0, n - 1)
-    backward = row * j.size + np.maximum(ext_n - 1 - j, 0)
-    out_at = row * j.size + n + pad - 1 - np.minimum(np.arange(width), n - 1)  # edge padded again
-    return row * width + source, head | tail, 2.0 * head, 2.0 * tail, backward, out_at
+    return Reflection(
+        source=row * width + source,
+        reflected=head | tail,
+        twice_first=np.where(head, 2.0, 0.0),
+        twice_last=np.where(tail, 2.0, 0.0),
+        backward=row * j.size + np.maximum(ext_n - 1 - j, 0),
+        out_at=row * j.size + n + pad - 1 - np.minimum(np.arange(width), n - 1),
+    )
 
 
 def double_integral(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:

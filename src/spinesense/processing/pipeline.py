@@ -270,7 +270,7 @@ class Pipeline:
             t_s=self._history.get("t", lo, hi)[:, 0].copy(),  # copies: the history moves on
             acc_mps2=self._history.get("acc", lo, hi).copy(),
             quat=None if self._orientation is None else self._history.get("quat", lo, hi).copy(),
-            body_from_sensor=self.alignment.body_from_sensor,
+            body_from_sensor=self.alignment.body_from_sensor.copy(),  # measured later
             ics=(0, self._shifted(b.ic) - lo, self._shifted(c.ic) - lo),
             tos=(self._shifted(a.to) - lo, self._shifted(b.to) - lo),
             forward_known=self.alignment.forward_known,

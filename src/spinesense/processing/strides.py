@@ -1,10 +1,9 @@
 """Per-stride metrics, computed for a batch of strides at once, in the body frame.
 
 Every metric is defined in docs/metrics.md. The strides of a batch are padded to a common width and
-measured with whole-array operations, so a minute of strides costs about what one stride does. Each
-stride's figures depend only on its own samples: sums are taken as differences of running sums and
-padding repeats the last sample, so a stride gives the same result whatever batch it is measured in
-(which keeps the pipeline's output independent of how the stream is split).
+measured with whole-array operations, so a minute of strides costs little more than one stride. Each
+stride's figures depend only on its own samples (see ``_rows``), so a stride gives the same result
+whatever batch it is measured in, which keeps the pipeline's output independent of how the stream is split.
 """
 
 from __future__ import annotations
@@ -44,7 +43,8 @@ class StrideSamples:
     acc_mps2: NDArray[np.float64]
     """Sensor-frame specific force, shape (n, 3)."""
     quat: NDArray[np.float64] | None
-    """Orientation [w, x, y, z] per sample (n, 4); None (or any NaN) without a gyroscope."""
+    """Orientation [w, x, y, z] per sample (n, 4); None without a gyroscope. NaN rows (gyroscope data
+    missing for some samples) make the stride's pelvic angles None, as if there were no gyroscope."""
     body_from_sensor: NDArray[np.float64]
     """The alignment in force when the stride was found (rows: forward, left, up in sensor axes)."""
     ics: tuple[int, int, int]
@@ -133,7 +133,7 @@ class StrideBatch:
         raw_vert, vert, fwd, left = stance[:4]
         self._peak_g = raw_vert.max(-1)
         self._vgrf_bw = vert.max(-1)
-        early = np.arange(fwd.shape[-1]) < (length // 2)[..., None]
+        early = np.arange(fwd.shape[-1]) < np.maximum(length // 2, 1)[..., None]
         self._braking_g = -np.where(early, fwd, np.inf).min(-1)
         stance_sums = rows.sums(np.stack([np.minimum(fwd, 0.0), left]), length)
         self._impulse_mps = -stance_sums[0] * GRAVITY_MPS2 / rate_hz
@@ -143,9 +143,11 @@ class StrideBatch:
         towards the midline, away from the foot: a positive difference says the first stance is the
         right foot's."""
         self._loading = self._loading_rate(raw_vert)
-        if quat is not None and any(s.quat is None for s in samples):
-            # Without an orientation the body's up axis, fixed at alignment, stands in for the vertical.
-            vertical = np.where(np.isnan(vertical), f_g[2], vertical)
+        if quat is not None:
+            # A stride without a whole orientation is measured as without a gyroscope: along the body's
+            # up axis, fixed at alignment (never a mix of the two within one stride).
+            incomplete = np.isnan(quat).any(axis=(0, 2)).reshape(-1, 1)
+            vertical = np.where(incomplete, f_g[2], vertical)
         position = self._vertical_position(rows, vertical, t)
         if angles is None:
             self._vo_cm = rows.detrended_ranges(position, t) * 100.0

@@ -56,7 +56,9 @@ def quat_to_matrix(quat: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def rotate(quat: NDArray[np.float64], v: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+def rotate(
+    quat: NDArray[np.float64], v: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Vectors ``v`` (3, ...) rotated by unit quaternions [w, x, y, z] (4, ...), component first.
 
     Components first so that each step is one operation over contiguous arrays; shapes broadcast.
