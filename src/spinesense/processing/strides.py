@@ -119,7 +119,8 @@ class StrideBatch:
         self._gct_ms = length / rate_hz * 1000.0
         self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
         self._period_s = t[:, -1] - t[:, 0]  # the last cell repeats the stride's last sample
-        self._mean_f = rows.sums(f_g, n - 1) / (n - 1)  # up to the stride's last contact, not including it
+        # Up to the stride's last contact, not including it (the last cell holds the last sample).
+        self._mean_f = (rows.sums(f_g) - f_g[..., -1]) / (n - 1)
         quat = self._quaternions(rows) if any(s.quat is not None for s in samples) else None
         with np.errstate(invalid="ignore"):  # NaN (no orientation for some samples) carries through
             angles = None if quat is None else body_angles(quat, rotation)

@@ -72,12 +72,16 @@ class WalkingContacts:
         if not len(vertical_g):
             return []
         f_g = self._lowpass(vertical_g)
-        above = f_g >= LEVEL_G
-        rises = ((above[1:] > above[:-1]).nonzero()[0] + 1).tolist()
-        if above[0] and self._prev < LEVEL_G:
-            rises.insert(0, 0)
+        lowest, highest = float(f_g.min()), float(f_g.max())
+        if highest < LEVEL_G or lowest >= LEVEL_G:  # most notifications: no crossing inside
+            rises = [0] if lowest >= LEVEL_G and self._prev < LEVEL_G else []
+        else:
+            above = f_g >= LEVEL_G
+            rises = ((above[1:] > above[:-1]).nonzero()[0] + 1).tolist()
+            if above[0] and self._prev < LEVEL_G:
+                rises.insert(0, 0)
         self._prev = float(f_g[-1])
-        any_low = bool(f_g.min() < SUPPORTED_G)
+        any_low = lowest < SUPPORTED_G
         if not rises:  # most blocks: no new step, only remember whether the body was airborne
             self._airborne |= any_low
             return self._resolve(f_g, first) if self._pending else []
