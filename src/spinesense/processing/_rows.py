@@ -58,6 +58,8 @@ class Rows:
 
     def pad(self, concatenated: NDArray[np.float64]) -> NDArray[np.float64]:
         """Rows concatenated along the last axis (..., sum n) -> padded (..., k, w), C-ordered."""
+        if len(self.lengths) == 1:  # one row needs no padding (a live run's usual batch)
+            return np.ascontiguousarray(concatenated)[..., None, :]
         out: NDArray[np.float64] = np.take(concatenated, self.gather, axis=-1)
         return out
 

@@ -100,6 +100,8 @@ class Pipeline:
 
     def _take(self) -> list[Stride]:
         """Hand over the strides completed so far, measuring those still waiting."""
+        if not self._out:
+            return []  # most notifications complete no stride
         self._measure()
         out = [s for s in self._out if isinstance(s, Stride)]
         self._out = []
