@@ -2,7 +2,7 @@
 over a three-hour stream. Input: the bundled Shimmer running capture resampled to 200 Hz and tiled,
 with a synthetic gyroscope so the tilt stage runs too.
 
-Usage: .venv/bin/python benchmarks/throughput.py [--hours H]
+Usage: .venv/bin/python benchmarks/throughput.py [--hours H] [--only SIZE]
 """
 
 from __future__ import annotations
@@ -54,8 +54,18 @@ def main() -> None:
     """Print samples/s for each block size, then peak memory for a long stream."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--hours", type=float, default=3.0, help="length of the memory run (default 3)")
+    parser.add_argument(
+        "--only",
+        type=int,
+        metavar="SIZE",
+        help="print only samples/s fed SIZE samples at a time (0: all at once)",
+    )
     args = parser.parse_args()
     stream = running_stream(600.0)
+    if args.only is not None:  # for throughput_ab.py
+        seconds, _ = min(run(stream, args.only or len(stream)) for _ in range(RUNS))
+        print(round(len(stream) / seconds))
+        return
     print(f"stream: {len(stream)} samples at {RATE_HZ:.0f} Hz (10 min of running), one core")
     for label, size in (("big blocks (10 min)", len(stream)), ("19-sample frames", 19), ("1 sample", 1)):
         part = stream if size > 1 else stream.slice(0, 20_000)
