@@ -13,7 +13,6 @@ import numpy as np
 from conftest import REPLAY_DATA
 from spinesense.capture import EventRecord, FrameRecord
 from spinesense.emulator import VirtualSensor
-from spinesense.models import concat_blocks
 from spinesense.sensors import reference
 from spinesense.sources.ble import Backoff, BleSession, SessionOptions
 from spinesense.sources.replay import open_recording
@@ -23,7 +22,7 @@ WATCHDOG_S = 0.5
 
 
 async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -> None:
-    block = concat_blocks(list(open_recording(RECORDING).blocks()))
+    block = open_recording(RECORDING).block()
     options = SessionOptions(scan_timeout_s=1.0, watchdog_s=WATCHDOG_S, backoff=Backoff(initial_s=0.05))
     records: list[FrameRecord | EventRecord] = []
     async with VirtualSensor.running(block, speed=20.0) as (sensor, backend):
