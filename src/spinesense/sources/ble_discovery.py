@@ -139,8 +139,8 @@ def matches(sensor: FoundSensor, target: str | None) -> bool:
     )
 
 
-def unavailable_from(exc: BaseException) -> BluetoothUnavailableError | None:
-    """The clear error for an exception that means Bluetooth itself is unusable, else None.
+def unavailable_from(exc: FileNotFoundError | BleakError) -> BluetoothUnavailableError:
+    """The clear error for an exception that means Bluetooth itself is unusable.
 
     bleak raises a bare FileNotFoundError when there is no D-Bus socket, BleakDBusError when BlueZ is
     not running, and BleakError when there is no adapter or it is off.
@@ -148,9 +148,7 @@ def unavailable_from(exc: BaseException) -> BluetoothUnavailableError | None:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, FileNotFoundError):
         return BluetoothUnavailableError(f"Bluetooth is unavailable: no D-Bus system bus ({text})")
-    if isinstance(exc, BleakError):
-        return BluetoothUnavailableError(f"Bluetooth is unavailable: {text}")
-    return None
+    return BluetoothUnavailableError(f"Bluetooth is unavailable: {text}")
 
 
 async def scan(timeout: float, *, backend: BleakBackend | None = None) -> list[FoundSensor]:  # noqa: ASYNC109 - scan length
@@ -159,7 +157,7 @@ async def scan(timeout: float, *, backend: BleakBackend | None = None) -> list[F
     try:
         seen = await BleakScanner.discover(timeout=timeout, return_adv=True, **kwargs)
     except (FileNotFoundError, BleakError) as exc:
-        raise (unavailable_from(exc) or exc) from exc
+        raise unavailable_from(exc) from exc
     return sorted((_found(d, a) for d, a in seen.values()), key=lambda s: -s.rssi)
 
 
@@ -183,5 +181,5 @@ async def find_sensor(
     try:
         device = await BleakScanner.find_device_by_filter(wanted, timeout=timeout, **kwargs)
     except (FileNotFoundError, BleakError) as exc:
-        raise (unavailable_from(exc) or exc) from exc
+        raise unavailable_from(exc) from exc
     return hits[-1] if device is not None and hits else None

@@ -195,7 +195,7 @@ class BleSession:
                 async with asyncio.timeout(options.connect_timeout_s + 5.0):
                     await client.connect()
             except FileNotFoundError as exc:
-                raise (unavailable_from(exc) or exc) from exc
+                raise unavailable_from(exc) from exc
             yield self._connected(found, family, client.mtu_size)
             for uuid in family.read_uuids:
                 yield self._frame(uuid, bytes(await client.read_gatt_char(uuid)))
