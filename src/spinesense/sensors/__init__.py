@@ -25,7 +25,11 @@ class StreamDecoder(Protocol):
 
     errors: Counter[str]
     samples: int
-    lost_samples: int
+
+    @property
+    def lost_samples(self) -> int:
+        """Samples reported missing so far (read-only: decoders may derive it from their stream state)."""
+        ...
 
     def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take one recorded value (notification or read); return decoded samples, if any."""

@@ -68,12 +68,15 @@ class MovesenseDecoder:
         self._defects = DefectCounter(log, "Movesense: %s (%s); further ones are only counted")
         self.errors = self._defects.errors
         self.samples = 0
-        self.lost_samples = 0
-        """Samples reported missing (estimated from timestamps)."""
         self._stream = TimestampedStream(self.rate_hz)
         self._clock = Unwrap32()
         self._t0_ms: int | None = None
         self._part1: bytes | None = None
+
+    @property
+    def lost_samples(self) -> int:
+        """Samples reported missing (estimated from timestamps); the stream's own count."""
+        return self._stream.lost_samples
 
     def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take one notification of the GSP notify characteristic; return its samples, if any."""
@@ -126,7 +129,6 @@ class MovesenseDecoder:
             return None
         first_t_s = (t_ms - self._t0_ms) * 1e-3
         index, gaps = self._stream.place(first_t_s, n)
-        self.lost_samples = self._stream.lost_samples
         self.samples += n
         return SampleBlock(
             t_s=first_t_s + np.arange(n) / self.rate_hz,

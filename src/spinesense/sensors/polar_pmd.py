@@ -170,14 +170,17 @@ class PolarDecoder:
         self._defects = DefectCounter(log, "Polar PMD: %s (%s); further ones are only counted")
         self.errors = self._defects.errors
         self.samples = 0
-        self.lost_samples = 0
-        """Acceleration samples reported missing (estimated from timestamps)."""
         self.factors = {MEAS_ACC: 1.0, MEAS_GYRO: 1.0}
         self._acc = TimestampedStream(float(model.rate_hz))
         self._t0_ns: int | None = None
         self._pending: list[SampleBlock] = []
         self._gyr_t = np.empty(0)
         self._gyr = np.empty((0, 3))
+
+    @property
+    def lost_samples(self) -> int:
+        """Acceleration samples reported missing (estimated from timestamps); the stream's own count."""
+        return self._acc.lost_samples
 
     def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take a control point response (factors) or a data notification; return samples when ready."""
@@ -198,7 +201,6 @@ class PolarDecoder:
             self._gyr = np.concatenate([self._gyr, np.deg2rad(scaled)])
             return self._release() if self.model.has_gyro else None
         index, gaps = self._acc.place(float(t_s[0]), t_s.size)
-        self.lost_samples = self._acc.lost_samples
         block = SampleBlock(
             t_s, scaled * (GRAVITY_MPS2 / 1000.0), None, index, self.model.rate_hz, gaps, host_t_ns
         )
