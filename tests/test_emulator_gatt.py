@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 import numpy as np
 from bleak import BleakClient, BleakScanner
 
-from fixtures_emulator import StartSensor
+from fixtures_emulator import Emulated, StartSensor
 from spinesense.sensors import reference
+
+if TYPE_CHECKING:
+    from bleak.backends.device import BLEDevice
 
 TIMEOUT_S = 20.0
 """Hang guard only."""
+
+
+async def _started_and_found(virtual_sensor: StartSensor) -> tuple[Emulated, BLEDevice]:
+    """A virtual sensor streaming at 20x, and the device bleak's scanner found for it by name."""
+    emulated = await virtual_sensor(speed=20.0)
+    device = await BleakScanner.find_device_by_name(
+        emulated.sensor.name, timeout=5.0, backend=emulated.scanner
+    )
+    assert device is not None
+    return emulated, device
 
 
 async def test_scan_reports_name_rssi_and_service(virtual_sensor: StartSensor) -> None:
@@ -24,10 +38,8 @@ async def test_scan_reports_name_rssi_and_service(virtual_sensor: StartSensor) -
 
 
 async def test_connect_mtu_info_and_exact_samples(virtual_sensor: StartSensor) -> None:
-    emulated = await virtual_sensor(speed=20.0)
+    emulated, device = await _started_and_found(virtual_sensor)
     sensor = emulated.sensor
-    device = await BleakScanner.find_device_by_name(sensor.name, timeout=5.0, backend=emulated.scanner)
-    assert device is not None
     frames: list[bytes] = []
     done = asyncio.Event()
 
@@ -60,10 +72,7 @@ async def test_connect_mtu_info_and_exact_samples(virtual_sensor: StartSensor) -
 
 
 async def test_control_point_answers_by_indication(virtual_sensor: StartSensor) -> None:
-    emulated = await virtual_sensor(speed=20.0)
-    sensor = emulated.sensor
-    device = await BleakScanner.find_device_by_name(sensor.name, timeout=5.0, backend=emulated.scanner)
-    assert device is not None
+    emulated, device = await _started_and_found(virtual_sensor)
     responses: asyncio.Queue[bytes] = asyncio.Queue()
     async with BleakClient(device, backend=emulated.client) as client:
         await client.start_notify(reference.CONTROL_UUID, lambda _c, d: responses.put_nowait(bytes(d)))
@@ -83,10 +92,8 @@ async def test_control_point_answers_by_indication(virtual_sensor: StartSensor) 
 
 
 async def test_dropped_frames_are_exact_gaps_for_the_decoder(virtual_sensor: StartSensor) -> None:
-    emulated = await virtual_sensor(speed=20.0)
+    emulated, device = await _started_and_found(virtual_sensor)
     sensor = emulated.sensor
-    device = await BleakScanner.find_device_by_name(sensor.name, timeout=5.0, backend=emulated.scanner)
-    assert device is not None
     frames: list[bytes] = []
     done = asyncio.Event()
 
