@@ -225,12 +225,10 @@ class VirtualSensor:
             index = self._cursor * reference.MAX_SAMPLES_PER_FRAME
             clock_us = round(index * 1e6 / self.info.sample_rate_hz)
             result = _TIME_SYNC_RESULT.pack(clock_us % (1 << 32), index % (1 << 32))
+        elif opcode == reference.OP_TIME_SYNC:
+            status = reference.STATUS_INVALID_PARAMETER  # a time sync without its 8-byte host time
         else:
-            status = (
-                reference.STATUS_UNSUPPORTED
-                if opcode != reference.OP_TIME_SYNC
-                else reference.STATUS_INVALID_PARAMETER
-            )
+            status = reference.STATUS_UNSUPPORTED
         response = bytes([reference.OP_RESPONSE, opcode, status]) + result
         asyncio.get_running_loop().create_task(self._indicate(connection, response))
 
