@@ -80,7 +80,7 @@ FAMILIES: tuple[SensorFamily, ...] = (
         (reference.NAME_PREFIX,),
         reference.SERVICE_UUID,
         200.0,
-        19 / 200,
+        reference.MAX_SAMPLES_PER_FRAME / 200.0,
         (reference.CONTROL_UUID, reference.DATA_UUID),
         (reference.INFO_UUID,),
     ),
