@@ -63,7 +63,7 @@ async def _emulate(block: SampleBlock, args: argparse.Namespace) -> int:
             device_for = await stack.enter_async_context(on_transport(args.transport))
         except Exception as exc:  # noqa: BLE001 - bumble raises bare Exceptions and OSErrors per transport
             raise CommandError(
-                f"cannot open Bluetooth transport {args.transport!r}: {exc or type(exc).__name__} "
+                f"cannot open Bluetooth transport {args.transport!r}: {str(exc) or type(exc).__name__} "
                 "(vhci needs /dev/vhci and root; see docs/emulator.md)",
                 EXIT_UNAVAILABLE,
             ) from None
