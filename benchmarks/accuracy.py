@@ -12,7 +12,8 @@ from pathlib import Path
 from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
 
 from spinesense.validation import mobgap_walking
-from spinesense.validation.alcantara import AlcantaraScore, score_all
+from spinesense.validation.alcantara import score_all
+from spinesense.validation.errors import PairedScores
 from spinesense.validation.fukuchi import score_session
 
 UNITS = {"(ms)": "ms", "(steps/min)": "spm", "(BW)": "BW"}
@@ -38,7 +39,7 @@ def main() -> None:
 def fukuchi() -> None:
     """Pelvic angles and excursion against motion capture (synthetic sacral IMU, replay_data/fukuchi/)."""
     folder = Path(__file__).resolve().parents[1] / "replay_data" / "fukuchi"
-    score = AlcantaraScore()
+    score = PairedScores()
     for name in ("RBDS0041", "RBDS032"):
         score_session(folder, name, score)
     print()
@@ -49,7 +50,7 @@ def fukuchi() -> None:
     )
 
 
-def _print_scores(title: str, score: AlcantaraScore, units: dict[str, str]) -> None:
+def _print_scores(title: str, score: PairedScores, units: dict[str, str]) -> None:
     """A titled Markdown table of every metric in ``score``; ``units``: name part -> unit shown."""
     print(title)
     print()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from spinesense.validation.alcantara import AlcantaraScore, load_trials, score_trial
+from spinesense.validation.alcantara import load_trials, score_trial
+from spinesense.validation.errors import PairedScores
 
 
 def main() -> None:
@@ -19,8 +20,8 @@ def main() -> None:
         if len(sys.argv) > 1
         else Path(__file__).resolve().parents[2] / "shared" / "datasets"
     )
-    halves = {"tuning (odd trials)": AlcantaraScore(), "held out (even trials)": AlcantaraScore()}
-    halves["whole"] = AlcantaraScore()
+    halves = {"tuning (odd trials)": PairedScores(), "held out (even trials)": PairedScores()}
+    halves["whole"] = PairedScores()
     for number, trial in enumerate(load_trials(root / "alcantara_recurrent_grf"), start=1):
         half = "tuning (odd trials)" if number % 2 else "held out (even trials)"
         score_trial(trial, halves[half])
