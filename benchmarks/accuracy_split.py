@@ -24,8 +24,9 @@ def main() -> None:
     halves["whole"] = PairedScores()
     for number, trial in enumerate(load_trials(root / "alcantara_recurrent_grf"), start=1):
         half = "tuning (odd trials)" if number % 2 else "held out (even trials)"
-        score_trial(trial, halves[half])
-        score_trial(trial, halves["whole"])
+        trial_score = score_trial(trial)  # the pipeline once per trial, added to its half and the whole
+        halves[half].extend(trial_score)
+        halves["whole"].extend(trial_score)
     print("| half | metric | n | bias | RMSE |")
     print("|---|---|---|---|---|")
     for half, score in halves.items():

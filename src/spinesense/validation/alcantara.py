@@ -62,17 +62,18 @@ def load_trials(folder: Path) -> list[TreadmillTrial]:
     ]
 
 
-def score_trial(
-    trial: TreadmillTrial, score: PairedScores, rotation: NDArray[np.float64] | None = None
-) -> None:
-    """Run the pipeline on one trial and add its paired errors to ``score`` (times in ms)."""
+def score_trial(trial: TreadmillTrial, rotation: NDArray[np.float64] | None = None) -> PairedScores:
+    """Run the pipeline on one trial; its paired errors (times in ms) and its mean cadence pair.
+
+    Returned rather than added to a total so that a caller can add one run to several totals.
+    """
     strides = strides_from_blocks([trial.block(rotation)]).strides
-    per_trial = PairedScores()
-    _score_strides(strides, trial, per_trial)
-    score.extend(per_trial)
-    est, ref = per_trial.pairs.get("cadence (steps/min)", ([], []))
+    score = PairedScores()
+    _score_strides(strides, trial, score)
+    est, ref = score.pairs.get("cadence (steps/min)", ([], []))
     if est:
         score.add("cadence, trial mean (steps/min)", float(np.mean(est)), float(np.mean(ref)))
+    return score
 
 
 def _score_strides(strides: list[Stride], trial: TreadmillTrial, score: PairedScores) -> None:
@@ -111,5 +112,5 @@ def score_all(folder: Path, rotation: NDArray[np.float64] | None = None) -> Pair
     """Score every trial."""
     score = PairedScores()
     for trial in load_trials(folder):
-        score_trial(trial, score, rotation)
+        score.extend(score_trial(trial, rotation))
     return score
