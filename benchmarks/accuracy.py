@@ -5,12 +5,12 @@ Usage: .venv/bin/python benchmarks/accuracy.py [DATASETS_DIR]   (default ../shar
 
 from __future__ import annotations
 
-import sys
 from functools import partial
 from pathlib import Path
 
 from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
 
+from _datasets import datasets_root
 from spinesense.validation import mobgap_walking
 from spinesense.validation.alcantara import score_all
 from spinesense.validation.errors import PairedScores
@@ -21,11 +21,7 @@ UNITS = {"(ms)": "ms", "(steps/min)": "spm", "(BW)": "BW"}
 
 def main() -> None:
     """Score every dataset we have a reference for."""
-    root = (
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    )
+    root = datasets_root()
     folder = root / "alcantara_recurrent_grf"
     _print_scores(
         "Alcantara et al. 2022: sacral accelerometer vs force treadmill (contact = GRF > 0.1 BW), per stride",

@@ -6,20 +6,14 @@ Usage: .venv/bin/python benchmarks/accuracy_split.py [DATASETS_DIR]   (default .
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+from _datasets import datasets_root
 from spinesense.validation.alcantara import load_trials, score_trial
 from spinesense.validation.errors import PairedScores
 
 
 def main() -> None:
     """Print bias and RMSE per metric for each half and for the whole set."""
-    root = (
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    )
+    root = datasets_root()
     halves = {"tuning (odd trials)": PairedScores(), "held out (even trials)": PairedScores()}
     halves["whole"] = PairedScores()
     for number, trial in enumerate(load_trials(root / "alcantara_recurrent_grf"), start=1):
