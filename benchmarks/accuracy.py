@@ -5,14 +5,15 @@ Usage: .venv/bin/python benchmarks/accuracy.py [DATASETS_DIR]   (default ../shar
 
 from __future__ import annotations
 
-import sys
 from functools import partial
 from pathlib import Path
 
 from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
 
+from _datasets import datasets_root
 from spinesense.validation import mobgap_walking
-from spinesense.validation.alcantara import AlcantaraScore, score_all
+from spinesense.validation.alcantara import score_all
+from spinesense.validation.errors import PairedScores
 from spinesense.validation.fukuchi import score_session
 
 UNITS = {"(ms)": "ms", "(steps/min)": "spm", "(BW)": "BW"}
@@ -20,11 +21,7 @@ UNITS = {"(ms)": "ms", "(steps/min)": "spm", "(BW)": "BW"}
 
 def main() -> None:
     """Score every dataset we have a reference for."""
-    root = (
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    )
+    root = datasets_root()
     folder = root / "alcantara_recurrent_grf"
     _print_scores(
         "Alcantara et al. 2022: sacral accelerometer vs force treadmill (contact = GRF > 0.1 BW), per stride",
@@ -38,7 +35,7 @@ def main() -> None:
 def fukuchi() -> None:
     """Pelvic angles and excursion against motion capture (synthetic sacral IMU, replay_data/fukuchi/)."""
     folder = Path(__file__).resolve().parents[1] / "replay_data" / "fukuchi"
-    score = AlcantaraScore()
+    score = PairedScores()
     for name in ("RBDS0041", "RBDS032"):
         score_session(folder, name, score)
     print()
@@ -49,7 +46,7 @@ def fukuchi() -> None:
     )
 
 
-def _print_scores(title: str, score: AlcantaraScore, units: dict[str, str]) -> None:
+def _print_scores(title: str, score: PairedScores, units: dict[str, str]) -> None:
     """A titled Markdown table of every metric in ``score``; ``units``: name part -> unit shown."""
     print(title)
     print()

@@ -6,25 +6,21 @@ Usage: .venv/bin/python benchmarks/accuracy_split.py [DATASETS_DIR]   (default .
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-from spinesense.validation.alcantara import AlcantaraScore, load_trials, score_trial
+from _datasets import datasets_root
+from spinesense.validation.alcantara import load_trials, score_trial
+from spinesense.validation.errors import PairedScores
 
 
 def main() -> None:
     """Print bias and RMSE per metric for each half and for the whole set."""
-    root = (
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    )
-    halves = {"tuning (odd trials)": AlcantaraScore(), "held out (even trials)": AlcantaraScore()}
-    halves["whole"] = AlcantaraScore()
+    root = datasets_root()
+    halves = {"tuning (odd trials)": PairedScores(), "held out (even trials)": PairedScores()}
+    halves["whole"] = PairedScores()
     for number, trial in enumerate(load_trials(root / "alcantara_recurrent_grf"), start=1):
         half = "tuning (odd trials)" if number % 2 else "held out (even trials)"
-        score_trial(trial, halves[half])
-        score_trial(trial, halves["whole"])
+        trial_score = score_trial(trial)  # the pipeline once per trial, added to its half and the whole
+        halves[half].extend(trial_score)
+        halves["whole"].extend(trial_score)
     print("| half | metric | n | bias | RMSE |")
     print("|---|---|---|---|---|")
     for half, score in halves.items():

@@ -9,16 +9,15 @@ Usage: .venv/bin/python benchmarks/orientation.py [DATASETS_DIR]
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import imufusion
 import numpy as np
 from numpy.typing import NDArray
 from scipy.signal import lfilter
 
+from _datasets import datasets_root
 from spinesense.processing.tilt import Orientation, quat_to_matrix
 from spinesense.validation.broad import inclination_rmse, load_trial
 
@@ -91,11 +90,7 @@ FILTERS: dict[str, Filter] = {
 
 def main() -> None:
     """Accuracy per trial group, then speed in big blocks and 19-sample frames."""
-    root = (
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    )
+    root = datasets_root()
     trials = sorted((root / "broad" / "data_hdf5").glob("*.hdf5"))
     errors: dict[str, list[float]] = {name: [] for name in FILTERS}
     for path in trials:

@@ -19,7 +19,6 @@ import gzip
 import io
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ from scipy.interpolate import CubicSpline
 from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
+from _datasets import datasets_root
 from spinesense.capture import CaptureWriter, make_header
 from spinesense.models import GRAVITY_MPS2
 from spinesense.sensors.reference import (
@@ -213,11 +213,7 @@ def write_session(name: str, files: list[str], datasets: Path, seed: int) -> Non
 
 def main() -> None:
     """Write every session and the licence."""
-    datasets = (
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    )
+    datasets = datasets_root()
     folder = datasets / "fukuchi_rbds_subset"
     for seed, (name, files) in enumerate(SESSIONS.items(), start=1):
         write_session(name, files, folder, seed)

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import REPLAY_DATA
 from spinesense.processing.offline import strides_from_file
-from spinesense.validation.alcantara import AlcantaraScore
+from spinesense.validation.errors import PairedScores
 from spinesense.validation.fukuchi import score_session
 
 # Measured 2026-11-22 (benchmarks/accuracy.py), 161 strides / 302 stances of two runners:
@@ -22,15 +22,15 @@ BOUNDS = {
 
 
 @pytest.fixture(scope="module")
-def score() -> AlcantaraScore:
-    result = AlcantaraScore()
+def score() -> PairedScores:
+    result = PairedScores()
     for name in ("RBDS0041", "RBDS032"):
         score_session(REPLAY_DATA / "fukuchi", name, result)
     return result
 
 
 @pytest.mark.parametrize("metric", sorted(BOUNDS))
-def test_error_against_motion_capture(score: AlcantaraScore, metric: str) -> None:
+def test_error_against_motion_capture(score: PairedScores, metric: str) -> None:
     stats = score.stats(metric)
     assert stats.n >= 150
     assert stats.rmse <= BOUNDS[metric], f"{metric}: RMSE {stats.rmse:.2f} above {BOUNDS[metric]}"

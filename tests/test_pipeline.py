@@ -12,7 +12,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA
-from spinesense.models import Gap, SampleBlock
+from spinesense.models import Gap, SampleBlock, repeat_block
 from spinesense.processing.offline import strides_from_blocks, strides_from_file
 from spinesense.processing.pipeline import Pipeline
 from spinesense.sources.replay import open_recording
@@ -58,16 +58,11 @@ def _feed_in_pieces(block: SampleBlock, size: int) -> tuple[list[Stride], list[f
     return strides, emitted_at
 
 
-def _tiled(block: SampleBlock, times: int) -> SampleBlock:
-    """The run repeated: the seams between copies break the rhythm, as stopping and restarting does."""
-    n = len(block)
-    t = np.arange(n * times) / block.rate_hz
-    return replace(block, t_s=t, acc_mps2=np.tile(block.acc_mps2, (times, 1)))
-
-
 @pytest.mark.parametrize("gyro", [False, True], ids=["acc only", "acc+gyr"])
 def test_same_strides_whatever_the_block_sizes(gyro: bool) -> None:
-    block = _tiled(_whole(SHIMMER_RUN), 4)
+    run = _whole(SHIMMER_RUN)
+    # The run four times over: the seams between copies break the rhythm, as stopping and restarting does.
+    block = repeat_block(run, 4 * len(run) / run.rate_hz)
     if gyro:
         block = _with_gyro(block)
     whole, _ = _feed_in_pieces(block, len(block))

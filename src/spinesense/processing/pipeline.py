@@ -56,6 +56,7 @@ class Pipeline:
         self.alignment = Alignment(rate_hz)
         self._orientation = Orientation(rate_hz) if has_gyr else None
         self._history = History(round(HISTORY_S * rate_hz), {"t": 1, "acc": 3, "quat": 4, "clip": 1})
+        """Every sample fed goes through it: its ``end`` is the pipeline's sample count."""
         # Its state is kept through gaps and re-alignments (never reset), unlike the walking filter.
         self._lowpass = CausalLowPass(EVENT_CUTOFF_HZ, rate_hz)
         self._detector = ContactDetector(rate_hz)
@@ -69,7 +70,6 @@ class Pipeline:
         """Set when side evidence must start afresh (new sequence, flipped forward) at the next stride."""
         self._waiting = 0
         """Strides in ``_out`` still to be measured (see ``_measure``)."""
-        self._count = 0
         self._next_boundary = self.alignment.window
         self._strides = 0
         self._out: list[Stride | StrideSamples] = []
@@ -82,19 +82,19 @@ class Pipeline:
             lost = sum(g.missing for g in block.gaps)
             self.notices.append(f"{lost} samples lost before t={block.t_s[0]:.2f} s: step sequence restarted")
             self._restart()
-            self._resumed_at = self._count
+            self._resumed_at = self._history.end
         pos, n = 0, len(block)
         while pos < n:
-            stop = min(n, pos + self._next_boundary - self._count)
+            stop = min(n, pos + self._next_boundary - self._history.end)
             self._process(block, pos, stop)
             pos = stop
-            if self._count == self._next_boundary:
+            if self._history.end == self._next_boundary:
                 self._window_done()
         return self._take()
 
     def flush(self) -> list[Stride]:
         """End of stream: align on what there is if no full window came, and return what that gives."""
-        if self.alignment.body_from_sensor is None and self._count > self.rate_hz:
+        if self.alignment.body_from_sensor is None and self._history.end > self.rate_hz:
             self._window_done(partial=True)
         return self._take()
 
@@ -157,20 +157,20 @@ class Pipeline:
         }
         if self._orientation is not None and block.gyr_radps is not None:
             rows["quat"] = self._orientation.update(acc, block.gyr_radps[start:stop])
-        first = self._count
+        first = self._history.end  # the samples' stream index: the history counts every sample fed
         self._history.append(n, rows)  # without a gyroscope the orientation rows stay NaN
-        self._count += n
         if self.alignment.body_from_sensor is not None:
             self._detect(acc, first)
 
     def _window_done(self, *, partial: bool = False) -> None:
         """Update the alignment from the window just completed; on the first one, scan it for contacts."""
-        start = 0 if partial else max(self._count - self.alignment.window, 0)
-        window = self._history.get("acc", start, self._count)
+        count = self._history.end
+        start = 0 if partial else max(count - self.alignment.window, 0)
+        window = self._history.get("acc", start, count)
         before = self.alignment.body_from_sensor
         first_time = before is None
         notice = self.alignment.update(window)
-        self._next_boundary = self._count + self.alignment.window
+        self._next_boundary = count + self.alignment.window
         if notice:
             self.notices.append(notice)
             after = self.alignment.body_from_sensor

@@ -7,14 +7,14 @@ README); our contact times, GCT, flight, cadence and peak vGRF are scored agains
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from spinesense.models import GRAVITY_MPS2, SampleBlock
 from spinesense.processing.offline import strides_from_blocks
-from spinesense.validation.errors import ErrorStats, crossings, match_events
+from spinesense.validation.errors import PairedScores, crossings, match_events
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -62,41 +62,21 @@ def load_trials(folder: Path) -> list[TreadmillTrial]:
     ]
 
 
-@dataclass
-class AlcantaraScore:
-    """Paired estimates and references, per metric."""
+def score_trial(trial: TreadmillTrial, rotation: NDArray[np.float64] | None = None) -> PairedScores:
+    """Run the pipeline on one trial; its paired errors (times in ms) and its mean cadence pair.
 
-    pairs: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
-
-    def add(self, name: str, estimate: float, reference: float) -> None:
-        """Record one pair."""
-        est, ref = self.pairs.setdefault(name, ([], []))
-        est.append(estimate)
-        ref.append(reference)
-
-    def stats(self, name: str) -> ErrorStats:
-        """Error statistics of one metric."""
-        est, ref = self.pairs.get(name, ([], []))
-        return ErrorStats.of(est, ref)
-
-
-def score_trial(
-    trial: TreadmillTrial, score: AlcantaraScore, rotation: NDArray[np.float64] | None = None
-) -> None:
-    """Run the pipeline on one trial and add its paired errors to ``score`` (times in ms)."""
+    Returned rather than added to a total so that a caller can add one run to several totals.
+    """
     strides = strides_from_blocks([trial.block(rotation)]).strides
-    per_trial = AlcantaraScore()
-    _score_strides(strides, trial, per_trial)
-    for name, (est, ref) in per_trial.pairs.items():
-        score.pairs.setdefault(name, ([], []))
-        score.pairs[name][0].extend(est)
-        score.pairs[name][1].extend(ref)
-    est, ref = per_trial.pairs.get("cadence (steps/min)", ([], []))
+    score = PairedScores()
+    _score_strides(strides, trial, score)
+    est, ref = score.pairs.get("cadence (steps/min)", ([], []))
     if est:
         score.add("cadence, trial mean (steps/min)", float(np.mean(est)), float(np.mean(ref)))
+    return score
 
 
-def _score_strides(strides: list[Stride], trial: TreadmillTrial, score: AlcantaraScore) -> None:
+def _score_strides(strides: list[Stride], trial: TreadmillTrial, score: PairedScores) -> None:
     """Pair each stride with the force plate's contacts and add the errors to ``score``."""
     rises, falls = crossings(trial.grf_bw, CONTACT_BW)
     ref_ic, ref_to = rises / RATE_HZ, falls / RATE_HZ
@@ -128,9 +108,9 @@ def _score_strides(strides: list[Stride], trial: TreadmillTrial, score: Alcantar
             score.add("peak vGRF (BW)", s.vgrf_peak_bw, float(np.mean(peaks)))
 
 
-def score_all(folder: Path, rotation: NDArray[np.float64] | None = None) -> AlcantaraScore:
+def score_all(folder: Path, rotation: NDArray[np.float64] | None = None) -> PairedScores:
     """Score every trial."""
-    score = AlcantaraScore()
+    score = PairedScores()
     for trial in load_trials(folder):
-        score_trial(trial, score, rotation)
+        score.extend(score_trial(trial, rotation))
     return score

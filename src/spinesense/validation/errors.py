@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +41,31 @@ class ErrorStats:
         """A Markdown table row: metric, n, bias, SD, MAE, RMSE."""
         values = f"{self.bias:+.2f} {unit} | {self.sd:.2f} | {self.mae:.2f} | {self.rmse:.2f}"
         return f"| {name} | {self.n} | {values} |"
+
+
+@dataclass
+class PairedScores:
+    """Paired estimates and references, per metric name (in the order first added)."""
+
+    pairs: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
+
+    def add(self, name: str, estimate: float, reference: float) -> None:
+        """Record one pair."""
+        est, ref = self.pairs.setdefault(name, ([], []))
+        est.append(estimate)
+        ref.append(reference)
+
+    def extend(self, other: PairedScores) -> None:
+        """Append every pair of ``other`` (for example one trial's) after this score's own."""
+        for name, (other_est, other_ref) in other.pairs.items():
+            est, ref = self.pairs.setdefault(name, ([], []))
+            est.extend(other_est)
+            ref.extend(other_ref)
+
+    def stats(self, name: str) -> ErrorStats:
+        """Error statistics of one metric."""
+        est, ref = self.pairs.get(name, ([], []))
+        return ErrorStats.of(est, ref)
 
 
 def match_events(

@@ -16,8 +16,7 @@ import numpy as np
 
 from spinesense.processing.offline import strides_from_file
 from spinesense.processing.strides import detrended_range, other_side
-from spinesense.validation.alcantara import AlcantaraScore as Score
-from spinesense.validation.errors import match_events
+from spinesense.validation.errors import PairedScores, match_events
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,9 +33,9 @@ def load_truth(folder: Path, name: str) -> tuple[NDArray[np.float64], dict[str, 
     return table, json.loads((folder / f"{name}_truth.json").read_text())
 
 
-def score_session(folder: Path, name: str, score: Score | None = None) -> Score:
+def score_session(folder: Path, name: str, score: PairedScores | None = None) -> PairedScores:
     """Score every stride of one synthetic session."""
-    score = score or Score()
+    score = score or PairedScores()
     table, meta = load_truth(folder, name)
     t, tilt, obliquity, rotation, height = table.T
     strides: list[Stride] = strides_from_file(folder / f"{name}.jsonl.gz")
@@ -60,7 +59,9 @@ def score_session(folder: Path, name: str, score: Score | None = None) -> Score:
     return score
 
 
-def _score_drop(s: Stride, t: NDArray[np.float64], obliquity: NDArray[np.float64], score: Score) -> None:
+def _score_drop(
+    s: Stride, t: NDArray[np.float64], obliquity: NDArray[np.float64], score: PairedScores
+) -> None:
     """Obliquity range in each stance (the first at the stride's start, the second half a stride later)."""
     if s.gct_ms is None or s.side == "unknown":
         return
@@ -72,7 +73,7 @@ def _score_drop(s: Stride, t: NDArray[np.float64], obliquity: NDArray[np.float64
             score.add("pelvic drop in stance (deg)", ours, float(np.ptp(obliquity[stance])))
 
 
-def _score_contacts(strides: list[Stride], meta: dict[str, object], score: Score) -> None:
+def _score_contacts(strides: list[Stride], meta: dict[str, object], score: PairedScores) -> None:
     """Initial contacts, contact time and peak force against the treadmill, where it recorded forces."""
     contacts = meta["contacts_from_forces"]
     assert isinstance(contacts, list)  # noqa: S101 - the file's documented shape
