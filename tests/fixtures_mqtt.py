@@ -20,6 +20,7 @@ from typing import Self
 import aiomqtt
 import pytest
 
+from spinesense.models import Alert
 from spinesense.publish import BrokerSettings, embedded_broker
 from spinesense.publish.broker import free_port
 
@@ -27,6 +28,11 @@ MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
 )
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret", "dashboard": "dash-secret"}
+
+
+def lean_alert(n: int) -> Alert:
+    """A raised forward-lean alert numbered ``n`` (message ``lean n``), to tell deliveries apart."""
+    return Alert("forward_lean", "warning", "raised", f"lean {n}", {"value": float(n)}, n, n + 8, float(n))
 
 
 @dataclass
