@@ -123,15 +123,18 @@ class Session:
 
     def _on_event(self, record: EventRecord) -> None:
         """Connection events become sensor-trouble alerts (on the sensor clock, like every alert)."""
-        host_s = record.t_ns * 1e-9
-        t_s = host_s - (host_s if self._host_minus_sensor_s is None else self._host_minus_sensor_s)
-        if record.event in ("connect", "disconnect"):
-            self._alerts(self.engine.on_signal(t_s, connected=record.event == "connect"))
         if record.event == "connect":
             sensor = record.fields.get("sensor_name") or record.fields.get("address")
-            self.report.link = f"connected to {sensor}"
+            link = f"connected to {sensor}"
         elif record.event == "disconnect":
-            self.report.link = f"link down ({record.fields.get('reason', 'unknown')}): reconnecting"
+            link = f"link down ({record.fields.get('reason', 'unknown')}): reconnecting"
+        else:
+            return
+        # Before the first samples the sensor clock is unknown: the event is put at its start.
+        offset = self._host_minus_sensor_s
+        t_s = 0.0 if offset is None else record.t_ns * 1e-9 - offset
+        self._alerts(self.engine.on_signal(t_s, connected=record.event == "connect"))
+        self.report.link = link
 
     def _on_block(self, block: SampleBlock) -> None:
         """Samples through the pipeline and the rules, strides and alerts to the sinks."""
