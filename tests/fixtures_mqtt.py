@@ -20,6 +20,7 @@ from typing import Self
 import aiomqtt
 import pytest
 
+from spinesense.models import Alert
 from spinesense.publish import BrokerSettings, embedded_broker
 from spinesense.publish.broker import free_port
 
@@ -27,6 +28,11 @@ MOSQUITTO = shutil.which("mosquitto") or (
     "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
 )
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret", "dashboard": "dash-secret"}
+
+
+def lean_alert(n: int) -> Alert:
+    """A raised forward-lean alert numbered ``n`` (message ``lean n``), to tell deliveries apart."""
+    return Alert("forward_lean", "warning", "raised", f"lean {n}", {"value": float(n)}, n, n + 8, float(n))
 
 
 @dataclass
@@ -72,8 +78,9 @@ class Mosquitto:
             self.process.wait(10)
 
 
+@contextlib.contextmanager
 def _mosquitto(tmp_path: Path, config_text: str) -> Iterator[Mosquitto]:
-    """Start one broker for a test and always stop it."""
+    """Start one broker for a test and always stop it (skip the test without Mosquitto)."""
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed")
     broker = Mosquitto(tmp_path, config_text)
@@ -95,7 +102,8 @@ autosave_interval 1
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     """Anonymous Mosquitto with persistence (so a restart keeps sessions)."""
-    yield from _mosquitto(tmp_path, PLAIN)
+    with _mosquitto(tmp_path, PLAIN) as broker:
+        yield broker
 
 
 @pytest.fixture
@@ -107,7 +115,8 @@ def mosquitto_acl(tmp_path: Path) -> Iterator[Mosquitto]:
         subprocess.run(args, check=True, capture_output=True)
     acl = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "acl"
     config = f"listener {{port}} 127.0.0.1\nallow_anonymous false\npassword_file {passwd}\nacl_file {acl}\n"
-    yield from _mosquitto(tmp_path, config)
+    with _mosquitto(tmp_path, config) as broker:
+        yield broker
 
 
 @dataclass
@@ -178,21 +187,33 @@ def make_tls_files(folder: Path) -> TlsFiles:
     return files
 
 
+@contextlib.contextmanager
+def _mosquitto_tls(tmp_path: Path, *, require_certificate: bool) -> Iterator[tuple[Mosquitto, TlsFiles]]:
+    """Mosquitto with a TLS listener whose certificate comes from a CA made for this test.
+
+    ``require_certificate``: admit only clients showing a certificate from that CA.
+    """
+    tls = make_tls_files(tmp_path)
+    files = f"cafile {tls.ca}\ncertfile {tls.cert}\nkeyfile {tls.key}\n"
+    if require_certificate:
+        files += "require_certificate true\n"
+    config = f"listener {{port}} 127.0.0.1\nallow_anonymous true\n{files}"
+    with _mosquitto(tmp_path, config) as broker:
+        yield broker, tls
+
+
 @pytest.fixture
 def mosquitto_tls(tmp_path: Path) -> Iterator[tuple[Mosquitto, TlsFiles]]:
     """Mosquitto with a TLS listener whose certificate comes from a CA made for this test."""
-    tls = make_tls_files(tmp_path)
-    files = f"cafile {tls.ca}\ncertfile {tls.cert}\nkeyfile {tls.key}\n"
-    config = f"listener {{port}} 127.0.0.1\nallow_anonymous true\n{files}"
-    for broker in _mosquitto(tmp_path, config):
-        yield broker, tls
+    with _mosquitto_tls(tmp_path, require_certificate=False) as broker_and_tls:
+        yield broker_and_tls
 
 
 @pytest.fixture(params=["mosquitto", "amqtt"])
 async def any_broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BrokerSettings]:
     """The same tests against Mosquitto and against the embedded broker."""
     if request.param == "mosquitto":
-        for broker in _mosquitto(tmp_path, PLAIN):
+        with _mosquitto(tmp_path, PLAIN) as broker:
             yield broker.settings
     else:
         async with embedded_broker() as settings:
@@ -262,8 +283,5 @@ class Listener:
 @pytest.fixture
 def mosquitto_mtls(tmp_path: Path) -> Iterator[tuple[Mosquitto, TlsFiles]]:
     """Mosquitto that admits only clients with a certificate from the test CA."""
-    tls = make_tls_files(tmp_path)
-    files = f"cafile {tls.ca}\ncertfile {tls.cert}\nkeyfile {tls.key}\nrequire_certificate true\n"
-    config = f"listener {{port}} 127.0.0.1\nallow_anonymous true\n{files}"
-    for broker in _mosquitto(tmp_path, config):
-        yield broker, tls
+    with _mosquitto_tls(tmp_path, require_certificate=True) as broker_and_tls:
+        yield broker_and_tls

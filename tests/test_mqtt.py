@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 import aiomqtt
 import pytest
 
-from fixtures_mqtt import PASSWORDS, Mosquitto, TlsFiles, collect
+from fixtures_mqtt import PASSWORDS, Mosquitto, TlsFiles, collect, lean_alert
 from spinesense.errors import ConfigError
-from spinesense.models import Alert, Stride
+from spinesense.models import Stride
 from spinesense.publish import BrokerSettings, Publisher
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.publisher import STRIDE_EXPIRY_S
@@ -26,10 +26,6 @@ if TYPE_CHECKING:
 STRIDE = Stride(
     index=3, t_start_s=12.5, t_end_s=13.2, side="left", running=True, cadence_spm=171.0, gct_ms=231.0
 )
-
-
-def _alert(n: int) -> Alert:
-    return Alert("forward_lean", "warning", "raised", f"lean {n}", {"value": float(n)}, n, n + 8, float(n))
 
 
 async def _wait_connected(publisher: Publisher) -> None:
@@ -45,8 +41,8 @@ async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
         await _wait_connected(pub)
         pub.publish_session({"state": "started"})
         pub.publish_stride(STRIDE)
-        pub.publish_alert(_alert(1))
-        pub.publish_active([_alert(1)])
+        pub.publish_alert(lean_alert(1))
+        pub.publish_active([lean_alert(1)])
         pub.publish_summary({"strides": 1, "cadence_spm_median": 171.0})
     messages = {str(m.topic): m for m in await live}
     stride = json.loads(messages["spinesense/v1/alex/stride"].payload)
@@ -120,17 +116,17 @@ async def test_a_broker_outage_loses_no_alert(mosquitto: Mosquitto) -> None:
     async with Publisher(settings, "alex", reconnect_max_s=0.5, flush_timeout_s=30) as pub:
         await _wait_connected(pub)
         for n in range(10):
-            pub.publish_alert(_alert(n))
+            pub.publish_alert(lean_alert(n))
         await asyncio.sleep(0.5)
         await asyncio.to_thread(mosquitto.stop)
         for n in range(10, 20):  # during the outage: they wait in the outbox
-            pub.publish_alert(_alert(n))
+            pub.publish_alert(lean_alert(n))
             pub.publish_stride(STRIDE)
         await asyncio.sleep(1.0)
         assert pub.outbox_depth >= 10
         await asyncio.to_thread(mosquitto.start)
         for n in range(20, 30):
-            pub.publish_alert(_alert(n))
+            pub.publish_alert(lean_alert(n))
     async with asyncio.timeout(30):
         await watcher
     assert sorted(received) == list(range(30))
@@ -229,7 +225,7 @@ async def test_mqtt5_carries_content_type_and_stride_expiry_where_the_broker_spe
         async with Publisher(any_broker, "eve") as pub:
             await _wait_connected(pub)
             pub.publish_stride(STRIDE)
-            pub.publish_alert(_alert(1))
+            pub.publish_alert(lean_alert(1))
             async with asyncio.timeout(10):
                 async for message in client.messages:
                     if str(message.topic).endswith(("/stride", "/alert")):

@@ -7,18 +7,13 @@ import json
 import logging
 from typing import TYPE_CHECKING
 
-from fixtures_mqtt import PASSWORDS, Listener, Mosquitto
-from spinesense.models import Alert
+from fixtures_mqtt import PASSWORDS, Listener, Mosquitto, lean_alert
 from spinesense.publish import BrokerSettings, Publisher
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     import pytest
-
-
-def _alert(n: int) -> Alert:
-    return Alert("forward_lean", "warning", "raised", f"lean {n}", {"value": float(n)}, n, n + 8, float(n))
 
 
 async def test_alerts_queued_while_the_broker_is_down_survive_a_service_restart(
@@ -29,13 +24,13 @@ async def test_alerts_queued_while_the_broker_is_down_survive_a_service_restart(
     # The service gives up waiting for the broker and exits; its alerts stay in the outbox on disk.
     async with Publisher(mosquitto.settings, "alex", outbox_dir=outbox, flush_timeout_s=1) as pub:
         for n in range(5):
-            pub.publish_alert(_alert(n))
+            pub.publish_alert(lean_alert(n))
     assert "5 messages not delivered (kept in" in caplog.text
     await asyncio.to_thread(mosquitto.start)
     async with Listener(mosquitto.settings, "spinesense/v1/alex/alert") as dashboard:
         # The next run, with the same outbox, delivers them first and in order, then its own.
         async with Publisher(mosquitto.settings, "alex", outbox_dir=outbox, flush_timeout_s=30) as pub:
-            pub.publish_alert(_alert(5))
+            pub.publish_alert(lean_alert(5))
         await dashboard.wait_for(lambda got: len(got) >= 6)
     values = [json.loads(m.payload)["values"]["value"] for m in dashboard.messages]
     assert values == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
@@ -48,7 +43,7 @@ async def test_refused_credentials_are_reported_without_the_password(
     wrong = BrokerSettings(base.host, base.port, "alice", "not-" + PASSWORDS["alice"])
     caplog.set_level(logging.WARNING)
     async with Publisher(wrong, "alice", flush_timeout_s=1) as pub:
-        pub.publish_alert(_alert(1))
+        pub.publish_alert(lean_alert(1))
     assert not pub.connected
     assert pub.outbox_depth == 1, "an undelivered alert must be reported, not dropped"
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]

@@ -133,7 +133,29 @@ def _path(key: str, value: object, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
-def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Config:  # noqa: ANN401, C901
+def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path) -> BrokerSettings:
+    """The broker at ``url`` with its password (environment, else ``password_file``) and TLS files."""
+    settings = BrokerSettings.from_url(url)
+    password = env.get("SPINESENSE_BROKER_PASSWORD")
+    if password is None and "password_file" in table:
+        password_path = _path("broker.password_file", table["password_file"], base)
+        try:
+            password = password_path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                "broker.password_file", f"cannot read {password_path}: {exc.strerror}"
+            ) from None
+    if password is not None:
+        settings = replace(settings, password=password)
+    return settings.with_tls_files(
+        *(
+            _path(f"broker.{k}", table[k], base) if k in table else None
+            for k in ("ca_file", "cert_file", "key_file")
+        )
+    )
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Config:  # noqa: ANN401
     """Build the effective configuration: defaults < file < environment < flags (None flags are unset)."""
     env = os.environ if env is None else env
     origin: dict[str, str] = {}
@@ -173,26 +195,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         baseline = check_baseline(baseline)
     sensor = pick("sensor.name", file.get("sensor", {}).get("name"), "SPINESENSE_SENSOR", flags.get("sensor"))
     url = pick("broker.url", broker.get("url"), "SPINESENSE_BROKER_URL", flags.get("broker"))
-    settings = None
-    if url is not None:
-        settings = BrokerSettings.from_url(str(url))
-        password = env.get("SPINESENSE_BROKER_PASSWORD")
-        if password is None and "password_file" in broker:
-            password_path = _path("broker.password_file", broker["password_file"], base)
-            try:
-                password = password_path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise ConfigError(
-                    "broker.password_file", f"cannot read {password_path}: {exc.strerror}"
-                ) from None
-        if password is not None:
-            settings = replace(settings, password=password)
-        settings = settings.with_tls_files(
-            *(
-                _path(f"broker.{k}", broker[k], base) if k in broker else None
-                for k in ("ca_file", "cert_file", "key_file")
-            )
-        )
+    settings = None if url is None else _broker(str(url), broker, env, base)
     data_dir = pick("data.dir", data.get("dir"), "SPINESENSE_DATA_DIR", flags.get("data_dir"))
     record = data.get("record", True)
     if not isinstance(record, bool):

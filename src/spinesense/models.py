@@ -6,7 +6,7 @@ the body frame (x forward, y left, z up).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -186,8 +186,15 @@ class Alert:
 
 
 def to_json_dict(record: Stride | Alert) -> dict[str, Any]:
-    """A stride or alert as plain JSON values (tuples become lists), for --json output and MQTT."""
-    out = asdict(record)
+    """A stride or alert as plain JSON values (tuples become lists), for --json output and MQTT.
+
+    One level deep by hand: the only containers are a stride's ``flags`` (a tuple of strings) and an
+    alert's ``values`` (a flat dict of floats), so ``asdict``'s recursive deep copy, most of the
+    per-stride publish cost, buys nothing.
+    """
+    out = {f.name: getattr(record, f.name) for f in fields(record)}
     if "flags" in out:
         out["flags"] = list(out["flags"])
+    if "values" in out:
+        out["values"] = dict(out["values"])
     return out

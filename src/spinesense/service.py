@@ -75,7 +75,6 @@ class Session:
         self.report = SessionReport(strides=self.processor.strides)
         self.stop = asyncio.Event()
         """Set to end the session early (Ctrl-C, SIGTERM, --duration): the source stops, the rest drains."""
-        self._started = False
         self._host_minus_sensor_s: float | None = None
         """Host receive time minus sensor time (latest block): puts link events on the sensor clock."""
 
@@ -123,25 +122,26 @@ class Session:
 
     def _on_event(self, record: EventRecord) -> None:
         """Connection events become sensor-trouble alerts (on the sensor clock, like every alert)."""
-        host_s = record.t_ns * 1e-9
-        t_s = host_s - (host_s if self._host_minus_sensor_s is None else self._host_minus_sensor_s)
-        if record.event in ("connect", "disconnect"):
-            self._alerts(self.engine.on_signal(t_s, connected=record.event == "connect"))
         if record.event == "connect":
             sensor = record.fields.get("sensor_name") or record.fields.get("address")
-            self.report.link = f"connected to {sensor}"
+            link = f"connected to {sensor}"
         elif record.event == "disconnect":
-            self.report.link = f"link down ({record.fields.get('reason', 'unknown')}): reconnecting"
+            link = f"link down ({record.fields.get('reason', 'unknown')}): reconnecting"
+        else:
+            return
+        # Before the first samples the sensor clock is unknown: the event is put at its start.
+        offset = self._host_minus_sensor_s
+        t_s = 0.0 if offset is None else record.t_ns * 1e-9 - offset
+        self._alerts(self.engine.on_signal(t_s, connected=record.event == "connect"))
+        self.report.link = link
 
     def _on_block(self, block: SampleBlock) -> None:
         """Samples through the pipeline and the rules, strides and alerts to the sinks."""
-        if not self._started:
-            self._started = True
-            if self.publisher is not None:
-                self.publisher.utc_offset_ms = time.time() * 1000 - float(block.t_s[0]) * 1000
-                self.publisher.publish_session(
-                    {"state": "started", "rate_hz": block.rate_hz, "gyroscope": block.has_gyr}
-                )
+        if self.publisher is not None and self.report.samples == 0:  # the first block: the session starts
+            self.publisher.utc_offset_ms = time.time() * 1000 - float(block.t_s[0]) * 1000
+            self.publisher.publish_session(
+                {"state": "started", "rate_hz": block.rate_hz, "gyroscope": block.has_gyr}
+            )
         self.report.samples += len(block)
         if block.host_t_ns is not None:
             self._host_minus_sensor_s = block.host_t_ns * 1e-9 - float(block.t_s[-1])

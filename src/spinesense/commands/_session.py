@@ -9,7 +9,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spinesense.alerts import AlertEngine
 from spinesense.capture import CaptureWriter
@@ -46,18 +46,27 @@ def add_session_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
 
 
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The effective configuration; a bad value is a usage error naming the key."""
+def load_for_command(config_file: str | None, **flags: Any) -> Config:  # noqa: ANN401 - load_config's flags
+    """``load_config`` for a command: ``config_file`` (None: the default), ``flags`` on top.
+
+    Every command that reads the configuration goes through here, so a bad value is always the
+    same usage error naming the key.
+    """
     try:
-        return load_config(
-            Path(args.config) if args.config else None,
-            runner=args.runner,
-            broker=args.broker,
-            data_dir=args.data_dir,
-            no_record=args.no_record,
-        )
+        return load_config(Path(config_file) if config_file else None, **flags)
     except ConfigError as exc:
         raise CommandError(f"configuration: {exc}", EXIT_USAGE) from None
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The effective configuration with the session flags of ``add_session_arguments`` on top."""
+    return load_for_command(
+        args.config,
+        runner=args.runner,
+        broker=args.broker,
+        data_dir=args.data_dir,
+        no_record=args.no_record,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.config import DEFAULT_PATH, ENV, load_config, starter_file
-from spinesense.errors import ConfigError
+from spinesense.commands._session import load_for_command
+from spinesense.config import DEFAULT_PATH, ENV, starter_file
 
 if TYPE_CHECKING:
     import argparse
@@ -41,10 +41,7 @@ def run(args: argparse.Namespace) -> int:
         path.write_text(starter_file(), encoding="utf-8")
         print(f"wrote {path}; edit it, then `spinesense config check --config {path}`")
         return EXIT_OK
-    try:
-        config = load_config(Path(args.config) if args.config else None)
-    except ConfigError as exc:
-        raise CommandError(f"configuration: {exc}", EXIT_USAGE) from None
+    config = load_for_command(args.config)
     if args.action == "check":
         print("configuration OK")
         return EXIT_OK
