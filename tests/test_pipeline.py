@@ -218,13 +218,14 @@ def test_no_stride_spans_a_gap_that_cut_a_contact(lost_from: int) -> None:
 
 
 # Measured (benchmarks/accuracy.py): IC RMSE 9.5 ms, GCT 19.5 ms, flight 19.6 ms (toe-off level 0.45 g;
-# 20.6 and 20.8 ms at 0.4 g), cadence 1.6 steps/min, peak vGRF 0.18 BW, on 175 strides.
+# 20.6 and 20.8 ms at 0.4 g), cadence 1.6 steps/min, peak vGRF 0.14 BW
+# (acceleration peak blended with the spring-mass peak; 0.18 BW from the acceleration alone), on 175 strides.
 ALCANTARA_BOUNDS = {
     "initial contact (ms)": 12.0,
     "ground contact time (ms)": 22.0,
     "flight time (ms)": 22.0,
     "cadence (steps/min)": 2.5,
-    "peak vGRF (BW)": 0.22,
+    "peak vGRF (BW)": 0.17,
 }
 
 

@@ -29,6 +29,10 @@ COM_CUTOFF_HZ = 8.0
 """Low-pass (zero phase) that turns sacral acceleration into an estimate of the centre of mass's:
 above about 8 Hz the sacrum carries impact transients and soft-tissue wobble the body mass does not
 follow. Chosen on the Alcantara treadmill data (benchmarks/README.md)."""
+ACCEL_VGRF_WEIGHT = 0.65
+"""Weight of the acceleration peak in ``vgrf_peak_bw``; the spring-mass peak from the contact timings
+takes the rest. Inverse-variance weights from their errors on the Alcantara tuning half (odd trials):
+RMSE 0.16 BW (acceleration) and 0.22 BW (spring-mass) give 0.65 (benchmarks/README.md)."""
 SIDE_MARGIN_G = 0.02
 """Mean sideways force difference per stride (between its two stances) below which the side is unknown."""
 
@@ -133,7 +137,12 @@ class StrideBatch:
         )
         raw_vert, vert, fwd, left = stance[:4]
         self._peak_g = raw_vert.max(-1)
-        self._vgrf_bw = vert.max(-1)
+        # Spring-mass model (Morin et al. 2005): a half-sine force over the contact whose impulse carries
+        # the body through the step, so peak = pi/2 * (contact + flight) / contact body weights. Its error
+        # comes from the contact timings, the acceleration peak's from the sensor's gain and the sacrum's
+        # own motion: largely independent, so their weighted mean is closer than either.
+        spring_mass = math.pi / 2 * (ics[:, 1:] - starts) / length
+        self._vgrf_bw = ACCEL_VGRF_WEIGHT * vert.max(-1) + (1 - ACCEL_VGRF_WEIGHT) * spring_mass
         early = np.arange(fwd.shape[-1]) < np.maximum(length // 2, 1)[..., None]
         self._braking_g = -np.where(early, fwd, np.inf).min(-1)
         stance_sums = rows.sums(np.stack([np.minimum(fwd, 0.0), left]), length)
