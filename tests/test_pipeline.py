@@ -12,7 +12,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA
-from spinesense.models import Gap, SampleBlock, repeat_block
+from spinesense.models import Gap, SampleBlock, concat_blocks, repeat_block
 from spinesense.processing.offline import strides_from_blocks, strides_from_file
 from spinesense.processing.pipeline import Pipeline
 from spinesense.sources.replay import open_recording
@@ -121,6 +121,30 @@ def _after(previous: SampleBlock, block: SampleBlock) -> SampleBlock:
         t_s=block.t_s - block.t_s[0] + previous.t_s[-1] + 1 / previous.rate_hz,
         first_index=previous.first_index + len(previous),
     )
+
+
+def _notices_and_strides(block: SampleBlock, size: int) -> tuple[list[str], list[Stride]]:
+    """Feed ``block`` ``size`` samples at a time; the notices raised and the strides returned."""
+    pipeline = Pipeline(block.rate_hz, has_gyr=block.has_gyr)
+    strides = [
+        s for start in range(0, len(block), size) for s in pipeline.feed(block.slice(start, start + size))
+    ]
+    return pipeline.notices, strides + pipeline.flush()
+
+
+def test_a_realignment_inside_a_long_block_splits_it_where_the_frames_do() -> None:
+    # A long block is scanned for contacts in long spans, unless an alignment update changes something:
+    # then what came before it must be scanned with the old alignment, as frame by frame.
+    run = _whole(SHIMMER_RUN)
+    slipped = replace(run, acc_mps2=run.acc_mps2 @ Rotation.from_euler("y", 50, degrees=True).as_matrix().T)
+    turned = Rotation.from_euler("yz", [50, 90], degrees=True).as_matrix()
+    second = _after(run, slipped)
+    third = _after(second, replace(run, acc_mps2=run.acc_mps2 @ turned.T))
+    block = _with_gyro(concat_blocks([run, second, third]))
+    notices, whole = _notices_and_strides(block, len(block))
+    assert len([n for n in notices if "re-aligned" in n]) == 2, notices
+    assert len(whole) >= 10
+    assert _notices_and_strides(block, 19) == (notices, whole)
 
 
 def test_a_sensor_that_slips_mid_run_is_realigned_and_says_so(shared_datasets: Path) -> None:

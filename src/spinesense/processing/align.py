@@ -10,6 +10,7 @@ slipped and the rotation is found again, with a notice.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -110,8 +111,16 @@ class Alignment:
         """False while forward is a placeholder (aligned while standing): the first running sets it."""
         self.forward_known = False
         """True once the stances have confirmed the forward sign (until the next re-alignment)."""
-        self._braking_votes: list[bool] = []
+        self._braking_votes: tuple[bool, ...] = ()
+        """The last eight stances' votes (True: braking early along +forward); a tuple, see ``copy``."""
         self._turned_windows = 0
+
+    def copy(self) -> Alignment:
+        """An independent copy, to try an update and keep it only if wanted.
+
+        Shallow is enough: the update and the votes replace their arrays and tuples, never change them.
+        """
+        return copy.copy(self)
 
     def update(self, acc_window: NDArray[np.float64]) -> str | None:
         """Take one full window of sensor-frame acceleration; return a notice when the rotation changed."""
@@ -159,7 +168,7 @@ class Alignment:
             return False
         self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], axis)
         self._forward_from_motion = True
-        self._braking_votes.clear()
+        self._braking_votes = ()
         self.forward_known = False
         return True
 
@@ -173,7 +182,7 @@ class Alignment:
         self._forward_from_motion = ratio >= MIN_HORIZONTAL_RATIO or self._forward_from_motion
         self.body_from_sensor = rotation_from_axes(up, axis)
         self._turned_windows = 0
-        self._braking_votes.clear()
+        self._braking_votes = ()
         self.forward_known = False
 
     def vote_braking(self, early_minus_late_forward_acc: float) -> bool:
@@ -183,13 +192,13 @@ class Alignment:
         """
         if self.body_from_sensor is None:
             return False
-        self._braking_votes.append(early_minus_late_forward_acc < 0)
-        votes = self._braking_votes[-8:]
+        self._braking_votes = (*self._braking_votes[-7:], early_minus_late_forward_acc < 0)
+        votes = self._braking_votes
         if len(votes) < 3:
             return False
         if sum(votes) <= len(votes) // 4:
             self.body_from_sensor = self.body_from_sensor * np.array([[-1.0], [-1.0], [1.0]])
-            self._braking_votes.clear()
+            self._braking_votes = ()
             self.forward_known = True
             return True
         if sum(votes) >= len(votes) - len(votes) // 4:

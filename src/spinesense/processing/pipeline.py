@@ -30,6 +30,9 @@ EVENT_CUTOFF_HZ = 20.0
 this, impact vibration and clip wobble faster (compared with 50 and 80 Hz in benchmarks/README.md)."""
 HISTORY_S = 8.0
 """Samples kept for stride metrics: several strides at the slowest cadence."""
+SCAN_SPAN_S = 8.0
+"""Stream time a long block may gather before it is scanned for contacts in one pass (fewer, longer
+scans cost less); the history holds this much more than HISTORY_S so a scan's strides are still held."""
 EARLY_STANCE = 0.3
 """Fraction of a stance at each end compared to find the forward sign (braking first, propulsion last)."""
 WALKING_STEP_S = (0.3, 1.0)
@@ -55,8 +58,13 @@ class Pipeline:
             self.notices.append("no gyroscope: " + ", ".join(GYRO_METRICS) + " cannot be computed")
         self.alignment = Alignment(rate_hz)
         self._orientation = Orientation(rate_hz) if has_gyr else None
-        self._history = History(round(HISTORY_S * rate_hz), {"t": 1, "acc": 3, "quat": 4, "clip": 1})
+        self._history = History(
+            round((HISTORY_S + SCAN_SPAN_S) * rate_hz), {"t": 1, "acc": 3, "quat": 4, "clip": 1}
+        )
         """Every sample fed goes through it: its ``end`` is the pipeline's sample count."""
+        self._scan_span = round(SCAN_SPAN_S * rate_hz)
+        self._scanned = 0
+        """Samples before this have been scanned for contacts (or came before the first alignment)."""
         # Its state is kept through gaps and re-alignments (never reset), unlike the walking filter.
         self._lowpass = CausalLowPass(EVENT_CUTOFF_HZ, rate_hz)
         self._detector = ContactDetector(rate_hz)
@@ -90,6 +98,7 @@ class Pipeline:
             pos = stop
             if self._history.end == self._next_boundary:
                 self._window_done()
+        self._scan()
         return self._take()
 
     def flush(self) -> list[Stride]:
@@ -147,9 +156,8 @@ class Pipeline:
         self._stride_start = None
 
     def _process(self, block: SampleBlock, start: int, stop: int) -> None:
-        """Store samples ``start:stop`` of ``block`` and, once aligned, look for contacts in them."""
+        """Store samples ``start:stop`` of ``block`` (scanned for contacts later, by ``_scan``)."""
         acc = block.acc_mps2[start:stop]
-        n = stop - start
         rows: dict[str, NDArray[np.float64] | float] = {
             "t": block.t_s[start:stop],
             "acc": acc,
@@ -157,20 +165,33 @@ class Pipeline:
         }
         if self._orientation is not None and block.gyr_radps is not None:
             rows["quat"] = self._orientation.update(acc, block.gyr_radps[start:stop])
-        first = self._history.end  # the samples' stream index: the history counts every sample fed
-        self._history.append(n, rows)  # without a gyroscope the orientation rows stay NaN
-        if self.alignment.body_from_sensor is not None:
-            self._detect(acc, first)
+        self._history.append(stop - start, rows)  # without a gyroscope the orientation rows stay NaN
+
+    def _scan(self) -> None:
+        """Scan the samples stored since the last scan for contacts, once aligned (before: skip them)."""
+        end = self._history.end
+        if self.alignment.body_from_sensor is not None and end > self._scanned:
+            self._detect(self._history.get("acc", self._scanned, end), self._scanned)
+        self._scanned = end
 
     def _window_done(self, *, partial: bool = False) -> None:
-        """Update the alignment from the window just completed; on the first one, scan it for contacts."""
+        """Update the alignment from the window just completed; on the first one, scan it for contacts.
+
+        The samples stored since the last scan are scanned with the alignment they came under: first,
+        when the update changes the alignment (or they span SCAN_SPAN_S); otherwise later, with more.
+        """
         count = self._history.end
         start = 0 if partial else max(count - self.alignment.window, 0)
         window = self._history.get("acc", start, count)
+        self._next_boundary = count + self.alignment.window
+        if self._quiet_update(window):
+            if count - self._scanned >= self._scan_span:
+                self._scan()
+            return
+        self._scan()
         before = self.alignment.body_from_sensor
         first_time = before is None
         notice = self.alignment.update(window)
-        self._next_boundary = count + self.alignment.window
         if notice:
             self.notices.append(notice)
             after = self.alignment.body_from_sensor
@@ -178,6 +199,21 @@ class Pipeline:
             self._restart(walking=not kept)
         if first_time and self.alignment.body_from_sensor is not None:
             self._detect(window, start, sign_first=True)
+
+    def _quiet_update(self, window: NDArray[np.float64]) -> bool:
+        """Update the alignment if that changes nothing the contacts use; False (and no update) if it would.
+
+        Most windows leave an alignment unchanged: then contacts scanned before or after the update
+        come out the same, and the scan can wait. The update is tried on a copy to know.
+        """
+        if self.alignment.body_from_sensor is None:
+            return False
+        trial = self.alignment.copy()
+        # An update that changes the rotation replaces its array, so the same object means unchanged.
+        if trial.update(window) is not None or trial.body_from_sensor is not self.alignment.body_from_sensor:
+            return False
+        self.alignment = trial
+        return True
 
     def _detect(self, acc: NDArray[np.float64], first: int, *, sign_first: bool = False) -> None:
         """Vertical force of ``acc`` (samples from ``first``) -> contact events -> strides.
