@@ -122,7 +122,7 @@ class ContactDetector:
         if contact.confirmed_at < 0:
             # Only samples within the longest allowed contact can confirm it, however the stream is split.
             segment = f_g[lo : min(hi, contact.ic + self.max_len - first + 1)]
-            high = first_true(segment >= CONFIRM_G) if segment.size else -1
+            high = first_true(segment >= CONFIRM_G)
             if high >= 0:
                 contact.confirmed_at = first + lo + high
                 events.append(ContactEvent("confirmed", contact, contact.confirmed_at))
