@@ -21,6 +21,8 @@ class History:
         """Allocate ``capacity`` rows for each signal; ``widths`` gives each signal's columns."""
         self.capacity = capacity
         self._data = {name: np.full((2 * capacity, width), np.nan) for name, width in widths.items()}
+        self._targets = {name: buf[:, 0] if buf.shape[1] == 1 else buf for name, buf in self._data.items()}
+        """Where ``append`` writes: a one-column signal as a 1-D view, so its (n,) blocks need no reshape."""
         self._start = 0
         """Absolute index of row 0 of the buffers."""
         self.end = 0
@@ -29,7 +31,8 @@ class History:
     def append(self, n: int, values: dict[str, NDArray[np.float64] | float]) -> None:
         """Add ``n`` rows to the signals in ``values``; the others get NaN.
 
-        A float fills every new row of its signal (no per-block array for a per-block flag).
+        Each value is an (n,) array for a one-column signal, an (n, width) array for the others, or a
+        float that fills every new row of its signal (no per-block array for a per-block flag).
         """
         if n > self.capacity:
             raise ValueError(f"block of {n} samples exceeds the history capacity {self.capacity}")
@@ -42,7 +45,7 @@ class History:
             self._start = keep_from
         row = self.end - self._start
         for name, value in values.items():
-            self._data[name][row : row + n] = value if isinstance(value, float) else value.reshape(n, -1)
+            self._targets[name][row : row + n] = value
         self.end += n
 
     def get(self, name: str, start: int, stop: int) -> NDArray[np.float64]:

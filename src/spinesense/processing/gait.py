@@ -15,11 +15,10 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from spinesense.processing._search import first_true, last_true
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import NDArray
 
 CONTACT_G = 0.4
@@ -74,36 +73,42 @@ class ContactDetector:
         """Set the duration limits in samples for ``rate_hz``."""
         self.min_len = max(1, round(MIN_CONTACT_S * rate_hz))
         self.max_len = round(MAX_CONTACT_S * rate_hz)
-        self._prev_above = True
         self._open: Contact | None = _UNKNOWN_START
         """A stream may start mid-contact: that contact's start is unknown, so it never counts."""
 
     def reset(self) -> None:
         """Forget any open contact (after a gap: the samples between are unknown)."""
-        self._prev_above = True
         self._open = _UNKNOWN_START
 
     def feed(self, f_g: NDArray[np.float64], first: int) -> list[ContactEvent]:
-        """Scan samples ``first .. first + len(f_g)``; return the events found, in sample order."""
+        """Scan samples ``first .. first + len(f_g)``; return the events found, in sample order.
+
+        The block is cut into runs above and below CONTACT_G. A run never needs the previous block's
+        last sample: a run above extends the open contact (or opens one), a run below closes it.
+        """
         events: list[ContactEvent] = []
-        if not len(f_g):
+        n = len(f_g)
+        if not n:
             return events
-        above = f_g > CONTACT_G
-        if above.all() if self._prev_above else not above.any():
-            bounds = [0, len(f_g)]  # most notifications: still on the ground, or still in the air
+        # Most notifications lie wholly on the ground or in the air. argmin/argmax skip the ufunc
+        # reduction machinery (several times cheaper than min/max, or a mask's all/any, on a
+        # notification); a NaN is picked by both and fails both tests, leaving it to the mask below.
+        if f_g[f_g.argmin()] > CONTACT_G:
+            bounds, above = [0, n], True
+        elif f_g[f_g.argmax()] <= CONTACT_G:
+            bounds, above = [0, n], False
         else:
-            change = np.empty(len(f_g), dtype=bool)
-            change[0] = above[0] != self._prev_above
-            np.not_equal(above[1:], above[:-1], out=change[1:])
-            bounds = [0, *change.nonzero()[0].tolist(), len(f_g)]
-        for lo, hi in itertools.pairwise(bounds):
-            if hi > lo and above[lo]:
+            mask = f_g > CONTACT_G
+            bounds = [0, *((mask[1:] != mask[:-1]).nonzero()[0] + 1).tolist(), n]
+            above = bool(mask[0])
+        for lo, hi in itertools.pairwise(bounds):  # the runs alternate above and below
+            if above:
                 if self._open is None:
                     self._open = Contact(ic=first + lo)
                 self._extend(f_g, lo, hi, first, events)
-            elif hi > lo and self._open is not None:
+            elif self._open is not None:
                 self._close(first + lo, events)
-        self._prev_above = bool(above[-1])
+            above = not above
         return events
 
     def _extend(
@@ -114,14 +119,15 @@ class ContactDetector:
         assert contact is not None  # noqa: S101 - called only with an open contact
         if contact.to == -2:  # already rejected as too long: wait for it to end
             return
-        # Only samples within the longest allowed contact can confirm it, however the stream is split.
-        segment = f_g[lo : min(hi, contact.ic + self.max_len - first + 1)]
-        if contact.confirmed_at < 0 and segment.size:
+        if contact.confirmed_at < 0:
+            # Only samples within the longest allowed contact can confirm it, however the stream is split.
+            segment = f_g[lo : min(hi, contact.ic + self.max_len - first + 1)]
             high = first_true(segment >= CONFIRM_G)
             if high >= 0:
                 contact.confirmed_at = first + lo + high
                 events.append(ContactEvent("confirmed", contact, contact.confirmed_at))
-        high_to = last_true(f_g[lo:hi] >= TOE_OFF_G)
+        # Mid-contact the run usually ends at or above TOE_OFF_G: no search needed then.
+        high_to = hi - 1 - lo if f_g[hi - 1] >= TOE_OFF_G else last_true(f_g[lo:hi] >= TOE_OFF_G)
         if high_to >= 0:
             contact.last_high = first + lo + high_to
         if first + hi - contact.ic > self.max_len:
