@@ -50,17 +50,14 @@ class Rows:
     """(k, w): where each padded cell's sample is in the rows' concatenation."""
     whole_row_bounds: dict[int, NDArray[np.intp]] = field(default_factory=dict)
     """``sums`` indices for whole rows, by number of rows summed (filled on first use)."""
+    centred_steps: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = field(default_factory=list)
+    """The sample index along each row less its mean (k, w), and its sum of squares (k,): filled on
+    first use by ``ranges_over_samples``, kept with a single row's cached layout."""
 
     @property
     def width(self) -> int:
         """Padded row length."""
         return int(self.gather.shape[1])
-
-    @property
-    def steps(self) -> NDArray[np.float64]:
-        """(k, w): 0, 1, ... n-1 along each row, edge padded (made when asked: it is seldom needed)."""
-        out: NDArray[np.float64] = (self.gather - self.gather[:, :1]).astype(np.float64)
-        return out
 
     def pad(self, concatenated: NDArray[np.float64]) -> NDArray[np.float64]:
         """Rows concatenated along the last axis (..., sum n) -> padded (..., k, w), C-ordered."""
@@ -99,7 +96,24 @@ class Rows:
         slope is removed.
         """
         xc = x - self.means(x)
-        slope = self.sums(xc * y) / self.sums(xc * xc)
+        return self._ranges_about(y, xc, self.sums(xc * xc))
+
+    def ranges_over_samples(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``detrended_ranges`` of ``y`` (..., k, w) over the sample index 0, 1, ... n-1 of each row."""
+        if not self.centred_steps:
+            steps = (self.gather - self.gather[:, :1]).astype(np.float64)  # edge padded like the rows
+            xc = steps - self.means(steps)
+            self.centred_steps.append((xc, self.sums(xc * xc)))
+        return self._ranges_about(y, *self.centred_steps[0])
+
+    def _ranges_about(
+        self, y: NDArray[np.float64], xc: NDArray[np.float64], sxx: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Peak-to-peak of each row of ``y`` less its least-squares slope over ``xc``.
+
+        ``xc`` is the abscissa less its mean (edge padded), ``sxx`` its sum of squares per row.
+        """
+        slope = self.sums(xc * y) / sxx
         residual = y - xc * slope[..., None]
         out: NDArray[np.float64] = residual.max(-1) - residual.min(-1)
         return out
@@ -128,7 +142,8 @@ class Rows:
         backward, out_at = _single_reversal(self.lengths[0]) if one else _reversal(self.n)
         # The backward pass stops at each row's first sample (the reflection before it is not output),
         # and reads its reversed rows into the extension's buffer, the forward pass's output being dropped
-        # at once: fresh arrays this size cost page faults. (mode="clip": checked indices are buffered.)
+        # at once: fresh arrays this size cost page faults. mode="clip" writes straight into ``out``
+        # (the default mode goes through a buffer); the indices are in range by construction.
         back_in = ext.reshape(-1)[: m * backward.size].reshape(m, *backward.shape)
         forward, _ = lfilter(b, a, ext, axis=-1, zi=zi * ext[..., :1])
         np.take(forward.reshape(m, -1), backward, axis=1, out=back_in, mode="clip")
