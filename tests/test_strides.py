@@ -11,7 +11,7 @@ from scipy.signal import butter, filtfilt, lfilter_zi
 
 from conftest import REPLAY_DATA
 from spinesense.processing import pipeline as pipeline_module
-from spinesense.processing._rows import rows_for
+from spinesense.processing._rows import rows_for, unwrap_deg
 from spinesense.processing.pipeline import Pipeline
 from spinesense.processing.strides import StrideBatch, StrideSamples
 from spinesense.sources.replay import open_recording
@@ -66,3 +66,27 @@ def test_batched_zero_phase_filter_is_scipys_filtfilt() -> None:
         expected = filtfilt(b, a, signal, axis=1, padlen=min(n - 1, 30))
         np.testing.assert_allclose(filtered[:, k, :n], expected, rtol=0, atol=1e-12)
         assert (filtered[:, k, n:] == filtered[:, k, n - 1 : n]).all(), "padding must repeat the last sample"
+
+
+def test_zero_phase_at_chosen_cells_is_the_whole_output_there() -> None:
+    b, a = butter(2, 8.0, fs=200.0)
+    lengths = (3, 40, 151, 148)
+    rng = np.random.default_rng(2)
+    rows = rows_for(lengths)
+    x = rows.pad(rng.normal(size=(3, sum(lengths))).cumsum(axis=1))
+    whole = rows.zero_phase(x, b, a, lfilter_zi(b, a))
+    at = rng.integers(0, x[0].size, size=(4, 2, 7))
+    chosen = rows.zero_phase(x, b, a, lfilter_zi(b, a), at)
+    assert chosen.shape == (3, 4, 2, 7)
+    assert (chosen == whole.reshape(3, -1)[:, at]).all()
+
+
+def test_unwrap_takes_the_remainder_of_wrapping_steps_only_as_the_formula_does() -> None:
+    rng = np.random.default_rng(3)
+    angles = rng.uniform(-180.0, 180.0, size=(4, 300))
+    angles[0] = (np.cumsum(rng.normal(scale=40.0, size=300)) + 180.0) % 360.0 - 180.0  # many wraps
+    angles[1, 10:13] = [90.0, -90.0, 90.0]  # steps of exactly -180 and +180
+    angles[2, 50] = np.nan
+    steps = (np.diff(angles) + 180.0) % 360.0 - 180.0
+    expected = np.concatenate([angles[:, :1], angles[:, :1] + np.cumsum(steps, axis=1)], axis=1)
+    np.testing.assert_array_equal(unwrap_deg(angles), expected)

@@ -19,21 +19,24 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 
-class Reflection(NamedTuple):
-    """Where each cell of the odd-reflection-padded rows comes from, for ``Rows.zero_phase``."""
+class Extension(NamedTuple):
+    """How the odd-reflection-padded rows are made from the rows, for ``Rows.zero_phase``."""
 
     source: NDArray[np.intp]
     """(k, e): flat index (into the k x w cells) of the sample each extended cell is made from."""
-    reflected: NDArray[np.bool_]
-    """(k, e): the cell is a reflection (2 x edge sample - source) rather than the sample itself."""
-    twice_first: NDArray[np.float64]
-    """(k, e): 2 where the cell reflects about the row's first sample, else 0."""
-    twice_last: NDArray[np.float64]
-    """(k, e): 2 where the cell reflects about the row's last sample, else 0."""
+    mirrored: NDArray[np.intp]
+    """Flat indices (into the k x e cells) of the reflected cells: 2 x edge sample - source there."""
+    edge: NDArray[np.intp]
+    """Flat index (into the k x w cells) of the edge sample each of ``mirrored`` reflects about."""
+
+
+class Reversal(NamedTuple):
+    """Where the backward pass of ``Rows.zero_phase`` reads its input and the output its own."""
+
     backward: NDArray[np.intp]
-    """(k, e): flat index of the forward pass's cell that each cell of the backward pass reads."""
+    """(k, r): flat index (into the k x e cells) of the forward pass's cell each backward cell reads."""
     out_at: NDArray[np.intp]
-    """(k, w): flat index of the backward pass's cell that each output cell reads (edge padded again)."""
+    """(k, w): flat index (into the k x r cells) of the backward pass's cell each output cell reads."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +48,11 @@ class Rows:
     """Samples in each row (k,), as an array."""
     gather: NDArray[np.intp]
     """(k, w): where each padded cell's sample is in the rows' concatenation."""
-    steps: NDArray[np.float64]
-    """(k, w): 0, 1, ... n-1 along each row, edge padded."""
-    reflection: Reflection
     whole_row_bounds: dict[int, NDArray[np.intp]] = field(default_factory=dict)
     """``sums`` indices for whole rows, by number of rows summed (filled on first use)."""
+    centred_steps: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = field(default_factory=list)
+    """The sample index along each row less its mean (k, w), and its sum of squares (k,): filled on
+    first use by ``ranges_over_samples``, kept with a single row's cached layout."""
 
     @property
     def width(self) -> int:
@@ -93,29 +96,62 @@ class Rows:
         slope is removed.
         """
         xc = x - self.means(x)
-        slope = self.sums(xc * y) / self.sums(xc * xc)
+        return self._ranges_about(y, xc, self.sums(xc * xc))
+
+    def ranges_over_samples(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``detrended_ranges`` of ``y`` (..., k, w) over the sample index 0, 1, ... n-1 of each row."""
+        if not self.centred_steps:
+            steps = (self.gather - self.gather[:, :1]).astype(np.float64)  # edge padded like the rows
+            xc = steps - self.means(steps)
+            self.centred_steps.append((xc, self.sums(xc * xc)))
+        return self._ranges_about(y, *self.centred_steps[0])
+
+    def _ranges_about(
+        self, y: NDArray[np.float64], xc: NDArray[np.float64], sxx: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Peak-to-peak of each row of ``y`` less its least-squares slope over ``xc``.
+
+        ``xc`` is the abscissa less its mean (edge padded), ``sxx`` its sum of squares per row.
+        """
+        slope = self.sums(xc * y) / sxx
         residual = y - xc * slope[..., None]
         out: NDArray[np.float64] = residual.max(-1) - residual.min(-1)
         return out
 
     def zero_phase(
-        self, x: NDArray[np.float64], b: NDArray[np.float64], a: NDArray[np.float64], zi: NDArray[np.float64]
+        self,
+        x: NDArray[np.float64],
+        b: NDArray[np.float64],
+        a: NDArray[np.float64],
+        zi: NDArray[np.float64],
+        at: NDArray[np.intp] | None = None,
     ) -> NDArray[np.float64]:
         """Each row of ``x`` (m, k, w) filtered forward and backward, as ``scipy.signal.filtfilt`` does.
 
         Odd reflection of REFLECT_PAD samples at both ends, initial states settled on the first
         sample of each pass (``zi``: the filter's unit-step state). Written out for a batch: filtfilt
         takes one signal per call, and its argument handling cost more than the filtering.
+        ``at``: flat indices (into the k x w cells) of the only cells wanted, (m, *at.shape) then
+        coming out; without it, all of them (m, k, w).
         """
-        source, reflected, twice_first, twice_last, backward, out_at = self.reflection
-        flat = x.reshape(x.shape[0], -1)
-        inner = np.take(flat, source, axis=1)
-        edges = twice_first * x[..., :1] + twice_last * x[..., -1:]  # the padding repeats the last sample
-        ext = np.where(reflected, edges - inner, inner)
+        m = x.shape[0]
+        one = len(self.lengths) == 1
+        # A batch's index arrays are made here and each dropped once used: arrays this size make up the
+        # batch's memory peak (see strides.StrideBatch._forces).
+        ext = _extend(x.reshape(m, -1), _single_extension(self.lengths[0]) if one else _extension(self.n))
+        backward, out_at = _single_reversal(self.lengths[0]) if one else _reversal(self.n)
+        # The backward pass stops at each row's first sample (the reflection before it is not output),
+        # and reads its reversed rows into the extension's buffer, the forward pass's output being dropped
+        # at once: fresh arrays this size cost page faults. mode="clip" writes straight into ``out``
+        # (the default mode goes through a buffer); the indices are in range by construction.
+        back_in = ext.reshape(-1)[: m * backward.size].reshape(m, *backward.shape)
         forward, _ = lfilter(b, a, ext, axis=-1, zi=zi * ext[..., :1])
-        back_in = np.take(forward.reshape(x.shape[0], -1), backward, axis=1)
+        np.take(forward.reshape(m, -1), backward, axis=1, out=back_in, mode="clip")
+        del forward
         back, _ = lfilter(b, a, back_in, axis=-1, zi=zi * back_in[..., :1])
-        out: NDArray[np.float64] = np.take(back.reshape(x.shape[0], -1), out_at, axis=1)
+        out: NDArray[np.float64] = np.take(
+            back.reshape(m, -1), out_at if at is None else out_at.reshape(-1)[at], axis=1
+        )
         return out
 
 
@@ -147,37 +183,85 @@ def rows_for(lengths: tuple[int, ...]) -> Rows:
 def _layout(lengths: tuple[int, ...]) -> Rows:
     """Build the index arrays of ``rows_for``."""
     n = np.array(lengths)
-    width = int(n.max())
     starts = np.concatenate([[0], np.cumsum(n)[:-1]])
-    last = np.minimum(np.arange(width), n[:, None] - 1)
-    return Rows(
-        lengths=lengths,
-        n=n,
-        gather=starts[:, None] + last,
-        steps=last.astype(np.float64),
-        reflection=_reflection(n[:, None], width),
-    )
+    return Rows(lengths=lengths, n=n, gather=starts[:, None] + _edge_padded(n))
 
 
 _single_row = lru_cache(maxsize=128)(_layout)
 
 
-def _reflection(n: NDArray[np.intp], width: int) -> Reflection:
-    """The odd-reflection layout of rows of ``n`` (k, 1) samples, padded to ``width``."""
+def _edge_padded(n: NDArray[np.intp]) -> NDArray[np.intp]:
+    """(k, w): 0, 1, ... n-1 along rows of ``n`` (k,) samples, padded to the longest by repeating n-1."""
+    out: NDArray[np.intp] = np.minimum(np.arange(int(n.max())), n[:, None] - 1)
+    return out
+
+
+def _padding(n: NDArray[np.intp]) -> tuple[NDArray[np.intp], int]:
+    """Samples of reflection at each end of rows of ``n`` samples, as a column; the extended width."""
     pad = np.minimum(n - 1, REFLECT_PAD)
-    ext_n = n + 2 * pad
-    j = np.arange(int(ext_n.max()))
+    return pad[:, None], int((n + 2 * pad).max())
+
+
+def _extension(n: NDArray[np.intp]) -> Extension:
+    """The odd-reflection layout of rows of ``n`` (k,) samples, padded to the longest."""
+    pad, width = _padding(n)
     row = np.arange(n.size)[:, None]
-    head, tail = j < pad, j >= pad + n
-    source = np.clip(np.where(head, pad - j, np.where(tail, 2 * n + pad - 2 - j, j - pad)), 0, n - 1)
-    return Reflection(
-        source=row * width + source,
-        reflected=head | tail,
-        twice_first=np.where(head, 2.0, 0.0),
-        twice_last=np.where(tail, 2.0, 0.0),
-        backward=row * j.size + np.maximum(ext_n - 1 - j, 0),
-        out_at=row * j.size + n + pad - 1 - np.minimum(np.arange(width), n - 1),
+    top = (n - 1)[:, None]
+    first = np.broadcast_to(row * int(n.max()), (n.size, REFLECT_PAD))  # each row's first cell
+    # min(|j - pad|, 2 (n - 1) - |j - pad|): the samples in the middle, mirrored about the first one
+    # before them and about the last one after them; negative (clipped to the first) past the extension.
+    source = np.abs(np.arange(width) - pad)
+    np.minimum(source, 2 * top - source, out=source)
+    np.maximum(source, 0, out=source)
+    source += first[:, :1]
+    near = np.arange(REFLECT_PAD)
+    kept = near < pad
+    head = row * width + near
+    return Extension(
+        source=source,
+        mirrored=np.concatenate([head[kept], (head + n[:, None] + pad)[kept]]),
+        edge=np.concatenate([first[kept], (first + top)[kept]]),
     )
+
+
+def _reversal(n: NDArray[np.intp]) -> Reversal:
+    """The backward pass's layout for rows of ``n`` (k,) samples, padded to the longest.
+
+    It runs over each row's tail reflection and samples (n + pad cells): its head reflection is no output.
+    """
+    pad, width = _padding(n)
+    row = np.arange(n.size)[:, None]
+    ends = n[:, None] + pad
+    backward = (ends + pad - 1) - np.arange(int(ends.max()))
+    np.maximum(backward, 0, out=backward)
+    backward += row * width
+    return Reversal(backward=backward, out_at=row * backward.shape[1] + (ends - 1) - _edge_padded(n))
+
+
+@lru_cache(maxsize=128)
+def _single_extension(n: int) -> Extension:
+    """The extension of one row of ``n`` samples, kept like the row's layout (see ``rows_for``)."""
+    return _extension(np.array([n]))
+
+
+@lru_cache(maxsize=128)
+def _single_reversal(n: int) -> Reversal:
+    """The reversal of one row of ``n`` samples, kept like the row's layout (see ``rows_for``)."""
+    return _reversal(np.array([n]))
+
+
+def _extend(flat: NDArray[np.float64], extension: Extension) -> NDArray[np.float64]:
+    """Rows (m, k x w cells) extended by odd reflection at both ends (m, k, e), as ``extension`` says."""
+    source, mirrored, edge = extension
+    ext: NDArray[np.float64] = np.take(flat, source, axis=1)
+    cells = ext.reshape(flat.shape[0], -1)
+    # Only the reflected cells are rewritten (whole-array arithmetic over the extension cost more),
+    # one signal at a time: assigning through an index along a later axis is several times slower.
+    reflected = 2.0 * np.take(flat, edge, axis=1)
+    reflected -= np.take(cells, mirrored, axis=1)
+    for signal, values in zip(cells, reflected, strict=True):
+        signal[mirrored] = values
+    return ext
 
 
 def double_integral(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -191,9 +275,17 @@ def double_integral(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[n
 
 
 def unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Wrapped angles (degrees, along rows) made continuous: each step is taken as the shortest turn."""
+    """Wrapped angles (degrees, along rows) made continuous: each step is taken as the shortest turn.
+
+    A step is ((step + 180) mod 360) - 180. The remainder (slow for floats) is taken only where the
+    shifted step is outside [0, 360), a wrap: inside, it is the shifted step itself.
+    """
     out = np.empty_like(angle_deg)
     out[..., 0] = angle_deg[..., 0]
-    np.cumsum((np.diff(angle_deg) + 180.0) % 360.0 - 180.0, axis=-1, out=out[..., 1:])
+    step = np.diff(angle_deg)
+    step += 180.0
+    np.remainder(step, 360.0, out=step, where=(step < 0.0) | (step >= 360.0))
+    step -= 180.0
+    np.cumsum(step, axis=-1, out=out[..., 1:])
     out[..., 1:] += angle_deg[..., :1]
     return out

@@ -70,6 +70,22 @@ def _com_filter(rate_hz: float) -> tuple[NDArray[np.float64], NDArray[np.float64
     return b, a, lfilter_zi(b, a)
 
 
+def _body_force_g(rotation: NDArray[np.float64], acc: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Body-frame specific force (3, k, w) in g from the sensor-frame force ``acc`` (3, k, w).
+
+    ``rotation`` (3, 3, k, 1) is each stride's alignment. Element by element (no BLAS), summing the
+    sensor axes in order: the same arithmetic for a stride whatever the batch's shape. One temporary,
+    reused: fresh arrays this size can cost a page fault per page.
+    """
+    out: NDArray[np.float64] = rotation[:, 0] * acc[0]
+    term = np.empty_like(out)
+    for axis in (1, 2):
+        np.multiply(rotation[:, axis], acc[axis], out=term)
+        out += term
+    out /= GRAVITY_MPS2
+    return out
+
+
 def detrended_range(y: NDArray[np.float64], x: NDArray[np.float64]) -> float:
     """Peak-to-peak of ``y`` after removing its least-squares straight line over ``x``."""
     return float(rows_for((y.size,)).detrended_ranges(y[None, :], x[None, :])[0])
@@ -91,11 +107,11 @@ def other_side(side: str) -> str:
     return "right" if side == "left" else "left"
 
 
-def _by_side(side: str, first: float, second: float) -> dict[str, float | None]:
-    """A per-stance pair keyed by foot, the first stance being ``side``'s (both None if "unknown")."""
+def _by_side(side: str, first: float, second: float) -> tuple[float | None, float | None]:
+    """A per-stance pair as (left, right), the first stance being ``side``'s (both None if "unknown")."""
     if side == "unknown":
-        return {"left": None, "right": None}
-    return {side: first, other_side(side): second}
+        return None, None
+    return (first, second) if side == "left" else (second, first)
 
 
 class StrideBatch:
@@ -110,32 +126,23 @@ class StrideBatch:
         self._samples = samples
         self.rate_hz = rate_hz
         rows = rows_for(tuple(s.t_s.size for s in samples))
-        n = rows.n
-        t = rows.pad(np.concatenate([s.t_s for s in samples]))
-        acc = rows.pad(np.concatenate([s.acc_mps2 for s in samples]).T)
-        rotation = np.stack([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
-        # Element by element (no BLAS): the same arithmetic for a stride whatever the batch's shape.
-        f_g = (rotation * acc[None]).sum(axis=1) / GRAVITY_MPS2
-        com = rows.zero_phase(f_g, *_com_filter(rate_hz))
-        ics = np.array([s.ics for s in samples])
-        starts, stops = ics[:, :2], np.array([s.tos for s in samples])
+        events = np.array([(*s.ics, *s.tos) for s in samples])
+        ics, stops = events[:, :3], events[:, 3:]
+        starts = ics[:, :2]
         length = stops - starts
+        at = self._stance_cells(rows, starts, length)
+        f_g, vertical = self._forces(rows, at)
+        t = rows.pad(np.concatenate([s.t_s for s in samples]))
+        # Copies, not views that would keep the rows. The last cell repeats the stride's last sample.
+        self._start_s, self._end_s = t[:, 0].copy(), t[:, -1].copy()
+        self._period_s = self._end_s - self._start_s
         self._gct_ms = length / rate_hz * 1000.0
         self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
-        self._period_s = t[:, -1] - t[:, 0]  # the last cell repeats the stride's last sample
         # Up to the stride's last contact, not including it (the last cell holds the last sample).
-        self._mean_f = (rows.sums(f_g) - f_g[..., -1]) / (n - 1)
-        quat = self._quaternions(rows) if any(s.quat is not None for s in samples) else None
-        with np.errstate(invalid="ignore"):  # NaN (no orientation for some samples) carries through
-            angles = None if quat is None else body_angles(quat, rotation)
-            vertical = f_g[2] if quat is None else earth_vertical(quat, acc) / GRAVITY_MPS2
-        stance = self._stances(
-            rows,
-            starts,
-            length,
-            [f_g[2], com[2], com[0], com[1]] + ([angles[1]] if angles is not None else []),
-        )
-        raw_vert, vert, fwd, left = stance[:4]
+        self._mean_f = (rows.sums(f_g) - f_g[..., -1]) / (rows.n - 1)
+        raw_vert = np.take(f_g[2], at)
+        # The centre of mass's force is needed only in the stances: the filter gives only those cells.
+        fwd, left, vert = rows.zero_phase(f_g, *_com_filter(rate_hz), at)
         self._peak_g = raw_vert.max(-1)
         # Spring-mass model (Morin et al. 2005): a half-sine force over the contact whose impulse carries
         # the body through the step, so peak = pi/2 * (contact + flight) / contact body weights. Its error
@@ -153,31 +160,60 @@ class StrideBatch:
         towards the midline, away from the foot: a positive difference says the first stance is the
         right foot's."""
         self._loading = self._loading_rate(raw_vert)
-        if quat is not None:
-            # A stride without a whole orientation is measured as without a gyroscope: along the body's
-            # up axis, fixed at alignment (never a mix of the two within one stride).
-            incomplete = np.isnan(quat).any(axis=(0, 2)).reshape(-1, 1)
-            vertical = np.where(incomplete, f_g[2], vertical)
-        position = self._vertical_position(rows, vertical, t)
-        if angles is None:
-            self._vo_cm = rows.detrended_ranges(position, t) * 100.0
+        self._vo_cm = rows.detrended_ranges(self._vertical_position(rows, vertical, t), t) * 100.0
+
+    def _forces(self, rows: Rows, at: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Body-frame force (3, k, w) and the vertical force each stride is integrated along (k, w), in g.
+
+        Measures the pelvic angles on the way (``_pelvis``). The sensor-frame force and the orientation
+        die here, before the filter's arrays are made: arrays this size make up a batch's memory peak,
+        and a peak above what the allocator keeps costs a page fault per fresh page, every batch.
+        """
+        samples = self._samples
+        acc = rows.pad(np.concatenate([s.acc_mps2.T for s in samples], axis=1))
+        rotation = np.stack([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
+        if all(s.quat is None for s in samples):
             self._tilt = self._rotation = np.full(len(samples), np.nan)
             self._drops = np.full((len(samples), 2), np.nan)
-        else:  # one detrending pass for the excursion (over time) and the angles (over samples)
-            steps = np.broadcast_to(rows.steps, t.shape)
-            signals = np.stack([position, angles[0], unwrap_deg(angles[2])])
-            ranges = rows.detrended_ranges(signals, np.stack([t, steps, steps]))
-            self._vo_cm, self._tilt, self._rotation = ranges[0] * 100.0, ranges[1], ranges[2]
-            self._drops = stance[4].max(-1) - stance[4].min(-1)
+            f_g = _body_force_g(rotation, acc)
+            return f_g, f_g[2]
+        vertical, incomplete = self._pelvis(rows, self._quaternions(rows), acc, rotation, at)
+        f_g = _body_force_g(rotation, acc)
+        if incomplete.any():
+            # A stride without a whole orientation is measured as without a gyroscope: along the body's
+            # up axis, fixed at alignment (never a mix of the two within one stride).
+            vertical = np.where(incomplete[:, None], f_g[2], vertical)
+        return f_g, vertical
+
+    def _pelvis(
+        self,
+        rows: Rows,
+        quat: NDArray[np.float64],
+        acc: NDArray[np.float64],
+        rotation: NDArray[np.float64],
+        at: NDArray[np.intp],
+    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """Measure the pelvic angles; return the earth-vertical force (k, w) in g and the incomplete rows.
+
+        A stride is incomplete (k,) when its orientation ``quat`` (4, k, w) is NaN for some samples (no
+        gyroscope for them): its angles come out NaN, and its earth-vertical force is not to be used.
+        """
+        with np.errstate(invalid="ignore"):  # NaN (no orientation for some samples) carries through
+            angles = body_angles(quat, rotation)
+            vertical = earth_vertical(quat, acc) / GRAVITY_MPS2
+        angles[2] = unwrap_deg(angles[2])
+        self._tilt, self._rotation = rows.ranges_over_samples(angles[::2])
+        frontal = np.take(angles[1], at)
+        self._drops = frontal.max(-1) - frontal.min(-1)
+        return vertical, np.isnan(quat).any(axis=(0, 2)).reshape(-1)
 
     @staticmethod
-    def _stances(
-        rows: Rows, starts: NDArray[np.intp], length: NDArray[np.intp], signals: list[NDArray[np.float64]]
-    ) -> NDArray[np.float64]:
-        """The stance samples of each signal (k, w): (signals, k, 2, s), padded by repeating the last one."""
+    def _stance_cells(rows: Rows, starts: NDArray[np.intp], length: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Flat indices (into the k x w cells) of each stance's samples (k, 2, s), the last one repeated."""
         at = (np.arange(starts.shape[0]) * rows.width)[:, None] + starts
-        at = at[..., None] + np.minimum(np.arange(int(length.max())), length[..., None] - 1)
-        out: NDArray[np.float64] = np.take(np.stack(signals).reshape(len(signals), -1), at, axis=1)
+        out: NDArray[np.intp] = at[..., None] + np.minimum(
+            np.arange(int(length.max())), length[..., None] - 1
+        )
         return out
 
     def _loading_rate(self, raw_vert: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -216,6 +252,8 @@ class StrideBatch:
         """The Stride records, given each stride's side (from ``side_of``)."""
         out: list[Stride] = []
         columns = (
+            self._start_s,
+            self._end_s,
             self._period_s,
             self._gct_ms,
             self._flight_ms,
@@ -233,17 +271,33 @@ class StrideBatch:
         for s, side, row in zip(
             self._samples, sides, zip(*(c.tolist() for c in columns), strict=True), strict=True
         ):
-            period, gct, flight, peak, loading, vgrf, braking, impulse, vo, mean_f, tilt, turn, drops = row
+            (
+                start,
+                end,
+                period,
+                gct,
+                flight,
+                peak,
+                loading,
+                vgrf,
+                braking,
+                impulse,
+                vo,
+                mean_f,
+                tilt,
+                turn,
+                drops,
+            ) = row
             known = s.forward_known
             angles_ok = not math.isnan(tilt)  # NaN without angles
-            gct_by_side = _by_side(side, gct[0], gct[1])
-            drop_by_side = _by_side(side if angles_ok else "unknown", drops[0], drops[1])
+            gct_left, gct_right = _by_side(side, gct[0], gct[1])
+            drop_left, drop_right = _by_side(side, drops[0], drops[1]) if angles_ok else (None, None)
             gct_mean = (gct[0] + gct[1]) / 2
             out.append(
                 Stride(
                     index=s.index,
-                    t_start_s=float(s.t_s[0]),
-                    t_end_s=float(s.t_s[-1]),
+                    t_start_s=start,
+                    t_end_s=end,
                     side=side,
                     running=True,
                     cadence_spm=120.0 / period,
@@ -259,11 +313,11 @@ class StrideBatch:
                     trunk_lean_deg=math.degrees(math.atan2(-mean_f[0], mean_f[2])) if known else None,
                     trunk_lateral_lean_deg=math.degrees(math.atan2(-mean_f[1], mean_f[2])) if known else None,
                     pelvic_tilt_rom_deg=tilt if angles_ok else None,
-                    pelvic_drop_left_deg=drop_by_side["left"],
-                    pelvic_drop_right_deg=drop_by_side["right"],
+                    pelvic_drop_left_deg=drop_left,
+                    pelvic_drop_right_deg=drop_right,
                     pelvic_rotation_deg=turn if angles_ok else None,
-                    gct_left_ms=gct_by_side["left"],
-                    gct_right_ms=gct_by_side["right"],
+                    gct_left_ms=gct_left,
+                    gct_right_ms=gct_right,
                     quality=0.7 if s.clipped else 1.0,
                     flags=("clipped",) if s.clipped else (),
                 )
