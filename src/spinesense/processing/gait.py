@@ -15,10 +15,11 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from spinesense.processing._search import first_true, last_true
 
 if TYPE_CHECKING:
-    import numpy as np
     from numpy.typing import NDArray
 
 CONTACT_G = 0.4
@@ -31,6 +32,9 @@ leaves the foot slowly, so the toe-off level matters more than the landing's (se
 MIN_CONTACT_S = 0.06
 MAX_CONTACT_S = 0.6
 """Longer than this above CONTACT_G is not a running step (walking, standing, a jump landing)."""
+MANY_RUNS = 8
+"""Above this many run boundaries in a block, its new contacts are searched all at once (see
+``ContactDetector._new_contacts``); fewer (a notification) cost less one run at a time."""
 MIN_STEP_S = 0.2
 MAX_STEP_S = 0.7
 """Step times outside this range (85-300 steps/min) end a step sequence."""
@@ -90,6 +94,7 @@ class ContactDetector:
         n = len(f_g)
         if not n:
             return events
+        tail: list[int] = []  # bounds of the runs left to _new_contacts (a long block's many contacts)
         # Most notifications lie wholly on the ground or in the air. argmin/argmax skip the ufunc
         # reduction machinery (several times cheaper than min/max, or a mask's all/any, on a
         # notification); a NaN is picked by both and fails both tests, leaving it to the mask below.
@@ -101,6 +106,11 @@ class ContactDetector:
             mask = f_g > CONTACT_G
             bounds = [0, *((mask[1:] != mask[:-1]).nonzero()[0] + 1).tolist(), n]
             above = bool(mask[0])
+            if len(bounds) > MANY_RUNS:
+                # The first run may continue the open contact, and a run above is closed by the run
+                # after it: once those are done here, every run above starts a new contact.
+                head = 3 if above else 2
+                bounds, tail = bounds[:head], bounds[head - 1 :]
         for lo, hi in itertools.pairwise(bounds):  # the runs alternate above and below
             if above:
                 if self._open is None:
@@ -109,7 +119,47 @@ class ContactDetector:
             elif self._open is not None:
                 self._close(first + lo, events)
             above = not above
+        if tail:
+            self._new_contacts(f_g, tail, first, events)
         return events
+
+    def _new_contacts(
+        self, f_g: NDArray[np.float64], bounds: list[int], first: int, events: list[ContactEvent]
+    ) -> None:
+        """Account the runs between ``bounds`` (the first above CONTACT_G), with no contact open before.
+
+        Each run above is a new contact. Its searches are done for all runs at once, by bisecting the
+        indices of the samples at or above each level (a sample at or above TOE_OFF_G or CONFIRM_G is
+        above CONTACT_G, so it lies in a run above); Python then only builds the contacts and events.
+        """
+        n = len(f_g)
+        edges = np.array(bounds)
+        starts, stops = bounds[:-1:2], bounds[1::2]
+        # First sample at or above CONFIRM_G from each run's start (n: none), and last sample at or
+        # above TOE_OFF_G before each run's end (-1: none); each is checked against its run below.
+        confirm = np.concatenate(((f_g >= CONFIRM_G).nonzero()[0], [n]))
+        toe = np.concatenate(([-1], (f_g >= TOE_OFF_G).nonzero()[0]))
+        highs = confirm[confirm.searchsorted(edges[:-1:2])].tolist()
+        lasts = toe[toe.searchsorted(edges[1::2]) - 1].tolist()
+        for lo, hi, high, last in zip(starts, stops, highs, lasts, strict=True):
+            # Only samples within the longest allowed contact can confirm it.
+            confirmed = high < hi and high <= lo + self.max_len
+            too_long = hi - lo > self.max_len
+            if not (confirmed or too_long or hi == n):
+                continue  # closed, unconfirmed and not too long: it leaves no trace
+            contact = Contact(ic=first + lo, last_high=first + last if last >= lo else -1)
+            if confirmed:
+                contact.confirmed_at = first + high
+                events.append(ContactEvent("confirmed", contact, first + high))
+            if too_long:
+                contact.to = -2
+                events.append(ContactEvent("rejected", contact, first + lo + self.max_len))
+            if hi == n:
+                self._open = contact
+            elif confirmed and not too_long:
+                contact.to = first + last + 1  # confirmed, so it reached CONFIRM_G > TOE_OFF_G
+                kind = "rejected" if hi - lo < self.min_len else "ended"
+                events.append(ContactEvent(kind, contact, first + hi))
 
     def _extend(
         self, f_g: NDArray[np.float64], lo: int, hi: int, first: int, events: list[ContactEvent]
