@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from spinesense.processing._lowpass import CausalLowPass
 from spinesense.processing._search import first_true
 
 if TYPE_CHECKING:
-    import numpy as np
     from numpy.typing import NDArray
 
 CUTOFF_HZ = 5.0
@@ -35,14 +35,8 @@ MIN_STEP_S = 0.3
 """Crossings sooner than this after the last initial contact belong to the same step."""
 SUPPORTED_G = 0.5
 """Below this (g) the body was airborne: a running step, not a walking one."""
-
-
-@dataclass(slots=True)
-class _Candidate:
-    """An upward crossing waiting to reach PEAK_G; ``airborne``: the force fell below SUPPORTED_G before."""
-
-    at: int
-    airborne: bool
+MANY_PENDING = 4
+"""Above this many pending crossings (a long block), their PEAK_G searches are done all at once."""
 
 
 class WalkingContacts:
@@ -58,7 +52,9 @@ class WalkingContacts:
         self._prev = math.inf
         self._last = -self._min_step
         self._airborne = False
-        self._pending: list[_Candidate] = []
+        self._pending: list[tuple[int, bool]] = []
+        """Upward crossings waiting to reach PEAK_G: (sample, whether the force fell below SUPPORTED_G
+        since the previous crossing)."""
 
     def reset(self) -> None:
         """Forget the filter state and any pending crossing (after a gap or a re-alignment)."""
@@ -91,27 +87,39 @@ class WalkingContacts:
         seen = 0  # airborne samples before the previous rise: a rise was airborne if more lie before it
         for k in rises:  # a bisection per rise, not a pass over the samples
             below = bisect_left(low, k)
-            self._pending.append(_Candidate(first + k, self._airborne or below > seen))
+            self._pending.append((first + k, self._airborne or below > seen))
             self._airborne, seen = False, below
         self._airborne = len(low) > seen
         return self._resolve(f_g, first)
 
     def _resolve(self, f_g: NDArray[np.float64], first: int) -> list[tuple[int, int]]:
         """Confirm or drop pending crossings in order, as far as the samples seen so far allow."""
-        end = first + len(f_g)
+        n = len(f_g)
+        end = first + n
+        pending = self._pending
+        # The first sample at or above PEAK_G from each crossing on (n: none in the block); whether it
+        # lies within the crossing's confirmation window is checked below.
+        if len(pending) > MANY_PENDING:  # a long block: bisect the indices of those samples
+            peaks = np.concatenate(((f_g >= PEAK_G).nonzero()[0], [n]))
+            starts = np.array([at for at, _ in pending]) - first
+            hits = peaks[peaks.searchsorted(starts)].tolist()
+        else:
+            hits = []
+            for at, _ in pending:
+                lo = max(at - first, 0)
+                high = first_true(f_g[lo : at + self._confirm - first] >= PEAK_G)
+                hits.append(lo + high if high >= 0 else n)
         out: list[tuple[int, int]] = []
-        while self._pending:
-            cand = self._pending[0]
-            if cand.at - self._last < self._min_step:
-                self._pending.pop(0)
+        for k, ((at, airborne), hit) in enumerate(zip(pending, hits, strict=True)):
+            if at - self._last < self._min_step:
                 continue
-            lo, hi = max(cand.at, first), min(cand.at + self._confirm, end)
-            high = first_true(f_g[lo - first : hi - first] >= PEAK_G)
-            if high < 0 and cand.at + self._confirm > end:
-                break  # the confirmation window is not over yet
-            self._pending.pop(0)
-            if high >= 0:
-                self._last = cand.at
-                if not cand.airborne:
-                    out.append((lo + high, max(0, cand.at - self.delay)))
+            if hit >= min(at + self._confirm, end) - first:
+                if at + self._confirm > end:  # the confirmation window is not over yet
+                    del pending[:k]
+                    return out
+                continue
+            self._last = at
+            if not airborne:
+                out.append((first + hit, max(0, at - self.delay)))
+        pending.clear()
         return out
