@@ -141,25 +141,25 @@ class ContactDetector:
         toe = np.concatenate(([-1], (f_g >= TOE_OFF_G).nonzero()[0]))
         highs = confirm[confirm.searchsorted(edges[:-1:2])].tolist()
         lasts = toe[toe.searchsorted(edges[1::2]) - 1].tolist()
+        max_len, add = self.max_len, events.append
         for lo, hi, high, last in zip(starts, stops, highs, lasts, strict=True):
             # Only samples within the longest allowed contact can confirm it.
-            confirmed = high < hi and high <= lo + self.max_len
-            too_long = hi - lo > self.max_len
+            confirmed = high < hi and high <= lo + max_len
+            too_long = hi - lo > max_len
             if not (confirmed or too_long or hi == n):
                 continue  # closed, unconfirmed and not too long: it leaves no trace
-            contact = Contact(ic=first + lo, last_high=first + last if last >= lo else -1)
+            contact = Contact(first + lo, -1, -1, first + last if last >= lo else -1)
             if confirmed:
                 contact.confirmed_at = first + high
-                events.append(ContactEvent("confirmed", contact, first + high))
+                add(ContactEvent("confirmed", contact, first + high))
             if too_long:
                 contact.to = -2
-                events.append(ContactEvent("rejected", contact, first + lo + self.max_len))
+                add(ContactEvent("rejected", contact, first + lo + max_len))
             if hi == n:
                 self._open = contact
             elif confirmed and not too_long:
                 contact.to = first + last + 1  # confirmed, so it reached CONFIRM_G > TOE_OFF_G
-                kind = "rejected" if hi - lo < self.min_len else "ended"
-                events.append(ContactEvent(kind, contact, first + hi))
+                add(ContactEvent("rejected" if hi - lo < self.min_len else "ended", contact, first + hi))
 
     def _extend(
         self, f_g: NDArray[np.float64], lo: int, hi: int, first: int, events: list[ContactEvent]
