@@ -266,7 +266,8 @@ def _extend(flat: NDArray[np.float64], extension: Extension) -> NDArray[np.float
 
 def double_integral(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Each row of ``y`` integrated twice over ``t`` (cumulative trapezoids, each starting at 0)."""
-    half_dt = np.diff(t) * 0.5
+    half_dt = t[..., 1:] - t[..., :-1]  # np.diff's arithmetic, without its argument handling
+    half_dt *= 0.5
     once = np.zeros_like(y)
     np.cumsum((y[..., 1:] + y[..., :-1]) * half_dt, axis=-1, out=once[..., 1:])
     twice = np.zeros_like(y)
@@ -282,7 +283,7 @@ def unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:
     """
     out = np.empty_like(angle_deg)
     out[..., 0] = angle_deg[..., 0]
-    step = np.diff(angle_deg)
+    step = angle_deg[..., 1:] - angle_deg[..., :-1]  # np.diff's arithmetic, without its argument handling
     step += 180.0
     np.remainder(step, 360.0, out=step, where=(step < 0.0) | (step >= 360.0))
     step -= 180.0

@@ -152,7 +152,10 @@ class StrideBatch:
         self._vgrf_bw = ACCEL_VGRF_WEIGHT * vert.max(-1) + (1 - ACCEL_VGRF_WEIGHT) * spring_mass
         early = np.arange(fwd.shape[-1]) < np.maximum(length // 2, 1)[..., None]
         self._braking_g = -np.where(early, fwd, np.inf).min(-1)
-        stance_sums = rows.sums(np.stack([np.minimum(fwd, 0.0), left]), length)
+        stance = np.empty((2, *fwd.shape))  # the braking force and the leftward force
+        np.minimum(fwd, 0.0, out=stance[0])
+        stance[1] = left
+        stance_sums = rows.sums(stance, length)
         self._impulse_mps = -stance_sums[0] * GRAVITY_MPS2 / rate_hz
         left_mean = stance_sums[1] / length
         self.lateral_difference_g = left_mean[:, 0] - left_mean[:, 1]
@@ -171,7 +174,7 @@ class StrideBatch:
         """
         samples = self._samples
         acc = rows.pad(np.concatenate([s.acc_mps2.T for s in samples], axis=1))
-        rotation = np.stack([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
+        rotation = np.array([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
         if all(s.quat is None for s in samples):
             self._tilt = self._rotation = np.full(len(samples), np.nan)
             self._drops = np.full((len(samples), 2), np.nan)
