@@ -63,7 +63,7 @@ class Rows:
         """Rows concatenated along the last axis (..., sum n) -> padded (..., k, w), C-ordered."""
         if len(self.lengths) == 1:  # one row needs no padding (a live run's usual batch)
             return np.ascontiguousarray(concatenated)[..., None, :]
-        out: NDArray[np.float64] = np.take(concatenated, self.gather, axis=-1)
+        out: NDArray[np.float64] = concatenated.take(self.gather, axis=-1)
         return out
 
     def sums(self, x: NDArray[np.float64], count: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
@@ -146,11 +146,11 @@ class Rows:
         # (the default mode goes through a buffer); the indices are in range by construction.
         back_in = ext.reshape(-1)[: m * backward.size].reshape(m, *backward.shape)
         forward, _ = lfilter(b, a, ext, axis=-1, zi=zi * ext[..., :1])
-        np.take(forward.reshape(m, -1), backward, axis=1, out=back_in, mode="clip")
+        forward.reshape(m, -1).take(backward, axis=1, out=back_in, mode="clip")
         del forward
         back, _ = lfilter(b, a, back_in, axis=-1, zi=zi * back_in[..., :1])
-        out: NDArray[np.float64] = np.take(
-            back.reshape(m, -1), out_at if at is None else out_at.reshape(-1)[at], axis=1
+        out: NDArray[np.float64] = back.reshape(m, -1).take(
+            out_at if at is None else out_at.reshape(-1)[at], axis=1
         )
         return out
 
@@ -253,12 +253,12 @@ def _single_reversal(n: int) -> Reversal:
 def _extend(flat: NDArray[np.float64], extension: Extension) -> NDArray[np.float64]:
     """Rows (m, k x w cells) extended by odd reflection at both ends (m, k, e), as ``extension`` says."""
     source, mirrored, edge = extension
-    ext: NDArray[np.float64] = np.take(flat, source, axis=1)
+    ext: NDArray[np.float64] = flat.take(source, axis=1)
     cells = ext.reshape(flat.shape[0], -1)
     # Only the reflected cells are rewritten (whole-array arithmetic over the extension cost more),
     # one signal at a time: assigning through an index along a later axis is several times slower.
-    reflected = 2.0 * np.take(flat, edge, axis=1)
-    reflected -= np.take(cells, mirrored, axis=1)
+    reflected = 2.0 * flat.take(edge, axis=1)
+    reflected -= cells.take(mirrored, axis=1)
     for signal, values in zip(cells, reflected, strict=True):
         signal[mirrored] = values
     return ext

@@ -140,7 +140,7 @@ class StrideBatch:
         self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
         # Up to the stride's last contact, not including it (the last cell holds the last sample).
         self._mean_f = (rows.sums(f_g) - f_g[..., -1]) / (rows.n - 1)
-        raw_vert = np.take(f_g[2], at)
+        raw_vert = f_g[2].take(at)
         # The centre of mass's force is needed only in the stances: the filter gives only those cells.
         fwd, left, vert = rows.zero_phase(f_g, *_com_filter(rate_hz), at)
         self._peak_g = raw_vert.max(-1)
@@ -206,7 +206,7 @@ class StrideBatch:
             vertical = earth_vertical(quat, acc) / GRAVITY_MPS2
         angles[2] = unwrap_deg(angles[2])
         self._tilt, self._rotation = rows.ranges_over_samples(angles[::2])
-        frontal = np.take(angles[1], at)
+        frontal = angles[1].take(at)
         self._drops = frontal.max(-1) - frontal.min(-1)
         return vertical, np.isnan(quat).any(axis=(0, 2)).reshape(-1)
 
