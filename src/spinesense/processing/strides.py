@@ -35,6 +35,9 @@ takes the rest. Inverse-variance weights from their errors on the Alcantara tuni
 RMSE 0.16 BW (acceleration) and 0.22 BW (spring-mass) give 0.65 (benchmarks/README.md)."""
 SIDE_MARGIN_G = 0.02
 """Mean sideways force difference per stride (between its two stances) below which the side is unknown."""
+_LOADING_LEVELS = np.array([0.2, 0.8])[:, None, None, None]
+"""The fractions of each stance's peak between which ``StrideBatch._loading_rate`` takes the slope,
+shaped to broadcast over the stances' (k, 2, s) cells."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,11 +224,12 @@ class StrideBatch:
 
     def _loading_rate(self, raw_vert: NDArray[np.float64]) -> NDArray[np.float64]:
         """Mean slope (g/s) of vertical force between 20 % and 80 % of each stance's peak, on the rise."""
-        peak = self._peak_g[..., None]
         rising = np.arange(raw_vert.shape[-1]) <= raw_vert.argmax(-1)[..., None]
-        # argmax finds the first sample reaching each level (0, the contact's start, if none does).
-        low = (rising & (raw_vert >= 0.2 * peak)).argmax(-1)
-        high = (rising & (raw_vert >= 0.8 * peak)).argmax(-1)
+        # argmax finds the first sample reaching each level (0, the contact's start, if none does); both
+        # levels in one pass: for one stride, each call's overhead outweighs its work.
+        reached = raw_vert >= _LOADING_LEVELS * self._peak_g[..., None]
+        reached &= rising
+        low, high = reached.argmax(-1)
         out: NDArray[np.float64] = 0.6 * self._peak_g * self.rate_hz / np.maximum(high - low, 1)
         return out
 
