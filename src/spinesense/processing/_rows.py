@@ -16,6 +16,8 @@ import numpy as np
 from scipy.signal import lfilter
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
 
@@ -65,6 +67,13 @@ class Rows:
             return np.ascontiguousarray(concatenated)[..., None, :]
         out: NDArray[np.float64] = concatenated.take(self.gather, axis=-1)
         return out
+
+    def join(self, parts: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+        """Each row's samples (..., n of the row) side by side, padded (..., k, w).
+
+        ``pad`` of their concatenation, without concatenating a lone row (a copy ``pad`` makes again).
+        """
+        return self.pad(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1))
 
     def sums(self, x: NDArray[np.float64], count: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
         """Sum of the first ``count`` (default ``n``; at least 1) cells of each row of ``x`` (..., w).

@@ -135,7 +135,7 @@ class StrideBatch:
         length = stops - starts
         at = self._stance_cells(rows, starts, length)
         f_g, vertical = self._forces(rows, at)
-        t = rows.pad(np.concatenate([s.t_s for s in samples]))
+        t = rows.join([s.t_s for s in samples])
         # Copies, not views that would keep the rows. The last cell repeats the stride's last sample.
         self._start_s, self._end_s = t[:, 0].copy(), t[:, -1].copy()
         self._period_s = self._end_s - self._start_s
@@ -176,7 +176,7 @@ class StrideBatch:
         and a peak above what the allocator keeps costs a page fault per fresh page, every batch.
         """
         samples = self._samples
-        acc = rows.pad(np.concatenate([s.acc_mps2.T for s in samples], axis=1))
+        acc = rows.join([s.acc_mps2.T for s in samples])
         rotation = np.array([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
         if all(s.quat is None for s in samples):
             self._tilt = self._rotation = np.full(len(samples), np.nan)
@@ -235,10 +235,9 @@ class StrideBatch:
 
     def _quaternions(self, rows: Rows) -> NDArray[np.float64]:
         """The orientation of every sample (4, k, w), NaN where not known (no gyroscope)."""
-        quat = np.concatenate(
-            [np.full((s.t_s.size, 4), np.nan) if s.quat is None else s.quat for s in self._samples]
+        return rows.join(
+            [np.full((4, s.t_s.size), np.nan) if s.quat is None else s.quat.T for s in self._samples]
         )
-        return rows.pad(quat.T)
 
     @staticmethod
     def _vertical_position(
