@@ -71,7 +71,8 @@ class Rows:
     def join(self, parts: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
         """Each row's samples (..., n of the row) side by side, padded (..., k, w).
 
-        ``pad`` of their concatenation, without concatenating a lone row (a copy ``pad`` makes again).
+        ``pad`` of their concatenation; a lone row (a live run's usual batch) goes to ``pad`` as it is:
+        concatenating it would only copy it.
         """
         return self.pad(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1))
 
