@@ -95,20 +95,14 @@ def body_angles(quat: NDArray[np.float64], body_from_sensor: NDArray[np.float64]
     heading of the body's forward axis in the horizontal plane (positive = turned to the left), wrapped
     to (-180, 180]; only its changes within a stride mean something, the heading itself is arbitrary.
     """
-    # The body's up and forward axes in earth coordinates, rotated together (along a new axis in front
-    # of the trailing ones): half the calls, which is most of the cost for one stride's short rows.
-    trailing = max(quat.ndim - 1, body_from_sensor.ndim - 2)
-    both = body_from_sensor[[2, 0]].swapaxes(0, 1)
-    (ux, fx), (uy, fy), (uz, _) = rotate(
-        quat.reshape(4, 1, *(1,) * (trailing + 1 - quat.ndim), *quat.shape[1:]),
-        both.reshape(3, 2, *(1,) * (trailing + 2 - both.ndim), *both.shape[2:]),
-    )
+    ux, uy, uz = rotate(quat, body_from_sensor[2])  # the body's up and forward axes in earth coordinates
+    fx, fy, _ = rotate(quat, body_from_sensor[0])
     horizontal = np.hypot(fx, fy)
-    horizontal *= uz
     # The up axis in a heading-aligned horizontal frame (ahead, to the left), scaled by ``horizontal``.
-    angles: NDArray[np.float64] = np.empty((3, *horizontal.shape))
-    np.arctan2(fx * ux + fy * uy, horizontal, out=angles[0])
-    np.arctan2(fx * uy - fy * ux, horizontal, out=angles[1])
+    up = uz * horizontal
+    angles: NDArray[np.float64] = np.empty((3, *up.shape))  # filled in place: no stacking copy
+    np.arctan2(fx * ux + fy * uy, up, out=angles[0])
+    np.arctan2(fx * uy - fy * ux, up, out=angles[1])
     np.arctan2(fy, fx, out=angles[2])
     np.degrees(angles, out=angles)
     return angles
