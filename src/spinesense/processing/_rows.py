@@ -16,6 +16,8 @@ import numpy as np
 from scipy.signal import lfilter
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
 
@@ -63,8 +65,16 @@ class Rows:
         """Rows concatenated along the last axis (..., sum n) -> padded (..., k, w), C-ordered."""
         if len(self.lengths) == 1:  # one row needs no padding (a live run's usual batch)
             return np.ascontiguousarray(concatenated)[..., None, :]
-        out: NDArray[np.float64] = np.take(concatenated, self.gather, axis=-1)
+        out: NDArray[np.float64] = concatenated.take(self.gather, axis=-1)
         return out
+
+    def join(self, parts: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+        """Each row's samples (..., n of the row) side by side, padded (..., k, w).
+
+        ``pad`` of their concatenation; a lone row (a live run's usual batch) goes to ``pad`` as it is:
+        concatenating it would only copy it.
+        """
+        return self.pad(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1))
 
     def sums(self, x: NDArray[np.float64], count: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
         """Sum of the first ``count`` (default ``n``; at least 1) cells of each row of ``x`` (..., w).
@@ -146,11 +156,11 @@ class Rows:
         # (the default mode goes through a buffer); the indices are in range by construction.
         back_in = ext.reshape(-1)[: m * backward.size].reshape(m, *backward.shape)
         forward, _ = lfilter(b, a, ext, axis=-1, zi=zi * ext[..., :1])
-        np.take(forward.reshape(m, -1), backward, axis=1, out=back_in, mode="clip")
+        forward.reshape(m, -1).take(backward, axis=1, out=back_in, mode="clip")
         del forward
         back, _ = lfilter(b, a, back_in, axis=-1, zi=zi * back_in[..., :1])
-        out: NDArray[np.float64] = np.take(
-            back.reshape(m, -1), out_at if at is None else out_at.reshape(-1)[at], axis=1
+        out: NDArray[np.float64] = back.reshape(m, -1).take(
+            out_at if at is None else out_at.reshape(-1)[at], axis=1
         )
         return out
 
@@ -253,12 +263,12 @@ def _single_reversal(n: int) -> Reversal:
 def _extend(flat: NDArray[np.float64], extension: Extension) -> NDArray[np.float64]:
     """Rows (m, k x w cells) extended by odd reflection at both ends (m, k, e), as ``extension`` says."""
     source, mirrored, edge = extension
-    ext: NDArray[np.float64] = np.take(flat, source, axis=1)
+    ext: NDArray[np.float64] = flat.take(source, axis=1)
     cells = ext.reshape(flat.shape[0], -1)
     # Only the reflected cells are rewritten (whole-array arithmetic over the extension cost more),
     # one signal at a time: assigning through an index along a later axis is several times slower.
-    reflected = 2.0 * np.take(flat, edge, axis=1)
-    reflected -= np.take(cells, mirrored, axis=1)
+    reflected = 2.0 * flat.take(edge, axis=1)
+    reflected -= cells.take(mirrored, axis=1)
     for signal, values in zip(cells, reflected, strict=True):
         signal[mirrored] = values
     return ext
@@ -266,7 +276,8 @@ def _extend(flat: NDArray[np.float64], extension: Extension) -> NDArray[np.float
 
 def double_integral(y: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
     """Each row of ``y`` integrated twice over ``t`` (cumulative trapezoids, each starting at 0)."""
-    half_dt = np.diff(t) * 0.5
+    half_dt = t[..., 1:] - t[..., :-1]  # np.diff's arithmetic, without its argument handling
+    half_dt *= 0.5
     once = np.zeros_like(y)
     np.cumsum((y[..., 1:] + y[..., :-1]) * half_dt, axis=-1, out=once[..., 1:])
     twice = np.zeros_like(y)
@@ -282,7 +293,7 @@ def unwrap_deg(angle_deg: NDArray[np.float64]) -> NDArray[np.float64]:
     """
     out = np.empty_like(angle_deg)
     out[..., 0] = angle_deg[..., 0]
-    step = np.diff(angle_deg)
+    step = angle_deg[..., 1:] - angle_deg[..., :-1]  # np.diff's arithmetic, without its argument handling
     step += 180.0
     np.remainder(step, 360.0, out=step, where=(step < 0.0) | (step >= 360.0))
     step -= 180.0

@@ -35,6 +35,9 @@ takes the rest. Inverse-variance weights from their errors on the Alcantara tuni
 RMSE 0.16 BW (acceleration) and 0.22 BW (spring-mass) give 0.65 (benchmarks/README.md)."""
 SIDE_MARGIN_G = 0.02
 """Mean sideways force difference per stride (between its two stances) below which the side is unknown."""
+_LOADING_LEVELS = np.array([0.2, 0.8])[:, None, None, None]
+"""The fractions of each stance's peak between which ``StrideBatch._loading_rate`` takes the slope,
+shaped to broadcast over the stances' (k, 2, s) cells."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ class StrideBatch:
         length = stops - starts
         at = self._stance_cells(rows, starts, length)
         f_g, vertical = self._forces(rows, at)
-        t = rows.pad(np.concatenate([s.t_s for s in samples]))
+        t = rows.join([s.t_s for s in samples])
         # Copies, not views that would keep the rows. The last cell repeats the stride's last sample.
         self._start_s, self._end_s = t[:, 0].copy(), t[:, -1].copy()
         self._period_s = self._end_s - self._start_s
@@ -140,7 +143,7 @@ class StrideBatch:
         self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
         # Up to the stride's last contact, not including it (the last cell holds the last sample).
         self._mean_f = (rows.sums(f_g) - f_g[..., -1]) / (rows.n - 1)
-        raw_vert = np.take(f_g[2], at)
+        raw_vert = f_g[2].take(at)
         # The centre of mass's force is needed only in the stances: the filter gives only those cells.
         fwd, left, vert = rows.zero_phase(f_g, *_com_filter(rate_hz), at)
         self._peak_g = raw_vert.max(-1)
@@ -152,7 +155,10 @@ class StrideBatch:
         self._vgrf_bw = ACCEL_VGRF_WEIGHT * vert.max(-1) + (1 - ACCEL_VGRF_WEIGHT) * spring_mass
         early = np.arange(fwd.shape[-1]) < np.maximum(length // 2, 1)[..., None]
         self._braking_g = -np.where(early, fwd, np.inf).min(-1)
-        stance_sums = rows.sums(np.stack([np.minimum(fwd, 0.0), left]), length)
+        stance = np.empty((2, *fwd.shape))  # the braking force and the leftward force
+        np.minimum(fwd, 0.0, out=stance[0])
+        stance[1] = left
+        stance_sums = rows.sums(stance, length)
         self._impulse_mps = -stance_sums[0] * GRAVITY_MPS2 / rate_hz
         left_mean = stance_sums[1] / length
         self.lateral_difference_g = left_mean[:, 0] - left_mean[:, 1]
@@ -170,8 +176,8 @@ class StrideBatch:
         and a peak above what the allocator keeps costs a page fault per fresh page, every batch.
         """
         samples = self._samples
-        acc = rows.pad(np.concatenate([s.acc_mps2.T for s in samples], axis=1))
-        rotation = np.stack([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
+        acc = rows.join([s.acc_mps2.T for s in samples])
+        rotation = np.array([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
         if all(s.quat is None for s in samples):
             self._tilt = self._rotation = np.full(len(samples), np.nan)
             self._drops = np.full((len(samples), 2), np.nan)
@@ -203,7 +209,7 @@ class StrideBatch:
             vertical = earth_vertical(quat, acc) / GRAVITY_MPS2
         angles[2] = unwrap_deg(angles[2])
         self._tilt, self._rotation = rows.ranges_over_samples(angles[::2])
-        frontal = np.take(angles[1], at)
+        frontal = angles[1].take(at)
         self._drops = frontal.max(-1) - frontal.min(-1)
         return vertical, np.isnan(quat).any(axis=(0, 2)).reshape(-1)
 
@@ -218,20 +224,20 @@ class StrideBatch:
 
     def _loading_rate(self, raw_vert: NDArray[np.float64]) -> NDArray[np.float64]:
         """Mean slope (g/s) of vertical force between 20 % and 80 % of each stance's peak, on the rise."""
-        peak = self._peak_g[..., None]
         rising = np.arange(raw_vert.shape[-1]) <= raw_vert.argmax(-1)[..., None]
-        # argmax finds the first sample reaching each level (0, the contact's start, if none does).
-        low = (rising & (raw_vert >= 0.2 * peak)).argmax(-1)
-        high = (rising & (raw_vert >= 0.8 * peak)).argmax(-1)
+        # argmax finds the first sample reaching each level (0, the contact's start, if none does); both
+        # levels in one pass: for one stride, each call's overhead outweighs its work.
+        reached = raw_vert >= _LOADING_LEVELS * self._peak_g[..., None]
+        reached &= rising
+        low, high = reached.argmax(-1)
         out: NDArray[np.float64] = 0.6 * self._peak_g * self.rate_hz / np.maximum(high - low, 1)
         return out
 
     def _quaternions(self, rows: Rows) -> NDArray[np.float64]:
         """The orientation of every sample (4, k, w), NaN where not known (no gyroscope)."""
-        quat = np.concatenate(
-            [np.full((s.t_s.size, 4), np.nan) if s.quat is None else s.quat for s in self._samples]
+        return rows.join(
+            [np.full((4, s.t_s.size), np.nan) if s.quat is None else s.quat.T for s in self._samples]
         )
-        return rows.pad(quat.T)
 
     @staticmethod
     def _vertical_position(

@@ -99,7 +99,10 @@ def body_angles(quat: NDArray[np.float64], body_from_sensor: NDArray[np.float64]
     fx, fy, _ = rotate(quat, body_from_sensor[0])
     horizontal = np.hypot(fx, fy)
     # The up axis in a heading-aligned horizontal frame (ahead, to the left), scaled by ``horizontal``.
-    sagittal = np.arctan2(fx * ux + fy * uy, uz * horizontal)
-    frontal = np.arctan2(fx * uy - fy * ux, uz * horizontal)
-    angles: NDArray[np.float64] = np.degrees(np.stack([sagittal, frontal, np.arctan2(fy, fx)]))
+    up = uz * horizontal
+    angles: NDArray[np.float64] = np.empty((3, *up.shape))  # filled in place: no stacking copy
+    np.arctan2(fx * ux + fy * uy, up, out=angles[0])
+    np.arctan2(fx * uy - fy * ux, up, out=angles[1])
+    np.arctan2(fy, fx, out=angles[2])
+    np.degrees(angles, out=angles)
     return angles
