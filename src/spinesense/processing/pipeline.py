@@ -94,7 +94,7 @@ class Pipeline:
         pos, n = 0, len(block)
         while pos < n:
             stop = min(n, pos + self._next_boundary - self._history.end)
-            self._process(block, pos, stop)
+            self._store(block, pos, stop)
             pos = stop
             if self._history.end == self._next_boundary:
                 self._window_done()
@@ -155,7 +155,7 @@ class Pipeline:
         self._sequence.reset()
         self._stride_start = None
 
-    def _process(self, block: SampleBlock, start: int, stop: int) -> None:
+    def _store(self, block: SampleBlock, start: int, stop: int) -> None:
         """Store samples ``start:stop`` of ``block`` (scanned for contacts later, by ``_scan``)."""
         acc = block.acc_mps2[start:stop]
         rows: dict[str, NDArray[np.float64] | float] = {
@@ -189,6 +189,8 @@ class Pipeline:
                 self._scan()
             return
         self._scan()
+        # Updated again rather than the trial kept: the scan's braking votes may have flipped forward,
+        # which a re-alignment that keeps the old forward axis must see.
         before = self.alignment.body_from_sensor
         first_time = before is None
         notice = self.alignment.update(window)
