@@ -151,11 +151,9 @@ class ContactDetector:
             if too_long:
                 contact.to = -2
                 add(ContactEvent("rejected", contact, first + lo + max_len))
-            if hi == n:
-                self._open = contact
-            elif confirmed and not too_long:
-                contact.to = first + last + 1  # confirmed, so it reached CONFIRM_G > TOE_OFF_G
-                add(ContactEvent("rejected" if hi - lo < self.min_len else "ended", contact, first + hi))
+            self._open = contact
+            if hi < n:
+                self._close(first + hi, events)
 
     def _extend(
         self, f_g: NDArray[np.float64], lo: int, hi: int, first: int, events: list[ContactEvent]
