@@ -15,11 +15,10 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from spinesense.processing._search import first_true, last_true
+from spinesense.processing._search import first_true, first_true_from, last_true, last_true_before
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import NDArray
 
 CONTACT_G = 0.4
@@ -133,14 +132,11 @@ class ContactDetector:
         above CONTACT_G, so it lies in a run above); Python then only builds the contacts and events.
         """
         n = len(f_g)
-        edges = np.array(bounds)
         starts, stops = bounds[:-1:2], bounds[1::2]
         # First sample at or above CONFIRM_G from each run's start (n: none), and last sample at or
         # above TOE_OFF_G before each run's end (-1: none); each is checked against its run below.
-        confirm = np.concatenate(((f_g >= CONFIRM_G).nonzero()[0], [n]))
-        toe = np.concatenate(([-1], (f_g >= TOE_OFF_G).nonzero()[0]))
-        highs = confirm[confirm.searchsorted(edges[:-1:2])].tolist()
-        lasts = toe[toe.searchsorted(edges[1::2]) - 1].tolist()
+        highs = first_true_from(f_g >= CONFIRM_G, starts)
+        lasts = last_true_before(f_g >= TOE_OFF_G, stops)
         max_len, add = self.max_len, events.append
         for lo, hi, high, last in zip(starts, stops, highs, lasts, strict=True):
             # Only samples within the longest allowed contact can confirm it.
@@ -155,11 +151,9 @@ class ContactDetector:
             if too_long:
                 contact.to = -2
                 add(ContactEvent("rejected", contact, first + lo + max_len))
-            if hi == n:
-                self._open = contact
-            elif confirmed and not too_long:
-                contact.to = first + last + 1  # confirmed, so it reached CONFIRM_G > TOE_OFF_G
-                add(ContactEvent("rejected" if hi - lo < self.min_len else "ended", contact, first + hi))
+            self._open = contact
+            if hi < n:
+                self._close(first + hi, events)
 
     def _extend(
         self, f_g: NDArray[np.float64], lo: int, hi: int, first: int, events: list[ContactEvent]

@@ -15,12 +15,11 @@ import math
 from bisect import bisect_left
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from spinesense.processing._lowpass import CausalLowPass
-from spinesense.processing._search import first_true
+from spinesense.processing._search import first_true, first_true_from
 
 if TYPE_CHECKING:
+    import numpy as np
     from numpy.typing import NDArray
 
 CUTOFF_HZ = 5.0
@@ -100,9 +99,7 @@ class WalkingContacts:
         # The first sample at or above PEAK_G from each crossing on (n: none in the block); whether it
         # lies within the crossing's confirmation window is checked below.
         if len(pending) > MANY_PENDING:  # a long block: bisect the indices of those samples
-            peaks = np.concatenate(((f_g >= PEAK_G).nonzero()[0], [n]))
-            starts = np.array([at for at, _ in pending]) - first
-            hits = peaks[peaks.searchsorted(starts)].tolist()
+            hits = first_true_from(f_g >= PEAK_G, [at - first for at, _ in pending])
         else:
             hits = []
             for at, _ in pending:
