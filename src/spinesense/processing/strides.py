@@ -17,7 +17,7 @@ import numpy as np
 from scipy.signal import butter, lfilter_zi
 
 from spinesense.models import GRAVITY_MPS2, Stride
-from spinesense.processing._rows import Rows, double_integral, rows_for, unwrap_deg
+from spinesense.processing._rows import Rows, double_integral, edge_padded, rows_for, unwrap_deg
 from spinesense.processing.tilt import body_angles, earth_vertical
 
 if TYPE_CHECKING:
@@ -217,9 +217,7 @@ class StrideBatch:
     def _stance_cells(rows: Rows, starts: NDArray[np.intp], length: NDArray[np.intp]) -> NDArray[np.intp]:
         """Flat indices (into the k x w cells) of each stance's samples (k, 2, s), the last one repeated."""
         at = (np.arange(starts.shape[0]) * rows.width)[:, None] + starts
-        out: NDArray[np.intp] = at[..., None] + np.minimum(
-            np.arange(int(length.max())), length[..., None] - 1
-        )
+        out: NDArray[np.intp] = at[..., None] + edge_padded(length)
         return out
 
     def _loading_rate(self, raw_vert: NDArray[np.float64]) -> NDArray[np.float64]:
