@@ -138,7 +138,6 @@ class StrideBatch:
         t = rows.join([s.t_s for s in samples])
         # Copies, not views that would keep the rows. The last cell repeats the stride's last sample.
         self._start_s, self._end_s = t[:, 0].copy(), t[:, -1].copy()
-        self._period_s = self._end_s - self._start_s
         self._gct_ms = length / rate_hz * 1000.0
         self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
         # Up to the stride's last contact, not including it (the last cell holds the last sample).
@@ -258,7 +257,6 @@ class StrideBatch:
         columns = (
             self._start_s,
             self._end_s,
-            self._period_s,
             self._gct_ms,
             self._flight_ms,
             self._peak_g,
@@ -278,7 +276,6 @@ class StrideBatch:
             (
                 start,
                 end,
-                period,
                 gct,
                 flight,
                 peak,
@@ -292,6 +289,7 @@ class StrideBatch:
                 turn,
                 drops,
             ) = row
+            period = end - start
             known = s.forward_known
             angles_ok = not math.isnan(tilt)  # NaN without angles
             gct_left, gct_right = _by_side(side, gct[0], gct[1])
