@@ -111,7 +111,7 @@ class Rows:
     def ranges_over_samples(self, y: NDArray[np.float64]) -> NDArray[np.float64]:
         """``detrended_ranges`` of ``y`` (..., k, w) over the sample index 0, 1, ... n-1 of each row."""
         if not self.centred_steps:
-            steps = (self.gather - self.gather[:, :1]).astype(np.float64)  # edge padded like the rows
+            steps = edge_padded(self.n).astype(np.float64)
             xc = steps - self.means(steps)
             self.centred_steps.append((xc, self.sums(xc * xc)))
         return self._ranges_about(y, *self.centred_steps[0])
@@ -194,15 +194,15 @@ def _layout(lengths: tuple[int, ...]) -> Rows:
     """Build the index arrays of ``rows_for``."""
     n = np.array(lengths)
     starts = np.concatenate([[0], np.cumsum(n)[:-1]])
-    return Rows(lengths=lengths, n=n, gather=starts[:, None] + _edge_padded(n))
+    return Rows(lengths=lengths, n=n, gather=starts[:, None] + edge_padded(n))
 
 
 _single_row = lru_cache(maxsize=128)(_layout)
 
 
-def _edge_padded(n: NDArray[np.intp]) -> NDArray[np.intp]:
-    """(k, w): 0, 1, ... n-1 along rows of ``n`` (k,) samples, padded to the longest by repeating n-1."""
-    out: NDArray[np.intp] = np.minimum(np.arange(int(n.max())), n[:, None] - 1)
+def edge_padded(n: NDArray[np.intp]) -> NDArray[np.intp]:
+    """(..., w): 0, 1, ... n-1 along rows of ``n`` (...) samples, padded to the longest by repeating n-1."""
+    out: NDArray[np.intp] = np.minimum(np.arange(int(n.max())), n[..., None] - 1)
     return out
 
 
@@ -245,7 +245,7 @@ def _reversal(n: NDArray[np.intp]) -> Reversal:
     backward = (ends + pad - 1) - np.arange(int(ends.max()))
     np.maximum(backward, 0, out=backward)
     backward += row * width
-    return Reversal(backward=backward, out_at=row * backward.shape[1] + (ends - 1) - _edge_padded(n))
+    return Reversal(backward=backward, out_at=row * backward.shape[1] + (ends - 1) - edge_padded(n))
 
 
 @lru_cache(maxsize=128)

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.signal import butter, lfilter_zi
 
 from spinesense.models import GRAVITY_MPS2, Stride
-from spinesense.processing._rows import Rows, double_integral, rows_for, unwrap_deg
+from spinesense.processing._rows import Rows, double_integral, edge_padded, rows_for, unwrap_deg
 from spinesense.processing.tilt import body_angles, earth_vertical
 
 if TYPE_CHECKING:
@@ -138,7 +138,6 @@ class StrideBatch:
         t = rows.join([s.t_s for s in samples])
         # Copies, not views that would keep the rows. The last cell repeats the stride's last sample.
         self._start_s, self._end_s = t[:, 0].copy(), t[:, -1].copy()
-        self._period_s = self._end_s - self._start_s
         self._gct_ms = length / rate_hz * 1000.0
         self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
         # Up to the stride's last contact, not including it (the last cell holds the last sample).
@@ -217,9 +216,7 @@ class StrideBatch:
     def _stance_cells(rows: Rows, starts: NDArray[np.intp], length: NDArray[np.intp]) -> NDArray[np.intp]:
         """Flat indices (into the k x w cells) of each stance's samples (k, 2, s), the last one repeated."""
         at = (np.arange(starts.shape[0]) * rows.width)[:, None] + starts
-        out: NDArray[np.intp] = at[..., None] + np.minimum(
-            np.arange(int(length.max())), length[..., None] - 1
-        )
+        out: NDArray[np.intp] = at[..., None] + edge_padded(length)
         return out
 
     def _loading_rate(self, raw_vert: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -260,7 +257,6 @@ class StrideBatch:
         columns = (
             self._start_s,
             self._end_s,
-            self._period_s,
             self._gct_ms,
             self._flight_ms,
             self._peak_g,
@@ -280,7 +276,6 @@ class StrideBatch:
             (
                 start,
                 end,
-                period,
                 gct,
                 flight,
                 peak,
@@ -294,6 +289,7 @@ class StrideBatch:
                 turn,
                 drops,
             ) = row
+            period = end - start
             known = s.forward_known
             angles_ok = not math.isnan(tilt)  # NaN without angles
             gct_left, gct_right = _by_side(side, gct[0], gct[1])
