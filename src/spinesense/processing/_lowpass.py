@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from scipy.signal import butter, lfilter, lfilter_zi
+from scipy.signal import butter, lfilter_zi
+
+from spinesense.processing._iir import linear_filter
 
 if TYPE_CHECKING:
     import numpy as np
@@ -36,5 +38,5 @@ class CausalLowPass:
         if self._zi is None:
             self._zi = self._zi_unit * x[0]
         out: NDArray[np.float64]
-        out, self._zi = lfilter(self._b, self._a, x, zi=self._zi)
+        out, self._zi = linear_filter(self._b, self._a, x, self._zi)
         return out

@@ -13,7 +13,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-from scipy.signal import lfilter
+
+from spinesense.processing._iir import linear_filter
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -155,10 +156,10 @@ class Rows:
         # at once: fresh arrays this size cost page faults. mode="clip" writes straight into ``out``
         # (the default mode goes through a buffer); the indices are in range by construction.
         back_in = ext.reshape(-1)[: m * backward.size].reshape(m, *backward.shape)
-        forward, _ = lfilter(b, a, ext, axis=-1, zi=zi * ext[..., :1])
+        forward, _ = linear_filter(b, a, ext, zi * ext[..., :1])
         forward.reshape(m, -1).take(backward, axis=1, out=back_in, mode="clip")
         del forward
-        back, _ = lfilter(b, a, back_in, axis=-1, zi=zi * back_in[..., :1])
+        back, _ = linear_filter(b, a, back_in, zi * back_in[..., :1])
         out: NDArray[np.float64] = back.reshape(m, -1).take(
             out_at if at is None else out_at.reshape(-1)[at], axis=1
         )
