@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from spinesense.processing.gait import CONFIRM_G, CONTACT_G, TOE_OFF_G, ContactDetector
+from spinesense.processing.gait import CONFIRM_G, CONTACT_G, LANDING_G, TOE_OFF_G, ContactDetector
 from spinesense.processing.walking import LEVEL_G, PEAK_G, SUPPORTED_G, WalkingContacts
 
 RATE_HZ = 200.0
-Event = tuple[str, int, int, int, int, int]
+Event = tuple[str, int, int, int, int, int, int]
 
 
 def _signal(seed: int, *, nan: bool) -> NDArray[np.float64]:
@@ -30,7 +30,7 @@ def _signal(seed: int, *, nan: bool) -> NDArray[np.float64]:
     f_g = np.where((t % 6.0) < 4.0, running, walking)
     f_g[1500:1800] = 1.5  # a contact longer than MAX_CONTACT_S
     on_level = rng.random(t.size) < 0.05
-    levels = [CONTACT_G, CONFIRM_G, TOE_OFF_G, LEVEL_G, PEAK_G, SUPPORTED_G]
+    levels = [CONTACT_G, LANDING_G, CONFIRM_G, TOE_OFF_G, LEVEL_G, PEAK_G, SUPPORTED_G]
     f_g[on_level] = rng.choice(levels, int(on_level.sum()))
     if nan:
         f_g[rng.random(t.size) < 0.002] = np.nan
@@ -49,6 +49,7 @@ def _contacts(f_g: NDArray[np.float64], size: int) -> list[Event]:
         (
             e.kind,
             e.at,
+            e.contact.start,
             e.contact.ic,
             e.contact.confirmed_at,
             e.contact.to,
@@ -83,3 +84,20 @@ def test_walking_contacts_whatever_the_block_sizes(seed: int) -> None:
     assert whole
     for size in (1600, 19, 1):
         assert _walking(f_g, size) == whole
+
+
+@pytest.mark.parametrize("size", [1, 19, 4000])
+def test_initial_contact_is_the_landing_not_the_creep_before_it(size: int) -> None:
+    """Force creeping up through CONTACT_G before a steep landing: the contact starts at the creep, but
+    its initial contact is the landing (the first sample at LANDING_G), whatever the block size."""
+    t = np.arange(200) / RATE_HZ
+    creep = (t >= 0.2) & (t < 0.3)
+    f_g = np.where(creep, 0.2 + 4.0 * (t - 0.2), 0.0)  # 0.2 -> 0.6 g in 100 ms
+    landing = np.flatnonzero(t >= 0.3)[0]
+    f_g[landing : landing + 40] = np.linspace(1.0, 2.5, 40)  # the landing, then stance
+    detector = ContactDetector(RATE_HZ)
+    events = [e for i in range(0, f_g.size, size) for e in detector.feed(f_g[i : i + size], i)]
+    assert [e.kind for e in events] == ["confirmed", "ended"]
+    contact = events[0].contact
+    assert contact.start == np.flatnonzero(f_g > CONTACT_G)[0] < landing - 5
+    assert contact.ic == landing

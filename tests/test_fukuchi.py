@@ -10,9 +10,9 @@ from spinesense.processing.offline import strides_from_file
 from spinesense.validation.errors import PairedScores
 from spinesense.validation.fukuchi import score_session
 
-# Measured 2026-11-22 (benchmarks/accuracy.py), 161 strides / 302 stances of two runners:
-# tilt range RMSE 1.80 deg, rotation range 1.01 deg, drop in stance 2.24 deg; vertical oscillation 0.60 cm
-# (bias +0.07) since it integrates the unfiltered earth-vertical force (4.59 cm, bias +3.3, before).
+# Measured 2026-12-03 (benchmarks/accuracy.py), 161 strides / 302 stances of two runners:
+# tilt range RMSE 1.78 deg, rotation range 1.00 deg, drop in stance 2.20 deg; vertical oscillation 0.69 cm
+# (bias +0.19; 0.60 with strides from the 0.4 g crossing, 4.59 when it integrated the low-passed force).
 BOUNDS = {
     "pelvic tilt range (deg)": 2.3,
     "pelvic rotation range (deg)": 1.4,

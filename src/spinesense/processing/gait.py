@@ -3,10 +3,11 @@
 The vertical specific force at the sacrum follows the vertical ground reaction force divided by body
 mass: near 0 g in flight, 2-3 g at mid-stance. A contact is where the low-passed signal stays above
 ``CONTACT_G`` (the body carries 0.4 of its weight); it counts only if it reaches ``CONFIRM_G`` (a real
-landing, not a wobble). Running has a flight between contacts; walking (double support) and standing
-never drop below ``CONTACT_G``, so they give no running strides. Toe-off is where the force last stood at
-``TOE_OFF_G`` before the contact ended. Contacts are confirmed within about
-80 ms of initial contact, which keeps each stride's latency under the 150 ms budget.
+landing, not a wobble), and its initial contact is where it first reaches ``LANDING_G``. Running has a
+flight between contacts; walking (double support) and standing never drop below ``CONTACT_G``, so they
+give no running strides. Toe-off is where the force last stood at ``TOE_OFF_G`` before the contact ended.
+Contacts are confirmed within about 80 ms of initial contact, which keeps each stride's latency under the
+150 ms budget.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ if TYPE_CHECKING:
 
 CONTACT_G = 0.4
 """Vertical specific force (g) above which the foot is taken to be on the ground."""
+LANDING_G = 0.65
+"""Initial contact: the first sample of a contact at or above this (g). Before the foot lands, the force
+can creep up through CONTACT_G over tens of ms (the swing leg braking; heel strikes downhill), which put
+initial contact early; the landing itself is steep. Chosen on half the trials (see benchmarks/README.md)."""
 CONFIRM_G = 1.3
 """A contact must reach this (g) to count as a landing."""
 TOE_OFF_G = 0.45
@@ -45,8 +50,10 @@ MAX_STEP_RATIO = 1.5
 class Contact:
     """One foot contact, in the pipeline's sample indices."""
 
-    ic: int
-    """Initial contact: first sample above CONTACT_G."""
+    start: int
+    """First sample above CONTACT_G: where the contact's length is counted from."""
+    ic: int = -1
+    """Initial contact: first sample at or above LANDING_G, within MAX_CONTACT_S of start (-1: none yet)."""
     confirmed_at: int = -1
     """Sample at which the contact reached CONFIRM_G (-1: not yet)."""
     to: int = -1
@@ -65,7 +72,7 @@ class ContactEvent:
     at: int
 
 
-_UNKNOWN_START = Contact(ic=-1, to=-2)
+_UNKNOWN_START = Contact(start=-1, to=-2)
 """Stands for a contact already under way when scanning (re)started: ignored until it ends."""
 
 
@@ -113,7 +120,7 @@ class ContactDetector:
         for lo, hi in itertools.pairwise(bounds):  # the runs alternate above and below
             if above:
                 if self._open is None:
-                    self._open = Contact(ic=first + lo)
+                    self._open = Contact(start=first + lo)
                 self._extend(f_g, lo, hi, first, events)
             elif self._open is not None:
                 self._close(first + lo, events)
@@ -128,23 +135,29 @@ class ContactDetector:
         """Account the runs between ``bounds`` (the first above CONTACT_G), with no contact open before.
 
         Each run above is a new contact. Its searches are done for all runs at once, by bisecting the
-        indices of the samples at or above each level (a sample at or above TOE_OFF_G or CONFIRM_G is
-        above CONTACT_G, so it lies in a run above); Python then only builds the contacts and events.
+        indices of the samples at or above each level (a sample at or above LANDING_G, TOE_OFF_G or
+        CONFIRM_G is above CONTACT_G, so it lies in a run above); Python then only builds the contacts and
+        events.
         """
         n = len(f_g)
         starts, stops = bounds[:-1:2], bounds[1::2]
-        # First sample at or above CONFIRM_G from each run's start (n: none), and last sample at or
-        # above TOE_OFF_G before each run's end (-1: none); each is checked against its run below.
+        # First sample at or above CONFIRM_G and LANDING_G from each run's start (n: none), and last
+        # sample at or above TOE_OFF_G before each run's end (-1: none); each is checked against its run
+        # below.
         highs = first_true_from(f_g >= CONFIRM_G, starts)
+        lands = first_true_from(f_g >= LANDING_G, starts)
         lasts = last_true_before(f_g >= TOE_OFF_G, stops)
         max_len, add = self.max_len, events.append
-        for lo, hi, high, last in zip(starts, stops, highs, lasts, strict=True):
-            # Only samples within the longest allowed contact can confirm it.
+        for lo, hi, high, land, last in zip(starts, stops, highs, lands, lasts, strict=True):
+            # Only samples within the longest allowed contact can land or confirm it.
             confirmed = high < hi and high <= lo + max_len
             too_long = hi - lo > max_len
             if not (confirmed or too_long or hi == n):
                 continue  # closed, unconfirmed and not too long: it leaves no trace
-            contact = Contact(first + lo, -1, -1, first + last if last >= lo else -1)
+            landed = land < hi and land <= lo + max_len
+            contact = Contact(
+                first + lo, first + land if landed else -1, last_high=first + last if last >= lo else -1
+            )
             if confirmed:
                 contact.confirmed_at = first + high
                 add(ContactEvent("confirmed", contact, first + high))
@@ -164,8 +177,13 @@ class ContactDetector:
         if contact.to == -2:  # already rejected as too long: wait for it to end
             return
         if contact.confirmed_at < 0:
-            # Only samples within the longest allowed contact can confirm it, however the stream is split.
-            segment = f_g[lo : min(hi, contact.ic + self.max_len - first + 1)]
+            # Only samples within the longest allowed contact can land or confirm it, however the stream
+            # is split. A contact is confirmed at or after its landing (CONFIRM_G > LANDING_G).
+            segment = f_g[lo : min(hi, contact.start + self.max_len - first + 1)]
+            if contact.ic < 0:
+                land = first_true(segment >= LANDING_G)
+                if land >= 0:
+                    contact.ic = first + lo + land
             high = first_true(segment >= CONFIRM_G)
             if high >= 0:
                 contact.confirmed_at = first + lo + high
@@ -174,9 +192,9 @@ class ContactDetector:
         high_to = hi - 1 - lo if f_g[hi - 1] >= TOE_OFF_G else last_true(f_g[lo:hi] >= TOE_OFF_G)
         if high_to >= 0:
             contact.last_high = first + lo + high_to
-        if first + hi - contact.ic > self.max_len:
+        if first + hi - contact.start > self.max_len:
             contact.to = -2
-            events.append(ContactEvent("rejected", contact, contact.ic + self.max_len))
+            events.append(ContactEvent("rejected", contact, contact.start + self.max_len))
 
     def _close(self, at: int, events: list[ContactEvent]) -> None:
         """The open contact ended at sample ``at``."""
@@ -186,7 +204,7 @@ class ContactDetector:
         if contact.to == -2 or contact.confirmed_at < 0:
             return
         contact.to = contact.last_high + 1  # confirmed, so it reached CONFIRM_G > TOE_OFF_G
-        if at - contact.ic < self.min_len:
+        if at - contact.start < self.min_len:
             events.append(ContactEvent("rejected", contact, at))
         else:
             events.append(ContactEvent("ended", contact, at))

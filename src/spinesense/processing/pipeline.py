@@ -233,7 +233,7 @@ class Pipeline:
         pairs = self._walking.feed(vertical, first)
         if not events and not pairs:
             return  # most frames: no contact event and no walking step
-        walking: list[tuple[int, ContactEvent | Contact]] = [(at, Contact(ic=ic)) for at, ic in pairs]
+        walking: list[tuple[int, ContactEvent | Contact]] = [(at, Contact(ic, ic)) for at, ic in pairs]
         # Running and walking events in sample order, so strides are numbered the same however split.
         running: list[tuple[int, ContactEvent | Contact]] = [(e.at, e) for e in events]
         merged = heapq.merge(running, walking, key=lambda pair: pair[0]) if walking else running
@@ -266,7 +266,7 @@ class Pipeline:
     def _on_event(self, event: ContactEvent, *, vote: bool = True) -> None:
         """Advance the step sequence; emit a stride when its second same-foot contact is confirmed."""
         contact = event.contact
-        if self._shifted(contact.ic) <= self._resumed_at:
+        if self._shifted(contact.start) <= self._resumed_at:
             return  # it began in the gap (the samples either side are adjacent in the history): unusable
         if event.kind == "rejected":
             self._end_sequence()

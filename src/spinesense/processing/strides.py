@@ -29,10 +29,10 @@ COM_CUTOFF_HZ = 8.0
 """Low-pass (zero phase) that turns sacral acceleration into an estimate of the centre of mass's:
 above about 8 Hz the sacrum carries impact transients and soft-tissue wobble the body mass does not
 follow. Chosen on the Alcantara treadmill data (benchmarks/README.md)."""
-ACCEL_VGRF_WEIGHT = 0.65
+ACCEL_VGRF_WEIGHT = 0.68
 """Weight of the acceleration peak in ``vgrf_peak_bw``; the spring-mass peak from the contact timings
 takes the rest. Inverse-variance weights from their errors on the Alcantara tuning half (odd trials):
-RMSE 0.16 BW (acceleration) and 0.22 BW (spring-mass) give 0.65 (benchmarks/README.md)."""
+RMSE 0.159 BW (acceleration) and 0.233 BW (spring-mass) give 0.68 (benchmarks/README.md)."""
 SIDE_MARGIN_G = 0.02
 """Mean sideways force difference per stride (between its two stances) below which the side is unknown."""
 _LOADING_LEVELS = np.array([0.2, 0.8])[:, None, None, None]
