@@ -170,19 +170,28 @@ class StrideBatch:
     def _forces(self, rows: Rows, at: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Body-frame force (3, k, w) and the vertical force each stride is integrated along (k, w), in g.
 
-        Measures the pelvic angles on the way (``_pelvis``). The sensor-frame force and the orientation
-        die here, before the filter's arrays are made: arrays this size make up a batch's memory peak,
-        and a peak above what the allocator keeps costs a page fault per fresh page, every batch.
+        Measures the pelvic angles first (``_pelvis``), before the sensor-frame force is laid out, which
+        only the vertical and body-frame forces need. The force and the orientation die here, before the
+        filter's arrays are made: arrays this size make up a batch's memory peak, and a peak above what
+        the allocator keeps costs a page fault per fresh page, every batch.
         """
         samples = self._samples
-        acc = rows.join([s.acc_mps2.T for s in samples])
         rotation = np.array([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
-        if all(s.quat is None for s in samples):
+        quat = None if all(s.quat is None for s in samples) else self._quaternions(rows)
+        if quat is None:
             self._tilt = self._rotation = np.full(len(samples), np.nan)
             self._drops = np.full((len(samples), 2), np.nan)
+        else:
+            self._pelvis(rows, quat, rotation, at)
+        acc = rows.join([s.acc_mps2.T for s in samples])
+        if quat is None:
             f_g = _body_force_g(rotation, acc)
             return f_g, f_g[2]
-        vertical, incomplete = self._pelvis(rows, self._quaternions(rows), acc, rotation, at)
+        with np.errstate(invalid="ignore"):  # NaN (no orientation for some samples) carries through
+            vertical = earth_vertical(quat, acc) / GRAVITY_MPS2
+        # A stride is incomplete when its orientation is NaN for some samples (no gyroscope for them).
+        incomplete = np.isnan(quat).any(axis=(0, 2)).reshape(-1)
+        del quat
         f_g = _body_force_g(rotation, acc)
         if incomplete.any():
             # A stride without a whole orientation is measured as without a gyroscope: along the body's
@@ -191,26 +200,18 @@ class StrideBatch:
         return f_g, vertical
 
     def _pelvis(
-        self,
-        rows: Rows,
-        quat: NDArray[np.float64],
-        acc: NDArray[np.float64],
-        rotation: NDArray[np.float64],
-        at: NDArray[np.intp],
-    ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-        """Measure the pelvic angles; return the earth-vertical force (k, w) in g and the incomplete rows.
+        self, rows: Rows, quat: NDArray[np.float64], rotation: NDArray[np.float64], at: NDArray[np.intp]
+    ) -> None:
+        """Measure the pelvic angles from the orientation ``quat`` (4, k, w).
 
-        A stride is incomplete (k,) when its orientation ``quat`` (4, k, w) is NaN for some samples (no
-        gyroscope for them): its angles come out NaN, and its earth-vertical force is not to be used.
+        A stride whose orientation is NaN for some samples (no gyroscope for them) gets NaN angles.
         """
-        with np.errstate(invalid="ignore"):  # NaN (no orientation for some samples) carries through
+        with np.errstate(invalid="ignore"):  # NaN carries through
             angles = body_angles(quat, rotation)
-            vertical = earth_vertical(quat, acc) / GRAVITY_MPS2
         angles[2] = unwrap_deg(angles[2])
         self._tilt, self._rotation = rows.ranges_over_samples(angles[::2])
         frontal = angles[1].take(at)
         self._drops = frontal.max(-1) - frontal.min(-1)
-        return vertical, np.isnan(quat).any(axis=(0, 2)).reshape(-1)
 
     @staticmethod
     def _stance_cells(rows: Rows, starts: NDArray[np.intp], length: NDArray[np.intp]) -> NDArray[np.intp]:
