@@ -73,9 +73,13 @@ class Rows:
         """Each row's samples (..., n of the row) side by side, padded (..., k, w).
 
         ``pad`` of their concatenation; a lone row (a live run's usual batch) goes to ``pad`` as it is:
-        concatenating it would only copy it.
+        concatenating it would only copy it. The parts are mostly transposed views of sample-major
+        arrays (n, 3): their transposes are joined in whole blocks and transposed back in one copy,
+        faster than joining the views element by element.
         """
-        return self.pad(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1))
+        if len(parts) == 1:
+            return self.pad(parts[0])
+        return self.pad(np.ascontiguousarray(np.concatenate([p.T for p in parts]).T))
 
     def sums(self, x: NDArray[np.float64], count: NDArray[np.intp] | None = None) -> NDArray[np.float64]:
         """Sum of the first ``count`` (default ``n``; at least 1) cells of each row of ``x`` (..., w).

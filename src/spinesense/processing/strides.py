@@ -234,7 +234,7 @@ class StrideBatch:
     def _quaternions(self, rows: Rows) -> NDArray[np.float64]:
         """The orientation of every sample (4, k, w), NaN where not known (no gyroscope)."""
         return rows.join(
-            [np.full((4, s.t_s.size), np.nan) if s.quat is None else s.quat.T for s in self._samples]
+            [np.full((s.t_s.size, 4), np.nan).T if s.quat is None else s.quat.T for s in self._samples]
         )
 
     @staticmethod
