@@ -232,7 +232,10 @@ class StrideBatch:
         return out
 
     def _quaternions(self, rows: Rows) -> NDArray[np.float64]:
-        """The orientation of every sample (4, k, w), NaN where not known (no gyroscope)."""
+        """The orientation of every sample (4, k, w), NaN where not known (no gyroscope).
+
+        The NaN parts are made sample-major like the stored ones, which ``Rows.join`` copies in blocks.
+        """
         return rows.join(
             [np.full((s.t_s.size, 4), np.nan).T if s.quat is None else s.quat.T for s in self._samples]
         )
