@@ -29,16 +29,28 @@ def last_true(mask: NDArray[np.bool_]) -> int:
     return -1 if at < 0 else mask.size - 1 - at
 
 
-def first_true_from(mask: NDArray[np.bool_], starts: Sequence[int] | NDArray[np.intp]) -> list[int]:
-    """For each index in ``starts``, the first True of ``mask`` at or after it (``mask.size``: none).
+def first_at_least(values: NDArray[np.float64], level: float, starts: Sequence[int]) -> list[int]:
+    """For each index in ``starts``, the first of ``values`` at or above ``level`` from it (len: none).
 
-    One pass to list the Trues, then a bisection per start: many searches of a long block at once.
+    A NaN is never at or above. One pass lists the samples at or above, then a bisection per start: many
+    searches of a long block at once. The comparison writes into a buffer one longer whose last element
+    is True, so the list ends with the "none" answer and needs no append.
     """
-    trues = np.append(mask.nonzero()[0], mask.size)
+    n = len(values)
+    at_least = np.empty(n + 1, dtype=bool)
+    at_least[n] = True
+    np.greater_equal(values, level, out=at_least[:n])
+    trues = at_least.nonzero()[0]
     return trues[trues.searchsorted(starts)].tolist()  # type: ignore[no-any-return]
 
 
-def last_true_before(mask: NDArray[np.bool_], stops: Sequence[int]) -> list[int]:
-    """For each index in ``stops``, the last True of ``mask`` before it (-1: none)."""
-    trues = np.insert(mask.nonzero()[0], 0, -1)
-    return trues[trues.searchsorted(stops) - 1].tolist()  # type: ignore[no-any-return]
+def last_at_least(values: NDArray[np.float64], level: float, stops: Sequence[int]) -> list[int]:
+    """For each index in ``stops``, the last of ``values`` at or above ``level`` before it (-1: none).
+
+    As ``first_at_least``, with the True in front: element ``i + 1`` of the buffer stands for sample ``i``.
+    """
+    at_least = np.empty(len(values) + 1, dtype=bool)
+    at_least[0] = True
+    np.greater_equal(values, level, out=at_least[1:])
+    trues = at_least.nonzero()[0]
+    return (trues[trues.searchsorted(stops, side="right") - 1] - 1).tolist()  # type: ignore[no-any-return]

@@ -16,7 +16,7 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spinesense.processing._search import first_true, first_true_from, last_true, last_true_before
+from spinesense.processing._search import first_at_least, first_true, last_at_least, last_true
 
 if TYPE_CHECKING:
     import numpy as np
@@ -144,9 +144,9 @@ class ContactDetector:
         # First sample at or above CONFIRM_G and LANDING_G from each run's start (n: none), and last
         # sample at or above TOE_OFF_G before each run's end (-1: none); each is checked against its run
         # below.
-        highs = first_true_from(f_g >= CONFIRM_G, starts)
-        lands = first_true_from(f_g >= LANDING_G, starts)
-        lasts = last_true_before(f_g >= TOE_OFF_G, stops)
+        highs = first_at_least(f_g, CONFIRM_G, starts)
+        lands = first_at_least(f_g, LANDING_G, starts)
+        lasts = last_at_least(f_g, TOE_OFF_G, stops)
         max_len, add = self.max_len, events.append
         for lo, hi, high, land, last in zip(starts, stops, highs, lands, lasts, strict=True):
             # Only samples within the longest allowed contact can land or confirm it.

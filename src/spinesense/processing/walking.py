@@ -16,7 +16,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from spinesense.processing._lowpass import CausalLowPass
-from spinesense.processing._search import first_true, first_true_from
+from spinesense.processing._search import first_at_least, first_true
 
 if TYPE_CHECKING:
     import numpy as np
@@ -99,7 +99,7 @@ class WalkingContacts:
         # The first sample at or above PEAK_G from each crossing on (n: none in the block); whether it
         # lies within the crossing's confirmation window is checked below.
         if len(pending) > MANY_PENDING:  # a long block: bisect the indices of those samples
-            hits = first_true_from(f_g >= PEAK_G, [at - first for at, _ in pending])
+            hits = first_at_least(f_g, PEAK_G, [at - first for at, _ in pending])
         else:
             hits = []
             for at, _ in pending:
