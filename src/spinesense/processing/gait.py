@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from spinesense.processing._search import first_at_least, first_true, last_at_least, last_true
 
@@ -62,9 +62,12 @@ class Contact:
     """Last sample so far at or above TOE_OFF_G."""
 
 
-@dataclass(frozen=True, slots=True)
-class ContactEvent:
-    """Something the detector learnt at sample ``at``: a contact confirmed, ended, or rejected."""
+class ContactEvent(NamedTuple):
+    """Something the detector learnt at sample ``at``: a contact confirmed, ended, or rejected.
+
+    A named tuple rather than a frozen dataclass: a long block makes one or two per contact, and a frozen
+    dataclass's ``__init__`` (a guarded ``object.__setattr__`` per field) costs over twice as much.
+    """
 
     kind: str
     """"confirmed", "ended" or "rejected"."""
