@@ -177,16 +177,15 @@ class StrideBatch:
         """
         samples = self._samples
         rotation = np.array([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
-        quat = None if all(s.quat is None for s in samples) else self._quaternions(rows)
-        if quat is None:
+        acc_parts = [s.acc_mps2.T for s in samples]
+        if all(s.quat is None for s in samples):
             self._tilt = self._rotation = np.full(len(samples), np.nan)
             self._drops = np.full((len(samples), 2), np.nan)
-        else:
-            self._pelvis(rows, quat, rotation, at)
-        acc = rows.join([s.acc_mps2.T for s in samples])
-        if quat is None:
-            f_g = _body_force_g(rotation, acc)
+            f_g = _body_force_g(rotation, rows.join(acc_parts))
             return f_g, f_g[2]
+        quat = self._quaternions(rows)
+        self._pelvis(rows, quat, rotation, at)
+        acc = rows.join(acc_parts)
         with np.errstate(invalid="ignore"):  # NaN (no orientation for some samples) carries through
             vertical = earth_vertical(quat, acc) / GRAVITY_MPS2
         # A stride is incomplete when its orientation is NaN for some samples (no gyroscope for them).
