@@ -49,8 +49,6 @@ def _compiled() -> Filter | None:
 
 
 _FILTER: Filter = _compiled() or _lfilter
-FAST = _FILTER is not _lfilter
-"""Whether the compiled recursion is in use (False: plain lfilter)."""
 
 
 def linear_filter(

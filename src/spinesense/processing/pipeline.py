@@ -233,7 +233,9 @@ class Pipeline:
         pairs = self._walking.feed(vertical, first)
         if not events and not pairs:
             return  # most frames: no contact event and no walking step
-        walking: list[tuple[int, ContactEvent | Contact]] = [(at, Contact(ic, ic)) for at, ic in pairs]
+        walking: list[tuple[int, ContactEvent | Contact]] = [
+            (at, Contact(start=ic, ic=ic)) for at, ic in pairs
+        ]
         # Running and walking events in sample order, so strides are numbered the same however split.
         running: list[tuple[int, ContactEvent | Contact]] = [(e.at, e) for e in events]
         merged = heapq.merge(running, walking, key=lambda pair: pair[0]) if walking else running
