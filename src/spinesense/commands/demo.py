@@ -37,8 +37,10 @@ DEMO_LINK = SessionOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
 
 
 def replay_data_dir() -> Path:
-    """replay_data/ of the source checkout this package runs from."""
-    return Path(spinesense.__file__).resolve().parents[2] / "replay_data"
+    """replay_data/: the copy a wheel ships inside the package, else the source checkout's."""
+    package = Path(spinesense.__file__).resolve().parent
+    packaged = package / "replay_data"
+    return packaged if packaged.is_dir() else package.parents[1] / "replay_data"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
