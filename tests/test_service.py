@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+pytestmark = pytest.mark.slow  # end to end: `scripts/test --quick` skips it
+
 SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 
 
@@ -256,7 +258,6 @@ def _printed_so_far(proc: subprocess.Popen[bytes]) -> bytes:
     return b"".join(chunks)
 
 
-@pytest.mark.slow
 async def test_a_broker_killed_and_restarted_mid_replay_loses_no_alert(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spinesense.emulator.sensor import VirtualSensor
+from spinesense.models import FrameRecord
+from spinesense.sensors import reference
 from spinesense.sources.ble_session import Backoff, BleSession, SessionOptions
 from spinesense.sources.replay import open_recording
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from spinesense.models import EventRecord, FrameRecord
+    from spinesense.models import EventRecord
 
 FAST_OPTIONS = SessionOptions(
     scan_timeout_s=0.5, connect_timeout_s=5.0, watchdog_s=2.0, backoff=Backoff(initial_s=0.05, jitter=0.0)
@@ -44,7 +46,11 @@ async def dropout_run(
     fault_every_s: float = 0.6,
     options: SessionOptions = FAST_OPTIONS,
 ) -> DropoutRun:
-    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
+    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``.
+
+    Faults are timed on the sensor's clock (every ``fault_every_s * speed`` s of the recording), so they
+    land at the same places in the recording however long the host took to connect.
+    """
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         session = BleSession(sensor.name, backend=backend, options=options)
@@ -58,16 +64,33 @@ async def dropout_run(
         began = loop.time()
         consumer = asyncio.create_task(consume())
         try:
-            for _ in range(disconnects):
-                await asyncio.sleep(fault_every_s)
+            for k in range(1, disconnects + 1):
+                await _sensor_reaches(sensor, k * fault_every_s * speed)
                 await sensor.disconnect()
             if vanish_s > 0:
-                await asyncio.sleep(fault_every_s)
+                await _sensor_reaches(sensor, (disconnects + 1) * fault_every_s * speed)
                 await sensor.vanish(vanish_s)
             await sensor.finished.wait()
-            await asyncio.sleep(0.3)  # the last notifications are on their way
+            await _last_frame_in(records, sensor)
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
     return DropoutRun(records, sensor, session, loop.time() - began)
+
+
+async def _sensor_reaches(sensor: VirtualSensor, t_s: float) -> None:
+    """Wait until the sensor has sampled ``t_s`` seconds of its recording (sent or lost)."""
+    frame_s = reference.MAX_SAMPLES_PER_FRAME / sensor.info.sample_rate_hz
+    while (sensor.stats.frames_sent + sensor.stats.frames_lost) * frame_s < t_s:  # noqa: ASYNC110 - its counts
+        await asyncio.sleep(frame_s / sensor.speed)
+
+
+async def _last_frame_in(records: list[FrameRecord | EventRecord], sensor: VirtualSensor) -> None:
+    """Wait until the session has handed over the sensor's last frame, unless the sensor lost it."""
+    last_index = (len(sensor.frames) - 1) * reference.MAX_SAMPLES_PER_FRAME
+    if sensor.stats.lost_ranges and sensor.stats.lost_ranges[-1][0] == last_index:
+        return
+    last = sensor.frames[-1]
+    while not any(isinstance(r, FrameRecord) and r.data == last for r in records[-4:]):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file else replay_data_dir() / DEMO_RECORDING
     if not path.exists():
         raise CommandError(
-            f"{path}: demo recording not found (run the demo from a clone of the repository)", EXIT_DATA
+            f"{path}: demo recording not found (it ships with spinesense: reinstall it)", EXIT_DATA
         )
     config = config_from_args(args)
     alerts = replace(config.alerts, warmup_s=10.0, baseline_s=20.0)
