@@ -39,7 +39,7 @@ async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -
                 records.append(record)
                 if len(records) > 20:
                     streaming.set()
-                got = watch.feed_record(record.char, record.data) if isinstance(record, FrameRecord) else None
+                got = watch.feed(record.char, record.data, record.t_ns) if isinstance(record, FrameRecord) else None
                 if got is not None and got.first_index + len(got) == len(block):
                     last_sample_in.set()
 

@@ -88,14 +88,14 @@ async def dropout_run(
 async def _sensor_reaches(sensor: VirtualSensor, t_s: float) -> None:
     """Wait until the sensor has sampled ``t_s`` seconds of its recording (sent or lost)."""
     frame_s = reference.MAX_SAMPLES_PER_FRAME / sensor.info.sample_rate_hz
-    while (sensor.stats.frames_sent + sensor.stats.frames_lost) * frame_s < t_s:  # noqa: ASYNC110 - its counts
+    while (sensor.counts.frames + sensor.counts.dropped_frames) * frame_s < t_s:  # noqa: ASYNC110 - its counts
         await asyncio.sleep(frame_s / sensor.speed)
 
 
 async def _last_frame_in(records: list[FrameRecord | EventRecord], sensor: VirtualSensor) -> None:
     """Wait until the link has handed over the sensor's last frame, unless the sensor lost it."""
     last_index = (len(sensor.frames) - 1) * reference.MAX_SAMPLES_PER_FRAME
-    if sensor.stats.lost_ranges and sensor.stats.lost_ranges[-1][0] == last_index:
+    if sensor.lost_ranges and sensor.lost_ranges[-1][0] == last_index:
         return
     last = sensor.frames[-1]
     while not any(isinstance(r, FrameRecord) and r.data == last for r in records[-4:]):  # noqa: ASYNC110
