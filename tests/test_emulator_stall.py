@@ -39,9 +39,10 @@ async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -
                 records.append(record)
                 if len(records) > 20:
                     streaming.set()
-                got = watch.feed(record.char, record.data, record.t_ns) if isinstance(record, FrameRecord) else None
-                if got is not None and got.first_index + len(got) == len(block):
-                    last_sample_in.set()
+                if isinstance(record, FrameRecord):
+                    got = watch.feed(record.char, record.data, record.t_ns)
+                    if got is not None and got.first_index + len(got) == len(block):
+                        last_sample_in.set()
 
         consumer = asyncio.create_task(consume())
         async with asyncio.timeout(60):
