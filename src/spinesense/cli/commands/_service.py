@@ -33,19 +33,6 @@ if TYPE_CHECKING:
     from spinesense.sources import Source
 
 
-def add_service_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """Flags that override the configuration file and the environment."""
-    parser.add_argument(
-        "--config", metavar="FILE", help="configuration file (default ~/.config/spinesense/config.toml)"
-    )
-    parser.add_argument("--runner", metavar="ID", help="runner id (MQTT topics spinesense/v1/<ID>/...)")
-    parser.add_argument(
-        "--broker", metavar="URL", help="mqtt://[user[:pass]@]host[:port] or mqtts://...; default: embedded"
-    )
-    parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
-    parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
-
-
 def load_for_command(config_file: str | None, **flags: Any) -> Config:  # noqa: ANN401 - load_config's flags
     """``load_config`` for a command: ``config_file`` (None: the default), ``flags`` on top.
 
@@ -133,7 +120,7 @@ def terminal_service(
     ``length_s`` gives the source's duration for the live view's progress bar (asked only on a terminal).
     """
     if sys.stdout.isatty():
-        from spinesense.cli.liveview import LiveView  # noqa: PLC0415 - rich, only on a terminal
+        from spinesense.cli.liveview import LiveView
 
         view = LiveView(length_s() if length_s else None)
         return Service(source, config, companions=[view.run, *companions])

@@ -9,23 +9,17 @@ see. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts c
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import spinesense
-from spinesense.cli.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors, run_live
-from spinesense.cli.commands._recording import load_block
-from spinesense.cli.commands._service import add_service_arguments, config_from_args
-from spinesense.emulator import VirtualSensor
-from spinesense.sources.ble import Backoff, LinkOptions
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_USAGE, CommandError, add_service_arguments
 
 if TYPE_CHECKING:
     import argparse
 
     from spinesense.config import Config
+    from spinesense.emulator import VirtualSensor
     from spinesense.models import SampleBlock
     from spinesense.service import Companion, Service
 
@@ -33,7 +27,8 @@ DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
 """Running at about 3 m/s with a sacral Shimmer (Alcantara et al. 2022, Apache-2.0)."""
 
 
-DEMO_LINK = LinkOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
+DEMO_SCAN_S = 2.0
+DEMO_BACKOFF_S = 0.1
 """The virtual sensor advertises every 50 ms and returns at once: short scans and retries."""
 END_GRACE_S = 0.5
 """After the virtual sensor's recording ends: time for the notifications still on their way."""
@@ -60,6 +55,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Play the recording for ``--duration`` seconds of sensor time."""
+    import asyncio
+    from dataclasses import replace
+
+    from spinesense.cli.commands._ble import bluetooth_errors
+    from spinesense.cli.commands._recording import load_block
+    from spinesense.cli.commands._service import config_from_args
+
     if args.speed <= 0 or args.duration <= 0:
         raise CommandError("--speed and --duration must be positive", EXIT_USAGE)
     path = Path(args.file) if args.file else replay_data_dir() / DEMO_RECORDING
@@ -77,11 +79,15 @@ def run(args: argparse.Namespace) -> int:
 
 async def _over_ble(config: Config, block: SampleBlock, speed: float, source: str) -> int:
     """Stream ``block`` from a virtual sensor and run the live service on it until the block ends."""
+    from spinesense.cli.commands._ble import run_live
+    from spinesense.emulator import VirtualSensor
+    from spinesense.sources.ble import Backoff, LinkOptions
+
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         return await run_live(
             config,
             sensor.name,
-            options=DEMO_LINK,
+            options=LinkOptions(scan_timeout_s=DEMO_SCAN_S, backoff=Backoff(initial_s=DEMO_BACKOFF_S)),
             backend=backend,
             length_s=len(block) / block.rate_hz,
             source=source,
@@ -91,6 +97,7 @@ async def _over_ble(config: Config, block: SampleBlock, speed: float, source: st
 
 def _stop_when_played(sensor: VirtualSensor) -> Companion:
     """Stops the service once the virtual sensor has sent its whole recording and the last frames came."""
+    import asyncio
 
     async def stop(service: Service) -> None:
         await sensor.finished.wait()

@@ -7,22 +7,20 @@ and closes the file cleanly (a gzip trailer when OUT ends in .gz).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.capture import CaptureWriter
 from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors
 from spinesense.logs import status
-from spinesense.models import Counts, FrameRecord
-from spinesense.sensors import make_decoder
-from spinesense.sources.ble import LinkOptions, SensorLink
 
 if TYPE_CHECKING:
     import argparse
+    import asyncio
+
+    from spinesense.models import Counts
+    from spinesense.sources.ble import SensorLink
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +53,12 @@ async def record_to(
     The link's frames are decoded too (one decoder, for the count of samples lost); nothing is written
     when no sensor is found.
     """
+    import asyncio
+
+    from spinesense.capture import CaptureWriter
+    from spinesense.models import Counts, FrameRecord
+    from spinesense.sensors import make_decoder
+
     header = await link.start()
     decoder = make_decoder(header["protocol"])
     counts = Counts()
@@ -87,6 +91,10 @@ async def record_to(
 
 async def _main(args: argparse.Namespace) -> Counts:
     """Record with Ctrl-C/SIGTERM wired to a clean stop."""
+    import asyncio
+
+    from spinesense.sources.ble import LinkOptions, SensorLink
+
     options = LinkOptions(scan_timeout_s=args.scan_timeout, max_attempts=args.max_attempts)
     link = SensorLink(args.sensor, options=options, source="spinesense record")
     stop = asyncio.Event()
@@ -98,6 +106,10 @@ async def _main(args: argparse.Namespace) -> Counts:
 
 def run(args: argparse.Namespace) -> int:
     """Record, then say what was written."""
+    import asyncio
+
+    from spinesense.cli.commands._ble import bluetooth_errors
+
     if args.duration is not None and args.duration <= 0:
         raise CommandError(f"--duration must be positive, got {args.duration:g}", EXIT_USAGE)
     if args.max_attempts is not None and args.max_attempts < 1:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_OK
-from spinesense.cli.commands._recording import add_file_argument, analyse_for_command
-from spinesense.cli.report import RunData, render
+from spinesense.cli.commands._base import EXIT_OK, add_file_argument
 
 if TYPE_CHECKING:
     import argparse
@@ -24,6 +22,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
+    from spinesense.cli.commands._recording import analyse_for_command
+    from spinesense.cli.report import RunData, render
+
     report = analyse_for_command(args.file, args.config)
     source = Path(args.file)
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
