@@ -96,12 +96,14 @@ async def test_dropped_frames_are_exact_gaps_for_the_decoder(virtual_sensor: Sta
     sensor = emulated.sensor
     frames: list[bytes] = []
     done = asyncio.Event()
+    watch = reference.ReferenceDecoder(reference.SensorInfo.from_bytes(sensor.info.to_bytes()))
 
     def on_data(_char: object, data: bytearray) -> None:
         frames.append(bytes(data))
         if len(frames) == 10:
-            sensor.drop_frames(7)
-        if len(frames) == 30:
+            sensor.drop_frames(7)  # the next 7 frames the sensor samples, however many are in flight
+        watch.decode(bytes(data))
+        if watch.lost_samples:  # a frame after the dropped ones came in
             done.set()
 
     async with BleakClient(device, backend=emulated.client) as client:
@@ -109,7 +111,7 @@ async def test_dropped_frames_are_exact_gaps_for_the_decoder(virtual_sensor: Sta
         await asyncio.wait_for(done.wait(), TIMEOUT_S)
 
     decoder = reference.ReferenceDecoder(reference.SensorInfo.from_bytes(sensor.info.to_bytes()))
-    blocks = [block for frame in frames[:30] if (block := decoder.decode(frame)) is not None]
+    blocks = [block for frame in frames if (block := decoder.decode(frame)) is not None]
     assert decoder.lost_samples == 7 * reference.MAX_SAMPLES_PER_FRAME
     assert sensor.counts.lost_samples >= 7 * reference.MAX_SAMPLES_PER_FRAME
     assert [gap.missing for block in blocks for gap in block.gaps] == [7 * reference.MAX_SAMPLES_PER_FRAME]
