@@ -70,12 +70,14 @@ async def dropout_run(
         began = loop.time()
         consumer = asyncio.create_task(consume())
         try:
-            for k in range(1, disconnects + 1):
-                await _sensor_reaches(sensor, k * fault_every_s * speed)
-                await sensor.disconnect()
+            faults = [sensor.disconnect] * disconnects
             if vanish_s > 0:
-                await _sensor_reaches(sensor, (disconnects + 1) * fault_every_s * speed)
-                await sensor.vanish(vanish_s)
+                faults.append(lambda: sensor.vanish(vanish_s))
+            sent = 0
+            for k, fault in enumerate(faults, start=1):
+                await _fault_due(sensor, k * fault_every_s * speed, sent)
+                sent = sensor.counts.frames
+                await fault()
             await sensor.finished.wait()
             await _last_frame_in(records, sensor)
         finally:
@@ -85,10 +87,14 @@ async def dropout_run(
     return DropoutRun(records, sensor, link, loop.time() - began)
 
 
-async def _sensor_reaches(sensor: VirtualSensor, t_s: float) -> None:
-    """Wait until the sensor has sampled ``t_s`` seconds of its recording (sent or lost)."""
+async def _fault_due(sensor: VirtualSensor, t_s: float, sent_before: int) -> None:
+    """Wait until the sensor has sampled ``t_s`` s of its recording and sent a frame since the last fault.
+
+    A fault while the link is still down from the last one would merge into it (one gap, not two).
+    """
     frame_s = reference.MAX_SAMPLES_PER_FRAME / sensor.info.sample_rate_hz
-    while (sensor.counts.frames + sensor.counts.dropped_frames) * frame_s < t_s:  # noqa: ASYNC110 - its counts
+    counts = sensor.counts
+    while (counts.frames + counts.dropped_frames) * frame_s < t_s or counts.frames <= sent_before:  # noqa: ASYNC110
         await asyncio.sleep(frame_s / sensor.speed)
 
 
