@@ -16,6 +16,8 @@ from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from spinesense.console import MISSING, direction
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
@@ -28,9 +30,13 @@ SHOWN: tuple[tuple[str, str, str], ...] = (
     ("vgrf_peak_bw", "peak force", "{:.2f} BW"),
     ("loading_rate_g_per_s", "loading rate", "{:.0f} g/s"),
     ("vertical_oscillation_cm", "bounce", "{:.1f} cm"),
-    ("trunk_lean_deg", "trunk lean", "{:+.1f}°"),
-    ("trunk_lateral_lean_deg", "side lean", "{:+.1f}°"),
     ("pelvic_tilt_rom_deg", "pelvic tilt", "{:.1f}°"),
+    ("pelvic_drop_left_deg", "pelvic drop left", "{:.1f}°"),
+    ("pelvic_drop_right_deg", "pelvic drop right", "{:.1f}°"),
+)
+LEANS: tuple[tuple[str, str, str, str], ...] = (
+    ("trunk_lean_deg", "trunk lean", "forward", "back"),
+    ("trunk_lateral_lean_deg", "side lean", "left", "right"),
 )
 
 
@@ -61,6 +67,7 @@ class LiveView:
             f"{report.samples} samples, {report.gaps} gaps ({report.lost_samples} lost), "
             f"{len(report.strides)} strides",
         )
+        head.add_row("baseline", self.session.engine.baseline_state().describe())
         head.add_row(
             "outbox", f"{self.publisher.outbox_depth} waiting, {self.publisher.strides_shed} strides shed"
         )
@@ -72,7 +79,9 @@ class LiveView:
         metrics = Table(title="last stride", show_header=False, expand=False)
         for field, label, fmt in SHOWN:
             value = getattr(stride, field) if stride else None
-            metrics.add_row(label, "-" if value is None else fmt.format(value))
+            metrics.add_row(label, MISSING if value is None else fmt.format(value))
+        for field, label, positive, negative in LEANS:
+            metrics.add_row(label, direction(getattr(stride, field) if stride else None, positive, negative))
         parts.append(metrics)
         active = self.session.engine.active()
         alerts = Table(title="active alerts", show_header=False)

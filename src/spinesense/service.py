@@ -8,10 +8,10 @@ recorder (raw frames, byte for byte), and the console. The same code serves ``ru
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from spinesense.alerts.baseline import baseline_news
 from spinesense.capture import EventRecord
 from spinesense.console import alert_line, note, stride_line
 from spinesense.processing.offline import StreamProcessor
@@ -20,7 +20,7 @@ from spinesense.processing.summary import session_summary
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
-    from spinesense.alerts import AlertEngine
+    from spinesense.alerts import AlertEngine, BaselineState
     from spinesense.capture import CaptureWriter, Record
     from spinesense.models import Alert, SampleBlock, Stride
     from spinesense.publish import Publisher
@@ -75,6 +75,8 @@ class Session:
         self.report = SessionReport(strides=self.processor.strides)
         self.stop = asyncio.Event()
         """Set to end the session early (Ctrl-C, SIGTERM, --duration): the source stops, the rest drains."""
+        self._baseline_told: BaselineState | None = None
+        """The baseline state last published and shown."""
         self._host_minus_sensor_s: float | None = None
         """Host receive time minus sensor time (latest block): puts link events on the sensor clock."""
 
@@ -137,11 +139,16 @@ class Session:
 
     def _on_block(self, block: SampleBlock) -> None:
         """Samples through the pipeline and the rules, strides and alerts to the sinks."""
-        if self.publisher is not None and self.report.samples == 0:  # the first block: the session starts
-            self.publisher.utc_offset_ms = time.time() * 1000 - float(block.t_s[0]) * 1000
-            self.publisher.publish_session(
-                {"state": "started", "rate_hz": block.rate_hz, "gyroscope": block.has_gyr}
-            )
+        if self.publisher is not None:
+            self.publisher.clock.start(block)  # the first block fixes the session's clock
+            self.publisher.clock.advance(float(block.t_s[-1]))
+        if self.report.samples == 0:  # the first block: the session starts, with no alert active
+            if self.publisher is not None:
+                self.publisher.publish_session(
+                    {"state": "started", "rate_hz": block.rate_hz, "gyroscope": block.has_gyr}
+                )
+                self.publisher.publish_active([])
+            self._baseline_news()
         self.report.samples += len(block)
         if block.host_t_ns is not None:
             self._host_minus_sensor_s = block.host_t_ns * 1e-9 - float(block.t_s[-1])
@@ -164,6 +171,7 @@ class Session:
             if self.publisher is not None:
                 self.publisher.publish_stride(stride)
             self._alerts(self.engine.on_stride(stride))
+            self._baseline_news()
             if self.publisher is not None and n % SUMMARY_EVERY == 0:
                 self.publisher.publish_summary(session_summary(self.report.strides[:n]))
 
@@ -178,6 +186,17 @@ class Session:
         if alerts and self.publisher is not None:
             self.publisher.publish_active(self.engine.active())
 
+    def _baseline_news(self) -> None:
+        """Publish the baseline state when it changed (or its countdown moved on); say so when it is known."""
+        state = self.engine.baseline_state()
+        if not baseline_news(self._baseline_told, state):
+            return
+        if self.show is not None and (self._baseline_told is None or state.state != self._baseline_told.state):
+            self.show(f"baseline: {state.describe()}")
+        self._baseline_told = state
+        if self.publisher is not None:
+            self.publisher.publish_baseline(state)
+
     def _finish(self) -> None:
         """End of stream: last strides, the session summary, and the decoder's counts."""
         self._strides(self.processor.flush())
@@ -185,6 +204,7 @@ class Session:
         self.report.corrupt_frames = dict(self.decoder.errors)
         if self.publisher is not None:
             self.publisher.publish_summary(self.report.summary)
+            self.publisher.publish_active([])  # the run is over: nothing is active any more
             self.publisher.publish_session(
                 {
                     "state": "ended",

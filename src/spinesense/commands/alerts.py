@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     for event in report.alerts:
         print(json.dumps(to_json_dict(event)) if args.json else alert_line(event))
     if not args.json:
+        print(session.engine.baseline_state().describe())
         print(f"{report.raised} alerts over {len(report.strides)} strides")
     return EXIT_OK
 

@@ -25,10 +25,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
-    report = process_recording(args.file, args.config).report
+    session = process_recording(args.file, args.config)
+    report = session.report
     source = Path(args.file)
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
     title = f"Run report: {source.name}"
-    out.write_text(render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8")
+    out.write_text(render(RunData(title, report.strides, report.alerts, report.summary, session.engine.baseline_state())), encoding="utf-8")
     print(f"wrote {out} ({len(report.strides)} strides, {report.raised} alerts)")
     return EXIT_OK

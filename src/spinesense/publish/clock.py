@@ -1,0 +1,60 @@
+"""One clock for every ``time_ms`` of a session: the sensor clock, mapped to UTC once.
+
+The mapping is fixed by the first block: the host received the frame carrying its last sample at
+``host_t_ns``, so that sample's sensor time is put at that host time (not at the moment the block
+happens to be processed, which runs late by a frame or more). A replayed capture carries its own host
+receive times, so a replay is stamped with the recording's own time at any speed, and the session's
+start, summaries and end sit on the same time line as its strides and alerts.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spinesense.models import SampleBlock
+
+EPOCH_FROM_NS = 10**18
+"""Host times before 2001-09-09 are not epoch times (a CSV with times from 0): use the wall clock then."""
+
+
+class SessionClock:
+    """Sensor seconds -> epoch milliseconds (UTC), fixed at the first block; the wall clock before it."""
+
+    def __init__(self, offset_ms: float | None = None) -> None:
+        """Fixed at ``offset_ms`` (epoch ms at sensor time 0), or at the first block when None."""
+        self.offset_ms = offset_ms
+        """Epoch milliseconds at sensor time 0."""
+        self._latest_s = 0.0
+
+    @property
+    def started(self) -> bool:
+        """Whether the mapping is fixed."""
+        return self.offset_ms is not None
+
+    def start(self, block: SampleBlock) -> None:
+        """Fix the mapping from the first block's host receive time (only the first call counts)."""
+        if self.offset_ms is not None:
+            return
+        last_s = float(block.t_s[-1])
+        if block.host_t_ns is not None and block.host_t_ns >= EPOCH_FROM_NS:
+            self.offset_ms = block.host_t_ns / 1e6 - last_s * 1000
+        else:
+            self.offset_ms = time.time() * 1000 - last_s * 1000
+        self._latest_s = last_s
+
+    def advance(self, t_s: float) -> None:
+        """The stream has reached sensor time ``t_s``: what ``now_ms`` says from now on."""
+        self._latest_s = max(self._latest_s, t_s)
+
+    def ms(self, t_s: float) -> int:
+        """Sensor time ``t_s`` in epoch milliseconds (the wall clock's offset when not started)."""
+        offset = self.offset_ms if self.offset_ms is not None else time.time() * 1000 - t_s * 1000
+        return round(offset + t_s * 1000)
+
+    def now_ms(self) -> int:
+        """The session's present: the latest sensor time mapped to UTC; the wall clock before the start."""
+        if self.offset_ms is None:
+            return round(time.time() * 1000)
+        return self.ms(self._latest_s)
