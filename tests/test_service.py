@@ -166,6 +166,11 @@ async def test_run_publishes_each_alert_once_active_from_the_start_until_the_end
     # again once the run is over (nothing stays "active" on a dashboard after the run).
     active = [[a["kind"] for a in json.loads(p)["alerts"]] for p in _payloads(listener.messages, "active")]
     assert active == [[], ["forward_lean"], []]
+    # The baseline state, retained: learning from the start (20 s to go), then the values learned.
+    baseline = [json.loads(p) for p in _payloads(listener.messages, "baseline")]
+    assert (baseline[0]["state"], baseline[0]["seconds_left"]) == ("learning", 20.0)
+    assert baseline[-1]["state"] == "learned"
+    assert baseline[-1]["values"]["cadence_spm"] > 140
 
 
 def test_sigterm_mid_run_leaves_a_readable_capture_and_offline(mosquitto: Mosquitto, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from spinesense.config import load_config
 from spinesense.errors import ConfigError
 from spinesense.liveview import LiveView
 from spinesense.logformat import status
-from spinesense.publish import Publisher, embedded_broker
+from spinesense.publish import Publisher, SessionClock, embedded_broker
 from spinesense.service import Session
 from spinesense.sources.replay import replay
 
@@ -138,7 +138,10 @@ async def run_session(
             status(
                 f"publishing to {where} as runner {config.runner_id!r}", broker=where, runner=config.runner_id
             )
-            async with Publisher(settings, config.runner_id, outbox_dir=outbox_dir(config)) as publisher:
+            clock = SessionClock.for_header(header)
+            async with Publisher(
+                settings, config.runner_id, outbox_dir=outbox_dir(config), clock=clock
+            ) as publisher:
                 live = sys.stdout.isatty()
                 session = Session(
                     decoder,
