@@ -64,13 +64,15 @@ class Session:
         publisher: Publisher | None = None,
         recorder: CaptureWriter | None = None,
         show: Callable[[str], None] | None = print,
+        speak: Callable[[str], None] | None = None,
     ) -> None:
-        """Wire the stages; ``show`` prints the console lines (None: quiet)."""
+        """Wire the stages; ``show`` prints the console lines (None: quiet); ``speak`` voices raised alerts."""
         self.decoder = decoder
         self.engine = engine
         self.publisher = publisher
         self.recorder = recorder
         self.show = show
+        self.speak = speak
         self.processor = StreamProcessor()
         self.report = SessionReport(strides=self.processor.strides)
         self.stop = asyncio.Event()
@@ -181,6 +183,8 @@ class Session:
             self.report.alerts.append(alert)
             if self.show is not None:
                 self.show(alert_line(alert))
+            if self.speak is not None and alert.state == "raised":
+                self.speak(alert.message)
             if self.publisher is not None:
                 self.publisher.publish_alert(alert)
         if alerts and self.publisher is not None:

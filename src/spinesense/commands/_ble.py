@@ -53,6 +53,7 @@ async def run_live(
     until: asyncio.Event | None = None,
     length_s: float | None = None,
     source: str = "spinesense run",
+    speech: str | None = None,
 ) -> int:
     """Find the sensor once (its protocol picks the decoder), then run a session on it, reconnecting.
 
@@ -68,7 +69,8 @@ async def run_live(
     header = header_for(found, found.family, source, runner={"id": config.runner_id})
     session = BleSession(found.device.address, backend=backend, options=options)
     records = aiter(session) if until is None else _until(session, until)
-    return await run_session(config, make_decoder(found.family.protocol), records, header, length_s)
+    decoder = make_decoder(found.family.protocol)
+    return await run_session(config, decoder, records, header, length_s, speech)
 
 
 def header_for(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from spinesense.alerts import AlertEngine
 from spinesense.capture import CaptureWriter
-from spinesense.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
 from spinesense.commands._recording import open_for_command, recording_length_s
 from spinesense.config import load_config
 from spinesense.errors import ConfigError
@@ -21,6 +21,7 @@ from spinesense.liveview import LiveView
 from spinesense.logformat import status
 from spinesense.publish import Publisher, SessionClock, embedded_broker
 from spinesense.service import Session
+from spinesense.speech import Speaker, SpeechUnavailableError, find_engine
 from spinesense.sources.replay import replay
 
 if TYPE_CHECKING:
@@ -44,6 +45,23 @@ def add_session_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+
+
+def add_speak_argument(parser: argparse.ArgumentParser) -> None:
+    """``--speak``: voice each alert through the system's speech engine."""
+    parser.add_argument(
+        "--speak", action="store_true", help="speak each alert aloud (espeak-ng on Linux, say on macOS)"
+    )
+
+
+def speech_engine(args: argparse.Namespace) -> str | None:
+    """The speech engine ``--speak`` asks for (None without it); a one-line error when there is none."""
+    if not getattr(args, "speak", False):
+        return None
+    try:
+        return find_engine()
+    except SpeechUnavailableError as exc:
+        raise CommandError(str(exc), EXIT_UNAVAILABLE) from None
 
 
 def load_for_command(config_file: str | None, **flags: Any) -> Config:  # noqa: ANN401 - load_config's flags
@@ -126,11 +144,12 @@ async def run_session(
     records: AsyncIterator[Record],
     header: dict[str, object],
     length_s: float | None = None,
+    speech: str | None = None,
 ) -> int:
     """Run one session into the broker with every sink; print where everything went.
 
     On a terminal a live view shows the state (``length_s``: the source's duration, for its progress
-    bar); otherwise one plain line per stride and alert.
+    bar); otherwise one plain line per stride and alert. ``speech``: the engine that speaks alerts.
     """
     recorder = open_recorder(config, header)
     try:
@@ -143,17 +162,20 @@ async def run_session(
                 settings, config.runner_id, outbox_dir=outbox_dir(config), clock=clock
             ) as publisher:
                 live = sys.stdout.isatty()
+                speaker = None if speech is None else Speaker(speech)
                 session = Session(
                     decoder,
                     AlertEngine(config.alerts, config.profile),
                     publisher=publisher,
                     recorder=recorder,
                     show=None if live else print,
+                    speak=None if speaker is None else speaker.say,
                 )
                 _install_signals(session, recorder)
                 if live:
                     view = asyncio.create_task(LiveView(session, publisher, where, length_s).run())
-                report = await session.run(records)
+                async with speaker if speaker is not None else contextlib.nullcontext():
+                    report = await session.run(records)
                 if live:
                     view.cancel()
                     await asyncio.gather(view, return_exceptions=True)
@@ -178,9 +200,11 @@ async def run_session(
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
 
-def replay_session(config: Config, file: str, speed: float | None, source: str) -> int:
+def replay_session(
+    config: Config, file: str, speed: float | None, source: str, speech: str | None = None
+) -> int:
     """A recording through ``run_session`` as a live run would go, paced at ``speed`` (None: at once)."""
     recording, decoder = open_for_command(file)
     header = {**recording.header, "runner": {"id": config.runner_id}, "source": source}
     length = recording_length_s(recording) if sys.stdout.isatty() else None  # only the live view needs it
-    return asyncio.run(run_session(config, decoder, replay(recording, speed), header, length))
+    return asyncio.run(run_session(config, decoder, replay(recording, speed), header, length, speech))
