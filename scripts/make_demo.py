@@ -42,6 +42,11 @@ from spinesense.sensors.reference import (  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "replay_data" / "demo" / "fatigue_run.jsonl.gz"
 TRIALS = {2.5: "RBDS0041runT252.txt", 3.5: "RBDS0041runT352.txt", 4.5: "RBDS0041runT452.txt"}
+STANDING = "RBDS0041static.txt"
+STAND_S = 4.0
+"""The runner stands still this long (the sensor's alignment sees upright standing), then starts running."""
+START_S = 0.7
+"""Standing turns into running over this long (a raised-cosine blend of the two)."""
 SCHEDULE = ((0.0, 3.5), (300.0, 4.5), (390.0, 3.5), (540.0, 2.5))
 """(from second, speed m/s): the run's speeds; each change is cross-faded over CHANGE_S seconds."""
 LENGTH_S = 660.0
@@ -142,7 +147,8 @@ def _weights(p: np.ndarray) -> np.ndarray:
 
 
 def kinematics(run: list[tuple[float, float, np.ndarray]], t: np.ndarray) -> np.ndarray:
-    """The six channels at times ``t``: every stride placed on its time span and cross-faded in the margins."""
+    """The six channels at times ``t``: every stride placed on its time span and cross-faded in the margins
+    (0 where no stride is, before the run starts)."""
     total = np.zeros((t.size, 6))
     weight = np.zeros(t.size)
     phase = np.linspace(-MARGIN, 1 + MARGIN, PHASE_POINTS)
@@ -152,7 +158,7 @@ def kinematics(run: list[tuple[float, float, np.ndarray]], t: np.ndarray) -> np.
         w = _weights(p)
         total[i0:i1] += w[:, None] * CubicSpline(phase, table[:, :6], axis=0)(p)
         weight[i0:i1] += w
-    return total / weight[:, None]
+    return np.divide(total, weight[:, None], out=np.zeros_like(total), where=weight[:, None] > 0)
 
 
 def drop_bump(t: np.ndarray, run: list[tuple[float, float, np.ndarray]]) -> np.ndarray:
@@ -170,15 +176,30 @@ RIGHT_STANCE = (0.55, 0.90)
 """Where in a stride (phase) the right foot is on the ground, as the stride cut above falls."""
 
 
+def standing_pose(path: Path) -> np.ndarray:
+    """The six channels of the runner standing still: the sacrum where running centres it, the mean angles."""
+    _, markers = _markers(path)
+    _, rot = pelvis_frames(markers)
+    yaw, obliquity, tilt = Rotation.from_matrix(rot).as_euler("ZXY").T
+    return np.array([0.0, 0.0, 0.0, tilt.mean(), obliquity.mean(), yaw.mean()])
+
+
+def with_start(run_channels: np.ndarray, standing: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Standing for STAND_S, then the run (its time 0 at STAND_S), blended over START_S."""
+    ramp = np.clip((t - STAND_S) / START_S, 0.0, 1.0)
+    blend = 0.5 - 0.5 * np.cos(np.pi * ramp)
+    return (1 - blend)[:, None] * standing + blend[:, None] * run_channels
+
+
 def synthesise(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sample times, specific force and angular velocity (sensor axes, SI) of the whole demo run."""
     datasets = datasets_root() / "fukuchi_rbds_subset"
     strides = {speed: trial_strides(datasets / name) for speed, name in TRIALS.items()}
     run = schedule(strides)
-    t = np.arange(0.0, LENGTH_S, 1 / RATE_HZ)
-    ch = kinematics(run, t)
+    t = np.arange(0.0, STAND_S + LENGTH_S, 1 / RATE_HZ)
+    ch = with_start(kinematics(run, t - STAND_S), standing_pose(datasets / STANDING), t)
     tilt = ch[:, 3] + np.radians(lean_drift_deg(t))
-    obliquity = ch[:, 4] + DROP_SIGN * np.radians(drop_drift_deg(t)) * drop_bump(t, run)
+    obliquity = ch[:, 4] + DROP_SIGN * np.radians(drop_drift_deg(t)) * drop_bump(t - STAND_S, run)
     world_from_pelvis = Rotation.from_euler("ZXY", np.column_stack([ch[:, 5], obliquity, tilt]))
     acc_world = CubicSpline(t, ch[:, :3], axis=0)(t, 2) + np.array([0.0, 0.0, GRAVITY_MPS2])
     world_from_sensor = world_from_pelvis * MOUNTING

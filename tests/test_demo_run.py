@@ -31,7 +31,7 @@ def test_the_demo_has_no_seams_every_stride_follows_the_last() -> None:
     assert all(s.running for s in strides)
     starts = np.array([s.t_start_s for s in strides])
     ends = np.array([s.t_end_s for s in strides])
-    assert starts[0] < 3.0
+    assert starts[0] < 8.0  # after a few seconds of standing still
     assert ends[-1] > 600 - 3.0
     assert np.abs(starts[1:] - ends[:-1]).max() < 0.01
 
