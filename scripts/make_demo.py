@@ -1,6 +1,7 @@
-"""Build the demo run (replay_data/demo/fatigue_run.jsonl.gz): 11 minutes of real running pelvis motion
-with a gyroscope, no seams, and a documented, deterministic fatigue drift. A demonstration, not a
-measurement (replay_data/README.md).
+"""Build the demo run (replay_data/demo/fatigue_run.jsonl.gz), a demonstration, not a measurement.
+
+11 minutes of real running pelvis motion with a gyroscope, no seams, and a documented, deterministic
+fatigue drift (replay_data/README.md).
 
 The motion is runner RBDS0041 of the Fukuchi running data set (pelvis markers on a treadmill at 2.5, 3.5
 and 4.5 m/s; Fukuchi, Fukuchi, Duarte (2017) PeerJ 5:e3298, CC BY 4.0). Each trial is cut into strides
@@ -27,18 +28,17 @@ from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from _datasets import datasets_root  # noqa: E402 - the benchmarks' own helpers
-from synth_fukuchi import MARKER_HZ, NOISE, RATE_HZ, _markers, pelvis_frames  # noqa: E402
-
-from spinesense.capture import CaptureWriter, make_header  # noqa: E402
-from spinesense.models import GRAVITY_MPS2  # noqa: E402
-from spinesense.sensors.reference import (  # noqa: E402
+from _datasets import datasets_root
+from spinesense.capture import CaptureWriter, make_header
+from spinesense.models import GRAVITY_MPS2
+from spinesense.sensors.reference import (
     DATA_UUID,
     INFO_UUID,
     MAX_SAMPLES_PER_FRAME,
     SensorInfo,
     encode_samples,
 )
+from synth_fukuchi import MARKER_HZ, NOISE, RATE_HZ, _markers, pelvis_frames
 
 OUT = Path(__file__).resolve().parents[1] / "replay_data" / "demo" / "fatigue_run.jsonl.gz"
 TRIALS = {2.5: "RBDS0041runT252.txt", 3.5: "RBDS0041runT352.txt", 4.5: "RBDS0041runT452.txt"}
@@ -68,11 +68,15 @@ def lean_drift_deg(t: np.ndarray) -> np.ndarray:
 
 
 def drop_drift_deg(t: np.ndarray) -> np.ndarray:
-    """Obliquity added at mid-stance of right-foot stances (deg): up to 7 from 35 s to 75 s (a tiring right
-    hip), back to 0.5 by 150 s (the runner heeds the cue), then a slow fatigue rise to 6 by the end."""
+    """Obliquity added at mid-stance of right-foot stances (deg): a tiring right hip, twice.
+
+    Up to 7 from 35 s to 75 s, back to 0.5 by 150 s (the runner heeds the cue), then a slow fatigue rise to
+    6 by the end.
+    """
     early = np.interp(t, [35.0, 75.0, 120.0, 150.0], [0.0, 7.0, 7.0, 0.5])
     late = np.interp(t, [240.0, LENGTH_S], [0.0, 5.5])
-    return np.maximum(early, 0.5 * (t > 150.0) + late)
+    drift: np.ndarray = np.maximum(early, 0.5 * (t > 150.0) + late)
+    return drift
 
 
 def cadence_factor(t: np.ndarray) -> np.ndarray:
@@ -147,8 +151,10 @@ def _weights(p: np.ndarray) -> np.ndarray:
 
 
 def kinematics(run: list[tuple[float, float, np.ndarray]], t: np.ndarray) -> np.ndarray:
-    """The six channels at times ``t``: every stride placed on its time span and cross-faded in the margins
-    (0 where no stride is, before the run starts)."""
+    """The six channels at times ``t``: every stride on its time span, cross-faded in the margins.
+
+    0 where no stride is (before the run starts).
+    """
     total = np.zeros((t.size, 6))
     weight = np.zeros(t.size)
     phase = np.linspace(-MARGIN, 1 + MARGIN, PHASE_POINTS)
@@ -188,7 +194,8 @@ def with_start(run_channels: np.ndarray, standing: np.ndarray, t: np.ndarray) ->
     """Standing for STAND_S, then the run (its time 0 at STAND_S), blended over START_S."""
     ramp = np.clip((t - STAND_S) / START_S, 0.0, 1.0)
     blend = 0.5 - 0.5 * np.cos(np.pi * ramp)
-    return (1 - blend)[:, None] * standing + blend[:, None] * run_channels
+    channels: np.ndarray = (1 - blend)[:, None] * standing + blend[:, None] * run_channels
+    return channels
 
 
 def synthesise(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -224,7 +231,9 @@ def main() -> None:
         rate_hz=RATE_HZ,
         sensor_name="demo: synthetic sacral IMU (Fukuchi RBDS0041 motion, fatigue drift added)",
         start_utc="2026-01-01T07:00:00Z",
-        source="scripts/make_demo.py from Fukuchi RBDS RBDS0041 (CC BY 4.0): a demonstration, not a measurement",
+        source=(
+            "scripts/make_demo.py from Fukuchi RBDS RBDS0041 (CC BY 4.0): a demonstration, not a measurement"
+        ),
     )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with CaptureWriter(OUT, header) as writer:

@@ -3,7 +3,6 @@ at least 10 minutes with no seams, and within its first 90 s the pelvic angles a
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from conftest import REPLAY_DATA

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 RUNNER = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 
 
-async def test_a_fast_replay_is_stamped_with_the_recordings_own_time(mosquitto: Mosquitto, tmp_path: Path) -> None:
+async def test_a_fast_replay_is_stamped_with_the_recordings_own_time(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
     recording = open_recording(RUNNER)
     # Its receive times count from the header's start (2026-01-01T00:00:00Z).
     start_ms = datetime.fromisoformat(recording.header["start_utc"]).timestamp() * 1000

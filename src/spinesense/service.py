@@ -66,7 +66,7 @@ class Session:
         show: Callable[[str], None] | None = print,
         speak: Callable[[str], None] | None = None,
     ) -> None:
-        """Wire the stages; ``show`` prints the console lines (None: quiet); ``speak`` voices raised alerts."""
+        """Wire the stages; ``show`` prints console lines (None: quiet); ``speak`` voices raised alerts."""
         self.decoder = decoder
         self.engine = engine
         self.publisher = publisher
@@ -195,7 +195,9 @@ class Session:
         state = self.engine.baseline_state()
         if not baseline_news(self._baseline_told, state):
             return
-        if self.show is not None and (self._baseline_told is None or state.state != self._baseline_told.state):
+        if self.show is not None and (
+            self._baseline_told is None or state.state != self._baseline_told.state
+        ):
             self.show(f"baseline: {state.describe()}")
         self._baseline_told = state
         if self.publisher is not None:

@@ -101,5 +101,7 @@ class Speaker:
             )
             _, err = await process.communicate()
             if process.returncode != 0:
-                log.warning("speech engine failed (%s): %s", process.returncode, err.decode(errors="replace").strip())
+                log.warning(
+                    "speech engine failed (%s): %s", process.returncode, err.decode(errors="replace").strip()
+                )
             self.spoken += 1

@@ -11,7 +11,8 @@ from spinesense.alerts.rules import ALERT_KINDS
 
 __all__ = [
     "ALERT_KINDS",
-    "AlertConfig", "AlertEngine",
+    "AlertConfig",
+    "AlertEngine",
     "BaselineState",
     "RuleConfig",
     "RunnerProfile",

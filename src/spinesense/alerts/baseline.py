@@ -63,7 +63,7 @@ class BaselineState:
 def _minutes(seconds: float) -> str:
     """``90`` -> ``1.5 min``; whole minutes without a decimal."""
     minutes = seconds / 60
-    return f"{minutes:.0f} min" if abs(minutes - round(minutes)) < 0.05 else f"{minutes:.1f} min"  # noqa: PLR2004
+    return f"{minutes:.0f} min" if abs(minutes - round(minutes)) < 0.05 else f"{minutes:.1f} min"
 
 
 COUNTDOWN_EVERY_S = 10.0

@@ -44,7 +44,7 @@ def bluetooth_errors() -> Iterator[None]:
         raise CommandError(str(exc), EXIT_UNAVAILABLE) from None
 
 
-async def run_live(
+async def run_live(  # noqa: PLR0913 - keyword-only options of one live session
     config: Config,
     target: str | None,
     *,

@@ -21,8 +21,8 @@ from spinesense.liveview import LiveView
 from spinesense.logformat import status
 from spinesense.publish import Publisher, SessionClock, embedded_broker
 from spinesense.service import Session
-from spinesense.speech import Speaker, SpeechUnavailableError, find_engine
 from spinesense.sources.replay import replay
+from spinesense.speech import Speaker, SpeechUnavailableError, find_engine
 
 if TYPE_CHECKING:
     import argparse

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from spinesense.models import SampleBlock
 
 DEMO_RECORDING = Path("demo") / "fatigue_run.jsonl.gz"
-"""11 min of running (Fukuchi RBDS0041 pelvis motion, CC BY 4.0) with a fatigue drift: scripts/make_demo.py."""
+"""11 min of running (Fukuchi RBDS0041's pelvis, CC BY 4.0), a fatigue drift added (scripts/make_demo.py)."""
 
 
 DEMO_LINK = SessionOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
@@ -80,15 +80,15 @@ def run(args: argparse.Namespace) -> int:
         )
     config = config_from_args(args)
     speech = speech_engine(args)
-    config = replace(config, alerts=demo_alerts(config.alerts), runner_id=config.runner_id if args.runner else "demo")
+    config = replace(
+        config, alerts=demo_alerts(config.alerts), runner_id=config.runner_id if args.runner else "demo"
+    )
     block = load_block(str(path), args.duration)
     with bluetooth_errors():
         return asyncio.run(_over_ble(config, block, args.speed, f"spinesense demo ({path.name})", speech))
 
 
-async def _over_ble(
-    config: Config, block: SampleBlock, speed: float, source: str, speech: str | None
-) -> int:
+async def _over_ble(config: Config, block: SampleBlock, speed: float, source: str, speech: str | None) -> int:
     """Stream ``block`` from a virtual sensor and run the live session on it until the block ends."""
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         return await run_live(

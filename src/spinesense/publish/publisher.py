@@ -107,7 +107,12 @@ class Publisher:
     def publish_stride(self, stride: Stride) -> None:
         """Queue a stride (QoS 0; may be shed under pressure)."""
         self._put(
-            Message(self.topics.stride, encode(stride_payload(stride, self.clock.ms(stride.t_start_s))), 0, sheddable=True)
+            Message(
+                self.topics.stride,
+                encode(stride_payload(stride, self.clock.ms(stride.t_start_s))),
+                0,
+                sheddable=True,
+            )
         )
 
     def publish_alert(self, alert: Alert) -> None:
@@ -230,4 +235,3 @@ def _properties(message: Message) -> Properties:
     if message.sheddable:
         props.MessageExpiryInterval = STRIDE_EXPIRY_S
     return props
-
