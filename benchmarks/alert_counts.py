@@ -18,7 +18,8 @@ import numpy as np
 from _datasets import datasets_root
 from spinesense.alerts import AlertConfig, AlertEngine
 from spinesense.models import GRAVITY_MPS2, SampleBlock
-from spinesense.processing.offline import strides_from_blocks, strides_from_file
+from spinesense.processing.offline import strides_from_blocks
+from spinesense.sources.replay import strides_from_file
 
 if TYPE_CHECKING:
     from spinesense.models import Stride

@@ -8,10 +8,10 @@ import pytest
 from conftest import REPLAY_DATA
 from spinesense.alerts import AlertConfig, AlertEngine, RunnerProfile
 from spinesense.cli import main
-from spinesense.commands import EXIT_OK
-from spinesense.console import stride_line
+from spinesense.cli.commands import EXIT_OK
+from spinesense.cli.console import stride_line
+from spinesense.cli.report import RunData, reading
 from spinesense.models import Stride
-from spinesense.report import RunData, reading
 
 FUKUCHI = REPLAY_DATA / "fukuchi"
 

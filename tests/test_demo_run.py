@@ -7,7 +7,7 @@ import numpy as np
 
 from conftest import REPLAY_DATA
 from spinesense.alerts import AlertConfig, AlertEngine
-from spinesense.commands.demo import DEMO_RECORDING, demo_alerts
+from spinesense.cli.commands.demo import DEMO_RECORDING, demo_alerts
 from spinesense.processing.offline import strides_from_blocks
 from spinesense.sources.replay import open_recording
 

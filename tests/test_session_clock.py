@@ -11,8 +11,7 @@ import numpy as np
 
 from conftest import REPLAY_DATA
 from fixtures_mqtt import Listener, Mosquitto
-from spinesense.capture import FrameRecord
-from spinesense.models import SampleBlock
+from spinesense.models import FrameRecord, SampleBlock
 from spinesense.publish import SessionClock
 from spinesense.sources.replay import open_recording
 from test_service import _payloads, _run_to_the_end, _validate_against_docs

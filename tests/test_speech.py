@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from spinesense.alerts import AlertConfig, AlertEngine
-from spinesense.commands import EXIT_UNAVAILABLE
+from spinesense.cli.commands import EXIT_UNAVAILABLE
 from spinesense.service import Session
 from spinesense.sources.replay import open_recording, replay
 from spinesense.speech import QUEUE_SIZE, Speaker, find_engine

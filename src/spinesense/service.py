@@ -1,7 +1,7 @@
 """The service: one source's records -> decoder -> pipeline -> alert rules -> sinks.
 
 Sinks: the MQTT publisher (non-blocking: a slow or absent broker never stalls the sensor), the capture
-recorder (raw frames, byte for byte), and the console. The same code serves ``run``, ``demo`` and
+recorder (raw frames, byte for byte), and a console callback. The same code serves ``run``, ``demo`` and
 ``replay --broker``. One event loop; a bounded queue between the source and the processing.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from spinesense.alerts.baseline import baseline_news
-from spinesense.capture import EventRecord
-from spinesense.console import alert_line, note, stride_line
+from spinesense.logs import note
+from spinesense.models import EventRecord
 from spinesense.processing.offline import StreamProcessor
 from spinesense.processing.summary import session_summary
 
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from spinesense.alerts import AlertEngine, BaselineState
-    from spinesense.capture import CaptureWriter, Record
-    from spinesense.models import Alert, SampleBlock, Stride
+    from spinesense.capture import CaptureWriter
+    from spinesense.models import Alert, Record, SampleBlock, Stride
     from spinesense.publish import Publisher
     from spinesense.sensors import StreamDecoder
 
@@ -63,10 +63,13 @@ class Session:
         *,
         publisher: Publisher | None = None,
         recorder: CaptureWriter | None = None,
-        show: Callable[[str], None] | None = print,
+        show: Callable[[Stride | Alert | BaselineState], None] | None = None,
         speak: Callable[[str], None] | None = None,
     ) -> None:
-        """Wire the stages; ``show`` prints console lines (None: quiet); ``speak`` voices raised alerts."""
+        """Wire the stages; ``show`` is told strides, alert events and baseline news; ``speak`` voices alerts.
+
+        ``show`` is for a console (None: quiet); ``speak`` is told the message of every alert raised.
+        """
         self.decoder = decoder
         self.engine = engine
         self.publisher = publisher
@@ -169,7 +172,7 @@ class Session:
         done = len(self.report.strides) - len(strides)  # the processor has already kept them
         for n, stride in enumerate(strides, start=done + 1):
             if self.show is not None:
-                self.show(stride_line(stride))
+                self.show(stride)
             if self.publisher is not None:
                 self.publisher.publish_stride(stride)
             self._alerts(self.engine.on_stride(stride))
@@ -182,7 +185,7 @@ class Session:
         for alert in alerts:
             self.report.alerts.append(alert)
             if self.show is not None:
-                self.show(alert_line(alert))
+                self.show(alert)
             if self.speak is not None and alert.state == "raised":
                 self.speak(alert.message)
             if self.publisher is not None:
@@ -198,7 +201,7 @@ class Session:
         if self.show is not None and (
             self._baseline_told is None or state.state != self._baseline_told.state
         ):
-            self.show(f"baseline: {state.describe()}")
+            self.show(state)
         self._baseline_told = state
         if self.publisher is not None:
             self.publisher.publish_baseline(state)

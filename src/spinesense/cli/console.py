@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
-from spinesense.logformat import NOTICE_LOGGER
-
-if TYPE_CHECKING:
-    from spinesense.models import Alert, Stride
-
+from spinesense.alerts import BaselineState
+from spinesense.models import Alert, Stride
 
 MISSING = "n/a"
 """What a line shows for a metric that could not be computed: never a dash beside minus signs."""
@@ -46,6 +40,11 @@ def alert_line(a: Alert) -> str:
     return f"{mark} {a.kind} ({a.severity}) t={a.t_s:.1f} s: {a.message}"
 
 
-def note(text: str) -> None:
-    """A notice from the pipeline or the service, in the chosen log format (``note: ...`` as text)."""
-    logging.getLogger(NOTICE_LOGGER).warning(text)
+def print_line(event: Stride | Alert | BaselineState) -> None:
+    """Print a stride, an alert event or news of the baseline as its line on stdout (the console sink)."""
+    if isinstance(event, Alert):
+        print(alert_line(event), flush=True)
+    elif isinstance(event, BaselineState):
+        print(f"baseline: {event.describe()}", flush=True)
+    else:
+        print(stride_line(event), flush=True)

@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
-from spinesense.console import MISSING, direction
+from spinesense.cli.console import MISSING, direction
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
