@@ -16,24 +16,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from _datasets import datasets_root
-from spinesense.alerts import AlertConfig, AlertEngine
 from spinesense.models import GRAVITY_MPS2, SampleBlock
-from spinesense.processing.offline import strides_from_blocks
-from spinesense.sources.replay import strides_from_file
+from spinesense.run import analyse
 
 if TYPE_CHECKING:
-    from spinesense.models import Stride
+    from spinesense.run import RunResult
 
 REPLAY_DATA = Path(__file__).resolve().parents[1] / "replay_data"
 
 
-def count(name: str, strides: list[Stride]) -> None:
-    """Print the alerts the default rules raise over ``strides``."""
-    engine = AlertEngine(AlertConfig.default())
-    raised = [a.kind for s in strides for a in engine.on_stride(s) if a.state == "raised"]
+def count(name: str, result: RunResult) -> None:
+    """Print the alerts the default rules raised in ``result``, and the baseline's state at its end."""
+    raised = [a.kind for a in result.alerts if a.state == "raised"]
     kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(Counter(raised).items())) or "-"
-    print(f"{name:60s} {len(raised):3d} alerts ({kinds}) over {len(strides)} strides")
-    print(f"{'':60s} {engine.baseline_state().describe()}")
+    print(f"{name:60s} {len(raised):3d} alerts ({kinds}) over {len(result.strides)} strides")
+    if result.baseline_state is not None:
+        print(f"{'':60s} {result.baseline_state.describe()}")
 
 
 def adept_run(datasets: Path) -> SampleBlock:
@@ -47,10 +45,10 @@ def adept_run(datasets: Path) -> SampleBlock:
 def main() -> None:
     """Every recording, one after another."""
     for path in sorted(REPLAY_DATA.glob("*/*.jsonl.gz")):
-        count(str(path.relative_to(REPLAY_DATA)), strides_from_file(path))
+        count(str(path.relative_to(REPLAY_DATA)), analyse(path))
     datasets = datasets_root()
     if (datasets / "adeptdata_acc_running").exists():
-        count("ADEPT 25 min outdoor run (left hip)", strides_from_blocks([adept_run(datasets)]).strides)
+        count("ADEPT 25 min outdoor run (left hip)", analyse(adept_run(datasets)))
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ import numpy as np
 
 from conftest import REPLAY_DATA
 from fixtures_mqtt import Listener, Mosquitto
+from spinesense.alerts import AlertConfig, AlertEngine
 from spinesense.models import FrameRecord, SampleBlock
 from spinesense.publish import SessionClock
+from spinesense.run import Run, Started
 from spinesense.sources.replay import open_recording
 from test_service import _payloads, _run_to_the_end, _validate_against_docs
 
@@ -59,10 +61,12 @@ def test_a_live_stream_maps_the_first_samples_to_their_receive_time_not_to_proce
     # sample was taken 90 ms before that, whenever the block happens to be processed.
     received_ns = 1_800_000_000_123_000_000
     t = 5.0 + np.arange(19) / 200.0
-    block = SampleBlock(t, np.zeros((19, 3)), None, 0, 200.0, host_t_ns=received_ns)
+    run = Run(None, AlertEngine(AlertConfig.default()))
+    started = run.feed(SampleBlock(t, np.zeros((19, 3)), None, 0, 200.0, host_t_ns=received_ns))[0]
+    assert isinstance(started, Started)
     clock = SessionClock()
-    clock.start(block)
+    clock.start(started.received_t_s, started.host_t_ns)
     assert clock.ms(float(t[-1])) == received_ns // 1_000_000
     assert clock.ms(float(t[0])) == received_ns // 1_000_000 - 90
-    clock.start(SampleBlock(t + 1, np.zeros((19, 3)), None, 19, 200.0, host_t_ns=received_ns + 10**10))
-    assert clock.ms(float(t[0])) == received_ns // 1_000_000 - 90  # mapped once: later blocks do not move it
+    clock.start(float(t[-1]) + 1, received_ns + 10**10)
+    assert clock.ms(float(t[0])) == received_ns // 1_000_000 - 90  # mapped once: later calls do not move it

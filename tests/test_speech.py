@@ -3,7 +3,6 @@ blocks the pipeline, a missing engine is one clear line, and a session speaks ea
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -14,10 +13,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from spinesense.alerts import AlertConfig, AlertEngine
+from spinesense.alerts import AlertConfig
 from spinesense.cli.commands import EXIT_UNAVAILABLE
-from spinesense.service import Session
-from spinesense.sources.replay import open_recording, replay
+from spinesense.config import Config
+from spinesense.service import Service
+from spinesense.sources.replay import ReplaySource
 from spinesense.speech import QUEUE_SIZE, Speaker, find_engine
 from test_service import _leaning_capture
 
@@ -64,14 +64,13 @@ def test_speak_without_a_speech_engine_is_one_clear_line(tmp_path: Path) -> None
     assert "say" in lines[0]
 
 
-def test_a_session_speaks_each_raised_alert_once_and_never_a_clearing(tmp_path: Path) -> None:
+async def test_the_service_speaks_each_raised_alert_once_and_never_a_clearing(tmp_path: Path) -> None:
     capture = tmp_path / "leaning.jsonl"
     _leaning_capture(capture)
-    recording = open_recording(capture)
     spoken: list[str] = []
-    engine = AlertEngine(AlertConfig.from_mapping({"warmup_s": 5.0, "baseline_s": 15.0}))
-    session = Session(recording.decoder(), engine, show=None, speak=spoken.append)
-    report = asyncio.run(session.run(replay(recording, None)))
-    assert spoken == [a.message for a in report.alerts if a.state == "raised"]
+    config = Config(record=False, alerts=AlertConfig.from_mapping({"warmup_s": 5.0, "baseline_s": 15.0}))
+    async with Service(ReplaySource(capture, None), config, publish=False, speak=spoken.append) as service:
+        result = await service.run()
+    assert spoken == [a.message for a in result.alerts if a.state == "raised"]
     assert len(spoken) == 1
     assert "run tall" in spoken[0]

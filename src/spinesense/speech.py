@@ -90,6 +90,11 @@ class Speaker:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
+    async def beside(self, _service: object) -> None:
+        """Speak while a service runs (a service companion): until cancelled when the run ends."""
+        async with self:
+            await asyncio.Event().wait()
+
     async def _speak(self) -> None:
         """One cue at a time through the engine, as a subprocess the event loop waits on."""
         while (text := await self._queue.get()) is not None:

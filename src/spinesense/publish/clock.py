@@ -12,10 +12,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from spinesense.models import SampleBlock
+from typing import Any
 
 EPOCH_FROM_NS = 10**18
 """Host times before 2001-09-09 are not epoch times but times from the recording's start."""
@@ -51,19 +48,21 @@ class SessionClock:
         """Whether the mapping is fixed."""
         return self.offset_ms is not None
 
-    def start(self, block: SampleBlock) -> None:
-        """Fix the mapping from the first block's host receive time (only the first call counts)."""
+    def start(self, t_s: float, host_t_ns: int | None) -> None:
+        """Fix the mapping: the host received the sample of sensor time ``t_s`` at ``host_t_ns``.
+
+        Only the first call counts. ``host_t_ns`` None: the wall clock now.
+        """
         if self.offset_ms is not None:
             return
-        last_s = float(block.t_s[-1])
-        if block.host_t_ns is None:
+        if host_t_ns is None:
             host_ms = time.time() * 1000
-        elif block.host_t_ns >= EPOCH_FROM_NS:
-            host_ms = block.host_t_ns / 1e6
+        elif host_t_ns >= EPOCH_FROM_NS:
+            host_ms = host_t_ns / 1e6
         else:
-            host_ms = (time.time() * 1000 if self.start_ms is None else self.start_ms) + block.host_t_ns / 1e6
-        self.offset_ms = host_ms - last_s * 1000
-        self._latest_s = last_s
+            host_ms = (time.time() * 1000 if self.start_ms is None else self.start_ms) + host_t_ns / 1e6
+        self.offset_ms = host_ms - t_s * 1000
+        self._latest_s = t_s
 
     def advance(self, t_s: float) -> None:
         """The stream has reached sensor time ``t_s``: what ``now_ms`` says from now on."""
