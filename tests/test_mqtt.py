@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 import aiomqtt
 import pytest
 
-from fixtures_mqtt import PASSWORDS, Listener, Mosquitto, TlsFiles, collect, lean_alert
+from fixtures_mqtt import PASSWORDS, TlsFiles, collect, lean_alert
 from spinesense.errors import ConfigError
 from spinesense.models import Stride
-from spinesense.publish import BrokerSettings, Publisher
+from spinesense.publish import BrokerSettings, Publisher, SessionClock
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.publisher import STRIDE_EXPIRY_S
+from spinesense.testing import Inbox, Mosquitto
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,8 +58,8 @@ def _retained(messages: list[aiomqtt.Message]) -> dict[str, bytes]:
 
 
 async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
-    async with Listener(any_broker, "spinesense/v1/alex/#") as live:  # subscribed (SUBACK) on entry
-        async with Publisher(any_broker, "alex", utc_offset_ms=1_700_000_000_000) as pub:
+    async with Inbox(any_broker, "spinesense/v1/alex/#") as live:  # subscribed (SUBACK) on entry
+        async with Publisher(any_broker, "alex", clock=SessionClock(1_700_000_000_000)) as pub:
             await _wait_connected(pub)
             pub.publish_session({"state": "started"})
             pub.publish_stride(STRIDE)
@@ -73,7 +74,7 @@ async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
     assert json.loads(messages["spinesense/v1/alex/alert"].payload)["message"] == "lean 1"
     # A dashboard connecting later gets the retained state: offline status, active alerts, summary, session
     # and discovery. (amqtt may repeat a retained topic: wait for the last status, take the last of each.)
-    async with Listener(any_broker, "#") as later:
+    async with Inbox(any_broker, "#") as later:
         await later.wait_for(
             lambda got: _retained(got).keys() >= RETAINED_TOPICS and _retained(got)[STATUS] == b"offline"
         )
@@ -89,7 +90,7 @@ async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
 PUBLISHER_SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
-    from spinesense.publish import BrokerSettings, Publisher
+    from spinesense.publish import BrokerSettings, Publisher, SessionClock
     async def main():
         async with Publisher(BrokerSettings("127.0.0.1", int(sys.argv[1])), "crashy") as pub:
             while not pub.connected:
@@ -171,7 +172,7 @@ async def test_one_runner_cannot_publish_into_another_runners_topics(mosquitto_a
     base = mosquitto_acl.settings
     dashboard = BrokerSettings(base.host, base.port, "dashboard", PASSWORDS["dashboard"])
     alice = BrokerSettings(base.host, base.port, "alice", PASSWORDS["alice"])
-    async with Listener(dashboard, "spinesense/v1/+/alert") as watcher:
+    async with Inbox(dashboard, "spinesense/v1/+/alert") as watcher:
         async with aiomqtt.Client(
             alice.host, alice.port, username="alice", password=alice.password
         ) as client:

@@ -48,3 +48,10 @@ def add_service_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+
+
+def add_speak_argument(parser: argparse.ArgumentParser) -> None:
+    """``--speak``: voice each alert through the system's speech engine."""
+    parser.add_argument(
+        "--speak", action="store_true", help="speak each alert aloud (espeak-ng on Linux, say on macOS)"
+    )

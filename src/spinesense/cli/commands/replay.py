@@ -11,6 +11,7 @@ from spinesense.logs import status
 if TYPE_CHECKING:
     import argparse
 
+    from spinesense.alerts import BaselineState
     from spinesense.models import Alert, Stride
 
 
@@ -56,7 +57,7 @@ async def _stream(args: argparse.Namespace, speed: float | None) -> int:
     with usage_errors():
         source = ReplaySource(args.file, speed, f"spinesense replay {args.file}")
 
-    def show(event: Stride | Alert) -> None:
+    def show(event: Stride | Alert | BaselineState) -> None:
         if isinstance(event, Stride) and not args.summary:
             print(json.dumps(to_json_dict(event)) if args.json else stride_line(event), flush=True)
 

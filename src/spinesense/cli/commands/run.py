@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_USAGE, CommandError, add_service_arguments
+from spinesense.cli.commands._base import (
+    EXIT_USAGE,
+    CommandError,
+    add_service_arguments,
+    add_speak_argument,
+)
 
 if TYPE_CHECKING:
     import argparse
@@ -25,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--scan-timeout", type=float, default=10.0, metavar="S", help="per scan (default 10 s)"
     )
+    add_speak_argument(parser)
     add_service_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -34,14 +40,17 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from spinesense.cli.commands._ble import bluetooth_errors, run_live
-    from spinesense.cli.commands._service import config_from_args, replay_service
+    from spinesense.cli.commands._service import config_from_args, replay_service, speaker_for
     from spinesense.sources.ble import LinkOptions
 
     if args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     config = config_from_args(args)
+    speaker = speaker_for(args)
     if args.replay is None:
         with bluetooth_errors():
             options = LinkOptions(scan_timeout_s=args.scan_timeout)
-            return asyncio.run(run_live(config, args.sensor or config.sensor, options=options))
-    return replay_service(config, args.replay, args.speed, f"spinesense run --replay {args.replay}")
+            target = args.sensor or config.sensor
+            return asyncio.run(run_live(config, target, options=options, speaker=speaker))
+    source = f"spinesense run --replay {args.replay}"
+    return replay_service(config, args.replay, args.speed, source, speaker)
