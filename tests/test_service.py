@@ -50,6 +50,7 @@ SCHEMAS = {
         ("summary", "summary"),
         ("session", "session"),
         ("notice", "notice"),
+        ("load", "load"),
     ]
 }
 

@@ -22,6 +22,7 @@ from spinesense.logformat import status
 from spinesense.publish import Publisher, embedded_broker
 from spinesense.service import Session
 from spinesense.sources.replay import replay
+from spinesense.store import StoreSink
 
 if TYPE_CHECKING:
     import argparse
@@ -44,6 +45,8 @@ def add_session_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+    parser.add_argument("--distance-km", type=float, metavar="KM", help="this run's distance, for the shoes")
+    parser.add_argument("--watch", metavar="FILE", help="the watch's FIT/GPX/TCX file of this run (distance)")
 
 
 def load_for_command(config_file: str | None, **flags: Any) -> Config:  # noqa: ANN401 - load_config's flags
@@ -66,6 +69,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         broker=args.broker,
         data_dir=args.data_dir,
         no_record=args.no_record,
+        distance_km=args.distance_km,
+        watch=args.watch,
     )
 
 
@@ -126,19 +131,23 @@ async def run_session(
     records: AsyncIterator[Record],
     header: dict[str, object],
     length_s: float | None = None,
+    recording: Path | None = None,
 ) -> int:
     """Run one session into the broker with every sink; print where everything went.
 
     On a terminal a live view shows the state (``length_s``: the source's duration, for its progress
-    bar); otherwise one plain line per stride and alert.
+    bar); otherwise one plain line per stride and alert. At its end the run goes into the run store
+    (identified by the ``recording`` it replays, else by its new capture).
     """
     recorder = open_recorder(config, header)
+    sink = StoreSink(config)
     try:
         async with broker_for(config) as (settings, where):
             status(
                 f"publishing to {where} as runner {config.runner_id!r}", broker=where, runner=config.runner_id
             )
             async with Publisher(settings, config.runner_id, outbox_dir=outbox_dir(config)) as publisher:
+                sink.start(publisher)
                 live = sys.stdout.isatty()
                 session = Session(
                     decoder,
@@ -154,6 +163,10 @@ async def run_session(
                 if live:
                     view.cancel()
                     await asyncio.gather(view, return_exceptions=True)
+                if recorder is not None:
+                    recorder.close()
+                capture = recording or (None if recorder is None else recorder.path)
+                sink.finish(report.strides, report.alerts, report.summary, header, capture, publisher)
             interrupted = session.stop.is_set()
             corrupt = sum(report.corrupt_frames.values())
             status(
@@ -180,4 +193,5 @@ def replay_session(config: Config, file: str, speed: float | None, source: str) 
     recording, decoder = open_for_command(file)
     header = {**recording.header, "runner": {"id": config.runner_id}, "source": source}
     length = recording_length_s(recording) if sys.stdout.isatty() else None  # only the live view needs it
-    return asyncio.run(run_session(config, decoder, replay(recording, speed), header, length))
+    session = run_session(config, decoder, replay(recording, speed), header, length, recording.path)
+    return asyncio.run(session)

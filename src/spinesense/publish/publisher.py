@@ -125,6 +125,10 @@ class Publisher:
         """Queue the retained session message (start, or end with the session summary)."""
         self._put(Message(self.topics.session, _stamped(session), retain=True))
 
+    def publish_load(self, load: dict[str, Any]) -> None:
+        """Queue the retained training load (docs/schemas/load.schema.json)."""
+        self._put(Message(self.topics.load, _stamped(load), retain=True))
+
     def publish_notice(self, text: str) -> None:
         """Queue a notice from the pipeline (re-alignment, gaps)."""
         self._put(Message(self.topics.notice, _stamped({"text": text})))
