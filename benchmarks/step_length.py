@@ -13,7 +13,7 @@ import numpy as np
 
 from _datasets import datasets_root
 from spinesense.store.distance import STEP_LENGTH_COEF
-from spinesense.validation.step_length import fit_coefficients, fukuchi_checks
+from validation.step_length import fit_coefficients, fukuchi_checks
 
 REPLAY = Path(__file__).resolve().parents[1] / "replay_data" / "fukuchi"
 

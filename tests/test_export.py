@@ -15,7 +15,7 @@ from conftest import REPLAY_DATA
 from spinesense.cli import main
 from spinesense.export import DEV_FIELDS, write_csv, write_fit
 from spinesense.export._fittool import FileIdMessage, FileType, FitFileBuilder, RecordMessage
-from spinesense.processing.offline import strides_from_file
+from spinesense.sources.replay import strides_from_file
 from spinesense.store.distance import step_length_m
 from spinesense.store.watch import WatchFileError, read_watch_file
 

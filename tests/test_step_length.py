@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from conftest import REPLAY_DATA
-from spinesense.validation.step_length import fukuchi_checks
+from validation.step_length import fukuchi_checks
 
 FOLDER = REPLAY_DATA / "fukuchi"
 

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from conftest import REPLAY_DATA
 from fixtures_mqtt import lean_alert
-from spinesense.processing.offline import strides_from_file
 from spinesense.processing.summary import session_summary
+from spinesense.sources.replay import strides_from_file
 from spinesense.store import SCHEMA_VERSION, NewRun, RunStore, ShoeError, StoreError
 from spinesense.store.session import capture_hash
 

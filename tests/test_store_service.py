@@ -13,7 +13,7 @@ import jsonschema
 from conftest import REPLAY_DATA, REPO_ROOT
 from fixtures_mqtt import Mosquitto, collect
 from spinesense.config import load_config
-from spinesense.processing.offline import strides_from_file
+from spinesense.sources.replay import strides_from_file
 from spinesense.store import open_store
 
 if TYPE_CHECKING:

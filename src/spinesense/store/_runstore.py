@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Self
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from spinesense.models import STRIDE_METRICS as METRICS
 from spinesense.models import Alert, Stride
-from spinesense.processing.summary import METRICS
 from spinesense.store._engine import create_engine, migrate
 from spinesense.store._records import RunFigures, SaveResult, StoredRun
 from spinesense.store._schema import alerts, runs, shoes, strides

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from spinesense.processing.summary import METRICS
+from spinesense.models import STRIDE_METRICS as METRICS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -14,7 +14,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from spinesense.logformat import status
+from spinesense.logs import status
 from spinesense.models import to_json_dict
 from spinesense.store._engine import StoreError, sqlite_url
 from spinesense.store._records import NewRun

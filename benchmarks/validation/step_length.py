@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinesense.processing.offline import strides_from_file
+from spinesense.sources.replay import strides_from_file
 from spinesense.store.distance import step_length_m
 
 if TYPE_CHECKING:

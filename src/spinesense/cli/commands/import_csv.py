@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.capture import CaptureWriter, make_header
-from spinesense.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._store import add_store_arguments, config_with_runner, parse_utc, save_recording
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._store import add_store_arguments, config_with_runner, parse_utc, save_recording
 from spinesense.sample_csv import SampleCsvError, read_sample_csv
 from spinesense.sources.replay import csv_records
 

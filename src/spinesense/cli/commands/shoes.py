@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._store import add_store_arguments, config_with_runner, store_for
+from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._store import add_store_arguments, config_with_runner, store_for
 from spinesense.store import ShoeError
 
 if TYPE_CHECKING:

@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_DATA, EXIT_OK, CommandError
-from spinesense.commands._offline import process_with
-from spinesense.commands._recording import open_for_command
-from spinesense.commands._store import add_store_arguments, config_with_runner, parse_utc, store_for
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError
+from spinesense.cli.commands._offline import process_with
+from spinesense.cli.commands._recording import open_for_command
+from spinesense.cli.commands._store import add_store_arguments, config_with_runner, parse_utc, store_for
 from spinesense.export import write_csv, write_fit
 from spinesense.store.session import header_start
 from spinesense.store.watch import WatchFileError, read_watch_file

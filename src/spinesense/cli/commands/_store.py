@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.commands._offline import process_with
-from spinesense.commands._recording import open_for_command
-from spinesense.commands._session import load_for_command
+from spinesense.cli.commands._base import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
+from spinesense.cli.commands._offline import process_with
+from spinesense.cli.commands._recording import open_for_command
+from spinesense.cli.commands._session import load_for_command
 from spinesense.store import StoreError, open_store
 from spinesense.store.session import header_start, load_payload, new_run, save_and_show, show_load
 
