@@ -17,6 +17,7 @@ from spinesense.store._schema import alerts, runs, shoes, strides
 from spinesense.store._shoes import ShoeRack
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from types import TracebackType
 
     from spinesense.store._records import NewRun
@@ -30,6 +31,8 @@ KEY_METRICS = (
 )
 """Summary values kept as columns too, so a team server can query them without parsing JSON."""
 _STRIDE_FIELDS = tuple(f.name for f in fields(Stride))
+_RUNS = sa.select(runs, shoes.c.name.label("shoe_name")).outerjoin(shoes, runs.c.shoe_id == shoes.c.id)
+"""Runs with the name of their shoes."""
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -142,29 +145,22 @@ class RunStore:
             found = connection.execute(query).scalar()
         return None if found is None else int(found)
 
+    def _fetch(self, query: sa.Select[Any]) -> Sequence[sa.RowMapping]:
+        """Every row of ``query``, by column name."""
+        with self.engine.connect() as connection:
+            return connection.execute(query).mappings().all()
+
     def runs(self, runner: str, since: dt.datetime | None = None) -> list[StoredRun]:
         """A runner's runs from ``since`` on (all when None), oldest first."""
-        query = (
-            sa.select(runs, shoes.c.name.label("shoe_name"))
-            .outerjoin(shoes, runs.c.shoe_id == shoes.c.id)
-            .where(runs.c.runner == runner)
-            .order_by(runs.c.start_utc, runs.c.id)
-        )
+        query = _RUNS.where(runs.c.runner == runner).order_by(runs.c.start_utc, runs.c.id)
         if since is not None:
             query = query.where(runs.c.start_utc >= since)
-        with self.engine.connect() as connection:
-            return [self._stored(row) for row in connection.execute(query).mappings()]
+        return [self._stored(row) for row in self._fetch(query)]
 
     def run(self, run_id: int) -> StoredRun | None:
         """One run by id."""
-        query = (
-            sa.select(runs, shoes.c.name.label("shoe_name"))
-            .outerjoin(shoes, runs.c.shoe_id == shoes.c.id)
-            .where(runs.c.id == run_id)
-        )
-        with self.engine.connect() as connection:
-            row = connection.execute(query).mappings().first()
-        return None if row is None else self._stored(row)
+        found = self._fetch(_RUNS.where(runs.c.id == run_id))
+        return self._stored(found[0]) if found else None
 
     @staticmethod
     def _stored(row: sa.RowMapping) -> StoredRun:
@@ -187,9 +183,7 @@ class RunStore:
 
     def strides(self, run_id: int) -> list[Stride]:
         """A run's strides, in order, as they were saved."""
-        query = sa.select(strides).where(strides.c.run_id == run_id).order_by(strides.c.idx)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
+        rows = self._fetch(sa.select(strides).where(strides.c.run_id == run_id).order_by(strides.c.idx))
         return [
             Stride(
                 **{name: row[name] for name in _STRIDE_FIELDS if name not in {"index", "flags"}},
@@ -201,9 +195,7 @@ class RunStore:
 
     def alerts(self, run_id: int) -> list[Alert]:
         """A run's alert events, in order."""
-        query = sa.select(alerts).where(alerts.c.run_id == run_id).order_by(alerts.c.seq)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query).mappings().all()
+        rows = self._fetch(sa.select(alerts).where(alerts.c.run_id == run_id).order_by(alerts.c.seq))
         return [
             Alert(
                 kind=r["kind"],
