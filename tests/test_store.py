@@ -16,6 +16,7 @@ from fixtures_mqtt import lean_alert
 from spinesense.processing.summary import session_summary
 from spinesense.sources.replay import strides_from_file
 from spinesense.store import SCHEMA_VERSION, NewRun, RunStore, ShoeError, StoreError
+from spinesense.store._shoes import wear_slope
 from spinesense.store.session import capture_hash
 
 if TYPE_CHECKING:
@@ -142,3 +143,10 @@ def test_a_crash_mid_save_keeps_every_committed_run_and_no_half_run(store_url: s
     assert (crashed.returncode, crashed.stdout) == (9, "inserted\n"), crashed.stderr
     with RunStore(store_url) as store:
         assert [r.source for r in store.runs("ana")] == ["committed"]
+
+
+def test_the_wear_signal_is_the_force_trend_over_the_distance_on_the_shoes() -> None:
+    km = [40.0, 120.0, 200.0, 280.0]
+    assert wear_slope(km, [2.40 + 0.001 * k for k in km]) == pytest.approx(0.1)  # BW per 100 km
+    assert wear_slope([1.0, 2.0, 3.0], [2.4, 2.5, 2.6]) is None  # 2 km tell nothing of wear
+    assert wear_slope(km[:2], [2.4, 2.5]) is None

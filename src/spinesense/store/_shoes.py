@@ -23,6 +23,8 @@ WARN_KM = 500.0
 """A warning from this distance on: the low end of the usual 500-800 km replacement range."""
 MIN_WEAR_RUNS = 3
 """Runs with a known distance needed before a wear trend is given."""
+MIN_WEAR_SPAN_KM = 50.0
+"""Distance those runs must span: over a few km the day-to-day spread of the force swamps any wear."""
 
 
 class ShoeError(Exception):
@@ -62,7 +64,7 @@ class Shoe:
 
 def wear_slope(km_at_run: Sequence[float], force_bw: Sequence[float]) -> float | None:
     """Least-squares slope of peak force per step against distance on the shoes, in BW per 100 km."""
-    if len(km_at_run) < MIN_WEAR_RUNS or np.ptp(km_at_run) <= 0:
+    if len(km_at_run) < MIN_WEAR_RUNS or np.ptp(km_at_run) < MIN_WEAR_SPAN_KM:
         return None
     slope = np.polyfit(np.asarray(km_at_run), np.asarray(force_bw), 1)[0]
     return round(float(slope) * 100.0, 4)

@@ -46,6 +46,11 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
+def _percent(fraction: float | None) -> str:
+    """A change as a signed percentage, or "-" when there is nothing to compare with."""
+    return "-" if fraction is None else f"{fraction * 100:+.0f}%"
+
+
 def _minutes(seconds: float) -> str:
     """Seconds as m:ss."""
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
@@ -94,7 +99,7 @@ def _print_runs(rows: list[dict[str, Any]]) -> None:
             f"{r['steps']:>6} {_num(r['cadence_spm'], '.0f'):>5} {_num(r['trunk_lean_deg'], '.1f'):>5} "
             f"{drop:>9} {_num(r['vgrf_peak_bw'], '.2f'):>6} {r['alerts']:>6} {km:>7} "
             f"{(r['shoes'] or '-')[:12]:12} {r['load_7d_bw'] / 1000:>6.1f} "
-            f"{_num(None if r['weekly_change'] is None else r['weekly_change'] * 100, '+.0f'):>5}% "
+            f"{_percent(r['weekly_change']):>6} "
             f"{_num(r['acwr'], '.2f'):>5} {_load_mark(r['load_alerts'])}"
         )
     print("cad: median cadence (steps/min); lean: trunk lean (deg); drop: pelvic drop (deg); impact: median")
@@ -107,7 +112,7 @@ def _print_weeks(runs: list[StoredRun]) -> None:
     print(f"\n{'week of':10} {'runs':>4} {'time':>7} {'steps':>7} {'km':>7} {'kBW':>6} {'change':>7}")
     for week in weeks(runs):
         t = week.totals
-        change = "-" if week.change is None else f"{week.change * 100:+.0f}%"
+        change = _percent(week.change)
         print(
             f"{week.start.isoformat():10} {t.runs:>4} {_minutes(t.running_s):>7} {t.steps:>7} "
             f"{t.distance_km:>7.2f} {t.impact_load_bw / 1000:>6.1f} {change:>7}"
