@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from typing import TYPE_CHECKING
@@ -18,8 +19,8 @@ POSTGRES_ADMIN = os.environ.get("SPINESENSE_TEST_POSTGRES", "postgresql://postgr
 """A PostgreSQL server the tests may create databases on (trust auth), and its maintenance database."""
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
+@contextlib.contextmanager
+def fresh_postgres() -> Iterator[str]:
     """A new database with a unique name on the test server, dropped afterwards; skips without a server."""
     name = f"spinesense_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -32,6 +33,20 @@ def postgres_url() -> Iterator[str]:
             yield POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
         finally:
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database for one test."""
+    with fresh_postgres() as url:
+        yield url
+
+
+def sqlite_or_postgres(kind: str, folder: Path) -> contextlib.AbstractContextManager[str]:
+    """A store URL: a SQLite file in ``folder``, or a fresh PostgreSQL database."""
+    if kind == "sqlite":
+        return contextlib.nullcontext(f"sqlite:///{folder / 'runs.sqlite'}")
+    return fresh_postgres()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

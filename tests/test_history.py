@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conftest import REPLAY_DATA
+from fixtures_store import sqlite_or_postgres
 from spinesense.cli import main
 from spinesense.store._records import RunFigures, StoredRun
 from spinesense.store.load import ACWR_LIMIT, load_status, weeks
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 RUNS = {
@@ -44,12 +46,15 @@ def dated_copy(source: Path, folder: Path, day: dt.date) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object], str, str]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def history(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[dict[str, object], str, str]]:
     """Import the plan into a fresh store; return history --json, history's table, and the imports' lines."""
     folder = tmp_path_factory.mktemp("week")
     common = ["--runner", "ana"]
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, sqlite_or_postgres(request.param, folder) as url:
+        patch.setenv("SPINESENSE_STORE_URL", url)
         patch.setenv("SPINESENSE_DATA_DIR", str(folder / "data"))
         patch.setenv("SPINESENSE_CONFIG", str(folder / "none.toml"))
         (folder / "none.toml").write_text("")
@@ -67,7 +72,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, object]
         as_json = io.StringIO()
         with contextlib.redirect_stdout(as_json):
             assert main(["history", "--json", *common]) == 0
-    return json.loads(as_json.getvalue()), table.getvalue(), imports
+        yield json.loads(as_json.getvalue()), table.getvalue(), imports
 
 
 def test_every_run_is_listed_with_its_shoes_and_distance(history: tuple[dict[str, object], str, str]) -> None:
