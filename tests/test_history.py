@@ -130,3 +130,28 @@ def test_acwr_is_the_7_over_28_day_rolling_average_and_alerts_above_the_limit() 
     assert status.acwr > ACWR_LIMIT
     assert [a.kind for a in status.alerts] == ["acwr_high", "weekly_rise"]
     assert [w.totals.runs for w in weeks(steady + heavy)] == [4, 3, 4, 7]
+
+
+def test_metric_trend_and_shoe_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--runner", "ida"]
+    for offset in (0, 7):
+        copy = dated_copy(RUNS["r32"], tmp_path, MONDAY + dt.timedelta(days=offset))
+        assert main(["import", str(copy), "--distance-km", "8", *common]) == 0
+    capsys.readouterr()
+    assert main(["history", "--metric", "cadence_spm", *common]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("cadence_spm per run")
+    assert [line.split()[1] for line in lines[1:]] == ["2026-11-02", "2026-11-09"]
+    assert main(["history", "--metric", "no_such_metric", *common]) == 2
+    assert "no stored run has it" in capsys.readouterr().err
+    assert main(["shoes", "add", "Nova", "--km", "790", *common]) == 0
+    assert main(["shoes", "add", "Pegasus", *common]) == 0
+    assert main(["shoes", "use", "Ghost", *common]) == 2
+    assert "no shoes named 'Ghost'" in capsys.readouterr().err
+    copy = dated_copy(RUNS["r41"], tmp_path, MONDAY + dt.timedelta(days=8))
+    assert main(["import", str(copy), "--distance-km", "12", *common]) == 0
+    assert "ALERT shoes (critical): shoes 'Nova': 802 km, at the 800 km limit" in capsys.readouterr().err
+    assert main(["shoes", "retire", "Nova", *common]) == 0
+    assert main(["shoes", "list", *common]) == 0
+    rows = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()[2:-1]}
+    assert rows == {"Nova": ["802.0", "1", "retired", "-"], "Pegasus": ["0.0", "0", "ok", "-"]}

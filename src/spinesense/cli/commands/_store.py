@@ -48,14 +48,16 @@ def parse_utc(text: str, what: str) -> dt.datetime:
 def save_recording(config: Config, file: str, start: dt.datetime | None) -> SaveResult:
     """Process a capture or sample CSV as a run would go, save it, and show the training load after it.
 
-    ``start``: when the run took place (default: the recording's header, else the file's time).
+    ``start``: when the run took place (default: a capture's header; a sample CSV has no date of its
+    own, so its file's modification time).
     """
     recording, decoder = open_for_command(file)
     report = process_with(config, recording, decoder).report
     if not report.strides:
         raise CommandError(f"{file}: no strides found, nothing to save")
     path, header = Path(file), recording.header
-    start = start or header_start(header) or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    dated = header_start(header) if recording.kind == "capture" else None
+    start = start or dated or dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
     with store_for(config) as store:
         run = new_run(config, report.strides, report.alerts, report.summary, header, start, path)
         result = save_and_show(store, run)
