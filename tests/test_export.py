@@ -15,7 +15,7 @@ from conftest import REPLAY_DATA
 from spinesense.cli import main
 from spinesense.export import DEV_FIELDS, write_csv, write_fit
 from spinesense.export._fittool import FileIdMessage, FileType, FitFileBuilder, RecordMessage
-from spinesense.sources.replay import strides_from_file
+from spinesense.run import analyse
 from spinesense.store.distance import step_length_m
 from spinesense.store.watch import WatchFileError, read_watch_file
 
@@ -31,7 +31,7 @@ LAT, LON = 47.3769, 8.5417
 
 @pytest.fixture(scope="module")
 def strides() -> list[Stride]:
-    return strides_from_file(CAPTURE)
+    return analyse(CAPTURE).strides
 
 
 def _records(path: Path, name: str = "record") -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from conftest import REPLAY_DATA
 from fixtures_mqtt import lean_alert
 from spinesense.processing.summary import session_summary
-from spinesense.sources.replay import strides_from_file
+from spinesense.run import analyse
 from spinesense.store import SCHEMA_VERSION, NewRun, RunStore, ShoeError, StoreError
 from spinesense.store._shoes import wear_slope
 from spinesense.store.session import capture_hash
@@ -29,7 +29,7 @@ CAPTURE = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 
 @pytest.fixture(scope="module")
 def strides() -> list[Stride]:
-    return strides_from_file(CAPTURE)
+    return analyse(CAPTURE).strides
 
 
 def _run(strides: list[Stride], day: int = 2, runner: str = "ana", **extra: object) -> NewRun:

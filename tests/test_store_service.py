@@ -13,7 +13,7 @@ import jsonschema
 from conftest import REPLAY_DATA, REPO_ROOT
 from fixtures_mqtt import Mosquitto, collect
 from spinesense.config import load_config
-from spinesense.sources.replay import strides_from_file
+from spinesense.run import analyse
 from spinesense.store import open_store
 
 if TYPE_CHECKING:
@@ -40,6 +40,6 @@ def test_a_run_is_saved_at_its_end_and_its_load_published(mosquitto: Mosquitto, 
     with open_store(load_config(data_dir=str(data), runner="lou")) as store:
         [run] = store.runs("lou")
         assert (run.distance_km, run.distance_source) == (7.5, "runner")
-        assert len(store.strides(run.id)) == len(strides_from_file(CAPTURE))
+        assert len(store.strides(run.id)) == len(analyse(CAPTURE).strides)
     again = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert "already in the store as run 1" in again.stderr

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinesense.sources.replay import strides_from_file
+from spinesense.run import analyse
 from spinesense.store.distance import step_length_m
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ class SpeedCheck:
 
 def fukuchi_checks(folder: Path, name: str) -> list[SpeedCheck]:
     """The model's speed on each running segment of a Fukuchi capture against the treadmill's."""
-    strides = strides_from_file(folder / f"{name}.jsonl.gz")
+    strides = analyse(folder / f"{name}.jsonl.gz").strides
     meta = json.loads((folder / f"{name}_truth.json").read_text())
     checks = []
     for segment in meta["segments"]:

@@ -185,9 +185,13 @@ def save_and_show(store: RunStore, run: NewRun) -> SaveResult:
 class StoreSink:
     """The service's hook into the store: the load at a session's start, the saved run at its end."""
 
-    def __init__(self, config: Config) -> None:
-        """Remember the configuration; nothing is opened before ``start``."""
+    def __init__(self, config: Config, recording: Path | None = None) -> None:
+        """Remember the configuration; nothing is opened before ``start``.
+
+        ``recording``: the file a replayed run comes from, which identifies it (else its new capture).
+        """
         self.config = config
+        self.recording = recording
         self.started = dt.datetime.now(dt.UTC)
         self.store: RunStore | None = None
 
@@ -218,9 +222,10 @@ class StoreSink:
         capture: Path | None,
         publisher: Publisher | None,
     ) -> None:
-        """Save the finished session (a replay keeps its recording's start time), then the new load."""
+        """Save the finished session (a replay keeps its recording's date), then show the new load."""
         if self.store is None or not strides:
             return
+        capture = self.recording or capture
         start = header_start(header) or self.started
         with self.store:
             save_and_show(self.store, new_run(self.config, strides, alerts, summary, header, start, capture))

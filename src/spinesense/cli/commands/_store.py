@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.cli.commands._offline import process_with
-from spinesense.cli.commands._recording import open_for_command
-from spinesense.cli.commands._session import load_for_command
+from spinesense.cli.commands._recording import analyse_with
+from spinesense.cli.commands._service import load_for_command
 from spinesense.store import StoreError, open_store
 from spinesense.store.session import header_start, load_payload, new_run, save_and_show, show_load
 
@@ -51,8 +50,7 @@ def save_recording(config: Config, file: str, start: dt.datetime | None) -> Save
     ``start``: when the run took place (default: a capture's header; a sample CSV has no date of its
     own, so its file's modification time).
     """
-    recording, decoder = open_for_command(file)
-    report = process_with(config, recording, decoder).report
+    recording, report = analyse_with(config, file)
     if not report.strides:
         raise CommandError(f"{file}: no strides found, nothing to save")
     path, header = Path(file), recording.header

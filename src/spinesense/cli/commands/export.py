@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError
-from spinesense.cli.commands._offline import process_with
-from spinesense.cli.commands._recording import open_for_command
+from spinesense.cli.commands._recording import analyse_with
 from spinesense.cli.commands._store import add_store_arguments, config_with_runner, parse_utc, store_for
 from spinesense.export import write_csv, write_fit
 from spinesense.store.session import header_start
@@ -46,8 +45,8 @@ def _strides(config: Config, args: argparse.Namespace) -> tuple[dt.datetime, lis
             if stored is None or stored.runner != config.runner_id:
                 raise CommandError(f"no run {args.source} for runner {config.runner_id!r} (see `history`)")
             return stored.start_utc, store.strides(stored.id)
-    recording, decoder = open_for_command(args.source)
-    strides = process_with(config, recording, decoder).report.strides
+    recording, result = analyse_with(config, args.source)
+    strides = result.strides
     start = header_start(recording.header) or dt.datetime.now(dt.UTC)
     return start, strides
 
