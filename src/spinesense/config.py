@@ -26,6 +26,8 @@ DEFAULT_PATH = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) 
 DEFAULT_DATA_DIR = (
     Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "spinesense" / "captures"
 )
+STORE_SCHEMES = ("sqlite:///", "sqlite+pysqlite:///", "postgresql://", "postgresql+psycopg://")
+"""The databases the run store works with."""
 DEFAULT_SHOE_LIMIT_KM = 800.0
 """The high end of the usual 500-800 km replacement range of running shoes."""
 RUNNER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -154,6 +156,15 @@ def _limit_km(value: object) -> float:
     return float(value)
 
 
+def _store_url(value: object) -> str | None:
+    """The run store's database URL, or None for the default SQLite file."""
+    if value is None:
+        return None
+    if not str(value).startswith(STORE_SCHEMES):
+        raise ConfigError("store.url", f"must start with sqlite:/// or postgresql://, got {value!r}")
+    return str(value)
+
+
 def _this_run(flags: Mapping[str, Any]) -> tuple[float | None, Path | None]:
     """This run's distance and watch file from the flags (``distance_km``, ``watch``)."""
     distance_km, watch = flags.get("distance_km"), flags.get("watch")
@@ -232,6 +243,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
     if flags.get("no_record"):
         record = False
     store_url = pick("store.url", file.get("store", {}).get("url"), "SPINESENSE_STORE_URL", None)
+    limit_km = pick("shoes.limit_km", file.get("shoes", {}).get("limit_km"), None, None)
     distance_km, watch = _this_run(flags)
     thresholds = file.get("thresholds", {})
     origin["thresholds"] = "file" if thresholds else "default"
@@ -243,8 +255,8 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         broker=settings,
         data_dir=DEFAULT_DATA_DIR if data_dir is None else _path("data.dir", str(data_dir), base),
         record=record,
-        store_url=None if store_url is None else str(store_url),
-        shoe_limit_km=_limit_km(file.get("shoes", {}).get("limit_km", DEFAULT_SHOE_LIMIT_KM)),
+        store_url=_store_url(store_url),
+        shoe_limit_km=DEFAULT_SHOE_LIMIT_KM if limit_km is None else _limit_km(limit_km),
         distance_km=distance_km,
         watch_file=watch,
         alerts=AlertConfig.from_mapping(thresholds),
