@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import jsonschema
 
 from conftest import REPLAY_DATA, REPO_ROOT
-from fixtures_mqtt import Mosquitto, collect
+from fixtures_mqtt import collect
 from spinesense.config import load_config
 from spinesense.run import analyse
 from spinesense.store import open_store
+from spinesense.testing import Mosquitto
 
 if TYPE_CHECKING:
     from pathlib import Path
