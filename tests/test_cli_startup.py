@@ -8,7 +8,20 @@ import sys
 
 from conftest import REPLAY_DATA
 
-HEAVY = ("numpy", "scipy", "bleak", "bumble", "aiomqtt", "amqtt", "paho", "rich", "vqf", "asyncio")
+HEAVY = (
+    "numpy",
+    "scipy",
+    "bleak",
+    "bumble",
+    "aiomqtt",
+    "amqtt",
+    "paho",
+    "rich",
+    "vqf",
+    "asyncio",
+    "sqlalchemy",
+    "fit_tool",
+)
 
 LOADED_AFTER = """
 import sys

@@ -56,6 +56,7 @@ SCHEMAS = {
         ("summary", "summary"),
         ("session", "session"),
         ("notice", "notice"),
+        ("load", "load"),
         ("baseline", "baseline"),
     ]
 }

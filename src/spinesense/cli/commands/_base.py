@@ -48,6 +48,8 @@ def add_service_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+    parser.add_argument("--distance-km", type=float, metavar="KM", help="this run's distance, for the shoes")
+    parser.add_argument("--watch", metavar="FILE", help="the watch's FIT/GPX/TCX file of this run (distance)")
 
 
 def add_speak_argument(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_USAGE, CommandError, add_file_argument, add_service_arguments
+from spinesense.cli.commands._base import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    add_file_argument,
+    add_service_arguments,
+)
 from spinesense.logs import status
 
 if TYPE_CHECKING:
@@ -31,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--json", action="store_true", help="one JSON object per stride (with --summary: one)"
     )
     parser.add_argument("--summary", action="store_true", help="only the session summary at the end")
+    parser.add_argument(
+        "--save", action="store_true", help="save the run into the run store (as `spinesense import FILE`)"
+    )
     publishing = parser.add_argument_group("publishing as a live run would (any of these turns it on)")
     add_service_arguments(publishing)
     parser.set_defaults(handler=run)
@@ -76,11 +85,15 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from spinesense.cli.commands._service import config_from_args, replay_service
+    from spinesense.cli.commands._store import save_recording
 
     if args.speed is not None and args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     machine_output = args.json or args.summary
     speed = None if args.fast or (args.speed is None and machine_output) else (args.speed or 1.0)
+    if args.save and not args.broker:
+        save_recording(config_from_args(args), args.file, None)
+        return EXIT_OK
     if args.broker or args.runner or args.config:
         config = replace(config_from_args(args), record=False)  # the file already is the recording
         return replay_service(config, args.file, speed, f"spinesense replay {args.file}")
