@@ -9,8 +9,6 @@ Usage: .venv/bin/python benchmarks/accuracy_mountings.py [DATASETS_DIR]   (defau
 
 from __future__ import annotations
 
-import numpy as np
-
 from _datasets import datasets_root
 from spinesense.validation.errors import ErrorStats, PairedScores
 from spinesense.validation.fukuchi import SESSION_METRICS, TrialResult, score_trial
@@ -106,13 +104,6 @@ def print_tables(trials: list[TrialResult]) -> None:
         per_stride.extend(t.strides)
     for name in per_stride.pairs:
         print(per_stride.stats(name).row(name, ""))
-
-
-def print_worst(trials: list[TrialResult], metric: str, count: int = 5) -> None:
-    """The sessions furthest off for ``metric`` (to look into)."""
-    scored = [(t, o, r) for t in trials if (r := t.truth[metric]) is not None and (o := t.ours[metric]) is not None]
-    for t, ours, truth in sorted(scored, key=lambda s: -abs(s[1] - s[2]))[:count]:
-        print(f"  {metric}: {t.name}: ours {ours:.2f} truth {truth:.2f}")
 
 
 def main() -> None:

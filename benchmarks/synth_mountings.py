@@ -19,6 +19,7 @@ from __future__ import annotations
 import lzma
 import os
 import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +94,8 @@ def read_c3d(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]
     ``path`` is xz-compressed. Lab axes: X anteroposterior, Y up, Z to the right; gaps (marked by a
     negative residual or all-zero coordinates) are filled by linear interpolation.
     """
-    with lzma.open(path) as handle:
+    with lzma.open(path) as handle, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "No analog data found", UserWarning)  # standing trials: no plate
         reader = c3d.Reader(handle)
         labels = [label.strip() for label in reader.point_labels]
         points, analog = [], []

@@ -27,7 +27,13 @@ def test_window_moments_are_the_mean_and_sample_covariance() -> None:
     assert moments.variance_along(up) == pytest.approx(float(np.var(acc @ np.array(up))), rel=1e-12)
 
 
-def _votes(sensor_from_body: np.ndarray, forward_deg: float, n: int) -> list[np.ndarray]:
+def _vector(v: np.ndarray) -> tuple[float, float, float]:
+    """A 3-vector as the plain floats the votes are."""
+    x, y, z = v.tolist()
+    return x, y, z
+
+
+def _votes(sensor_from_body: np.ndarray, forward_deg: float, n: int) -> list[tuple[float, float, float]]:
     """``n`` stances' early-minus-late force (sensor axes): braking along ``forward_deg`` from body x,
     plus a larger sideways part that alternates with the foot, and a vertical leak."""
     angle = math.radians(forward_deg)
@@ -36,7 +42,7 @@ def _votes(sensor_from_body: np.ndarray, forward_deg: float, n: int) -> list[np.
     out = []
     for k in range(n):
         body = backward + side * (7.5 if k % 2 else -7.5) + np.array([0.0, 0.0, 3.0])
-        out.append(sensor_from_body @ body)
+        out.append(_vector(sensor_from_body @ body))
     return out
 
 
@@ -65,7 +71,7 @@ def test_stances_that_point_every_way_decide_nothing() -> None:
     alignment = _aligned(np.eye(3))
     for k in range(40):
         angle = 2.4 * k
-        assert alignment.vote_forward(6.0 * np.array([math.cos(angle), math.sin(angle), 0.0])) is None
+        assert alignment.vote_forward((6.0 * math.cos(angle), 6.0 * math.sin(angle), 0.0)) is None
     assert not alignment.forward_known
 
 
@@ -99,7 +105,7 @@ def test_stance_braking_in_the_earth_frame_ignores_the_pelvis_tilting_in_stance(
     quat = drop.as_quat()[:, [3, 0, 1, 2]]
     with_orientation = stance_braking(acc, quat, part)
     mid = drop[n // 2].apply(with_orientation)
-    assert mid[1] == pytest.approx(0.0, abs=1e-9)  # nothing sideways
+    assert abs(mid[1]) < 0.1  # next to nothing sideways (each part turned at its middle sample)
     assert mid[0] < -8.0
     without = drop[n // 2].apply(stance_braking(acc, None, part))
     assert abs(without[1]) > 1.5  # the sensor-frame difference leans the vertical force sideways

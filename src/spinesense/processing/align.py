@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinesense.processing.tilt import rotate
-
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
 WINDOW_S = 2.0
@@ -152,26 +152,38 @@ def principal_horizontal_axis(
     return vectors[:, 2], ratio
 
 
-def stance_braking(
-    acc: NDArray[np.float64], quat: NDArray[np.float64] | None, part: int
-) -> NDArray[np.float64]:
+def _turned(q: Sequence[float], v: Sequence[float]) -> Vector:
+    """``v`` rotated by the unit quaternion ``q`` = (w, x, y, z), in plain floats (a handful per stance)."""
+    w, qx, qy, qz = q
+    vx, vy, vz = v
+    tx, ty, tz = 2.0 * (qy * vz - qz * vy), 2.0 * (qz * vx - qx * vz), 2.0 * (qx * vy - qy * vx)
+    return (
+        vx + w * tx + (qy * tz - qz * ty),
+        vy + w * ty + (qz * tx - qx * tz),
+        vz + w * tz + (qx * ty - qy * tx),
+    )
+
+
+def stance_braking(acc: NDArray[np.float64], quat: NDArray[np.float64] | None, part: int) -> Vector:
     """A stance's mean force over its first ``part`` samples minus its last ``part``, in sensor axes.
 
-    It points backwards (braking early, propulsion late). With an orientation ``quat`` (n, 4) the
-    difference is taken in the earth frame, horizontal part only, and turned back into sensor axes at
-    mid-stance: otherwise the pelvis's own tilt and drop within the stance lean the 2-3 g of vertical
-    force into the horizontal axes (several m/s^2 sideways, opposite for the two feet but not equal).
-    Without one (or with NaN rows) the sensor-frame difference is used.
+    It points backwards (braking early, propulsion late). With an orientation ``quat`` (n, 4) each mean
+    is turned into the earth frame at its part's middle sample, the difference's horizontal part is
+    kept and turned back into sensor axes at mid-stance: otherwise the pelvis's own tilt and drop within
+    the stance lean the 2-3 g of vertical force into the horizontal axes (several m/s^2 sideways,
+    opposite for the two feet but not equal). Without one (or with NaN rows) the sensor-frame difference.
     """
-    if quat is None or np.isnan(quat).any():
-        out: NDArray[np.float64] = (acc[:part].sum(axis=0) - acc[-part:].sum(axis=0)) / part
-        return out
-    q = quat.T
-    earth = np.array(rotate(q, acc.T))
-    diff = (earth[:, :part].sum(axis=1) - earth[:, -part:].sum(axis=1)) / part
-    diff[2] = 0.0
-    w, x, y, z = q[:, q.shape[1] // 2]
-    return np.array(rotate(np.array([w, -x, -y, -z]), diff))
+    ones = _ones(part)  # matrix products: much faster than reductions along axis 0 on a few rows
+    early, late = (ones @ acc[:part]).tolist(), (ones @ acc[-part:]).tolist()
+    n = acc.shape[0]
+    # The middles of the two parts and of the stance, as plain floats.
+    middles = None if quat is None else quat[[part // 2, n - 1 - part // 2, n // 2]].tolist()
+    if middles is None or any(math.isnan(q[0]) for q in middles):
+        return (early[0] - late[0]) / part, (early[1] - late[1]) / part, (early[2] - late[2]) / part
+    ex, ey, _ = _turned(middles[0], early)
+    lx, ly, _ = _turned(middles[1], late)
+    w, x, y, z = middles[2]
+    return _turned((w, -x, -y, -z), ((ex - lx) / part, (ey - ly) / part, 0.0))
 
 
 class Alignment:
@@ -183,7 +195,7 @@ class Alignment:
         self.body_from_sensor: NDArray[np.float64] | None = None
         self.forward_known = False
         """True once the stances' braking has set forward (until the next re-alignment)."""
-        self._votes: tuple[NDArray[np.float64], ...] = ()
+        self._votes: tuple[Vector, ...] = ()
         """The last stances' early-minus-late horizontal force (sensor axes); a tuple, see ``copy``."""
         self._turned_blocks = 0
 
@@ -231,50 +243,62 @@ class Alignment:
         self._turned_blocks = 0
         self.forward_known = False
 
-    def vote_forward(self, early_minus_late: NDArray[np.float64]) -> str | None:
+    def vote_forward(self, early_minus_late: Vector) -> str | None:
         """Count one stance's early-minus-late force (sensor axes); set forward when the stances agree.
 
         Forward is set once, the first time the last VOTES_KEPT stances agree (the vertical is kept).
         After that the stances are taken in blocks of VOTES_KEPT, and only blocks pointing more than
         TURN_DEG away, CONFIRM_BLOCKS in a row, change it: the sensor turned on the belt.
-        Returns a notice when forward was set or turned.
+        Returns a notice when forward was set or turned. Plain floats: it runs at every stance.
         """
         if self.body_from_sensor is None:
             return None
-        up = self.body_from_sensor[2]
-        vote = early_minus_late - up * float(early_minus_late @ up)
-        self._votes = (*self._votes[1 - VOTES_KEPT :], vote)
+        self._votes = (*self._votes[1 - VOTES_KEPT :], early_minus_late)
         if len(self._votes) < VOTES_KEPT:
             return None
-        forward = self._agreed_forward()
-        if not self.forward_known:
+        known, votes = self.forward_known, self._votes
+        if known:
+            self._votes = ()
+        forward = self._agreed_forward(votes)
+        if not known:
             if forward is None:
                 return None
-            self.body_from_sensor = rotation_from_axes(up, forward)
+            self._set_forward(forward)
             self.forward_known = True
             self._votes = ()
             return "forward direction found from braking"
-        self._votes = ()
         turn = 0.0
         if forward is not None:
-            cos = float(_unit(forward) @ self.body_from_sensor[0])
+            fx, fy, fz = self.body_from_sensor[0].tolist()
+            cos = (forward[0] * fx + forward[1] * fy + forward[2] * fz) / math.hypot(*forward)
             turn = math.degrees(math.acos(max(-1.0, min(1.0, cos))))
         self._turned_blocks = self._turned_blocks + 1 if turn > TURN_DEG else 0
-        if self._turned_blocks < CONFIRM_BLOCKS:
+        if forward is None or self._turned_blocks < CONFIRM_BLOCKS:
             return None
-        self.body_from_sensor = rotation_from_axes(up, forward)  # type: ignore[arg-type]
+        self._set_forward(forward)
         self._turned_blocks = 0
         return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
 
-    def _agreed_forward(self) -> NDArray[np.float64] | None:
-        """Forward from the kept votes, or None when their strides point every way (no steady running).
+    def _set_forward(self, forward: Vector) -> None:
+        """Keep the vertical, take ``forward``'s horizontal part as forward."""
+        assert self.body_from_sensor is not None  # noqa: S101 - only called once aligned
+        self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], np.array(forward))
+
+    def _agreed_forward(self, votes: tuple[Vector, ...]) -> Vector | None:
+        """Forward (horizontal) from ``votes``; None when their strides point every way (no steady running).
 
         Two stances in a row are one of each foot: their sum cancels what differs between the feet.
         """
-        votes = self._votes
-        strides = [votes[k] + votes[k + 1] for k in range(0, len(votes) - 1, 2)]
-        backward = np.sum(strides, axis=0)
-        if np.linalg.norm(backward) < AGREEMENT * sum(float(np.linalg.norm(v)) for v in strides):
+        assert self.body_from_sensor is not None  # noqa: S101 - only called once aligned
+        ux, uy, uz = self.body_from_sensor[2].tolist()
+        sx = sy = sz = total = 0.0
+        for k in range(0, len(votes) - 1, 2):
+            (ax, ay, az), (bx, by, bz) = votes[k], votes[k + 1]
+            x, y, z = ax + bx, ay + by, az + bz
+            along = x * ux + y * uy + z * uz
+            x, y, z = x - along * ux, y - along * uy, z - along * uz  # horizontal part
+            sx, sy, sz = sx + x, sy + y, sz + z
+            total += math.sqrt(x * x + y * y + z * z)
+        if math.sqrt(sx * sx + sy * sy + sz * sz) < AGREEMENT * total or total == 0.0:
             return None
-        out: NDArray[np.float64] = -backward
-        return out
+        return -sx, -sy, -sz
