@@ -10,9 +10,9 @@ Usage: .venv/bin/python benchmarks/accuracy_mountings.py [DATASETS_DIR]   (defau
 from __future__ import annotations
 
 from _datasets import datasets_root
-from spinesense.validation.errors import ErrorStats, PairedScores
-from spinesense.validation.fukuchi import SESSION_METRICS, TrialResult, score_trial
 from synth_mountings import MOUNTINGS, RUNNERS, ensure_cache, session_name
+from validation.errors import ErrorStats, PairedScores
+from validation.fukuchi import SESSION_METRICS, TrialResult, score_trial
 
 TUNING = frozenset(RUNNERS[0::2])
 """Runners whose sessions the causes were searched on; the other half only reports."""

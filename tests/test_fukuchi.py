@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPLAY_DATA
-from spinesense.processing.offline import strides_from_file
-from spinesense.validation.errors import PairedScores
-from spinesense.validation.fukuchi import score_session
+from spinesense.sources.replay import strides_from_file
+from validation.errors import PairedScores
+from validation.fukuchi import score_session
 
 # Measured 2026-12-05 (benchmarks/accuracy.py), 161 strides / 298 stances of two runners: tilt range
 # RMSE 0.89 deg, rotation range 1.38 deg, drop in stance 1.15 deg (1.78, 1.00 and 2.20 with forward from

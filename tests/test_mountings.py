@@ -10,7 +10,7 @@ import math
 import pytest
 
 from conftest import REPLAY_DATA
-from spinesense.validation.fukuchi import TrialResult, score_trial
+from validation.fukuchi import TrialResult, score_trial
 
 FOLDER = REPLAY_DATA / "fukuchi_mountings"
 NAMES = sorted(p.name.removesuffix(".jsonl.gz") for p in FOLDER.glob("*.jsonl.gz"))

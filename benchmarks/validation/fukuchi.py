@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinesense.processing.offline import strides_from_blocks, strides_from_file
+from spinesense.processing.offline import strides_from_blocks
 from spinesense.processing.strides import detrended_range, other_side
 from spinesense.processing.summary import session_summary
-from spinesense.sources.replay import open_recording
-from spinesense.validation.errors import PairedScores, match_events
+from spinesense.sources.replay import open_recording, strides_from_file
+from validation.errors import PairedScores, match_events
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -80,7 +80,7 @@ def score_strides(
 def _score_contacts(strides: list[Stride], meta: dict[str, object], score: PairedScores) -> None:
     """Initial contacts, contact time and peak force against the treadmill, where it recorded forces."""
     contacts = meta["contacts_from_forces"]
-    assert isinstance(contacts, list)  # noqa: S101 - the file's documented shape
+    assert isinstance(contacts, list)
     if not contacts:
         return
     ics = np.array([c["ic_s"] for c in contacts])
@@ -220,7 +220,7 @@ def _stance_ranges(s: Stride, t: NDArray[np.float64], obliquity: NDArray[np.floa
 def _cadence(meta: dict[str, object]) -> float | None:
     """Median cadence from the treadmill's contacts (steps/min), None without forces."""
     contacts = meta["contacts_from_forces"]
-    assert isinstance(contacts, list)  # noqa: S101 - the file's documented shape
+    assert isinstance(contacts, list)
     ics = np.array([c["ic_s"] for c in contacts])
     if ics.size < 3:
         return None
