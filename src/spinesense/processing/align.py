@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from collections.abc import Sequence
+from spinesense.processing.tilt import rotate
 
+if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 WINDOW_S = 2.0
@@ -152,18 +152,6 @@ def principal_horizontal_axis(
     return vectors[:, 2], ratio
 
 
-def _turned(q: Sequence[float], v: Sequence[float]) -> Vector:
-    """``v`` rotated by the unit quaternion ``q`` = (w, x, y, z), in plain floats (a handful per stance)."""
-    w, qx, qy, qz = q
-    vx, vy, vz = v
-    tx, ty, tz = 2.0 * (qy * vz - qz * vy), 2.0 * (qz * vx - qx * vz), 2.0 * (qx * vy - qy * vx)
-    return (
-        vx + w * tx + (qy * tz - qz * ty),
-        vy + w * ty + (qz * tx - qx * tz),
-        vz + w * tz + (qx * ty - qy * tx),
-    )
-
-
 def stance_braking(acc: NDArray[np.float64], quat: NDArray[np.float64] | None, part: int) -> Vector:
     """A stance's mean force over its first ``part`` samples minus its last ``part``, in sensor axes.
 
@@ -180,10 +168,10 @@ def stance_braking(acc: NDArray[np.float64], quat: NDArray[np.float64] | None, p
     middles = None if quat is None else quat[[part // 2, n - 1 - part // 2, n // 2]].tolist()
     if middles is None or any(math.isnan(q[0]) for q in middles):
         return (early[0] - late[0]) / part, (early[1] - late[1]) / part, (early[2] - late[2]) / part
-    ex, ey, _ = _turned(middles[0], early)
-    lx, ly, _ = _turned(middles[1], late)
+    ex, ey, _ = rotate(middles[0], early)
+    lx, ly, _ = rotate(middles[1], late)
     w, x, y, z = middles[2]
-    return _turned((w, -x, -y, -z), ((ex - lx) / part, (ey - ly) / part, 0.0))
+    return rotate((w, -x, -y, -z), ((ex - lx) / part, (ey - ly) / part, 0.0))
 
 
 class Alignment:
