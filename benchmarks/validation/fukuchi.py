@@ -14,14 +14,12 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spinesense.processing.offline import strides_from_blocks
+from spinesense import analyse
 from spinesense.processing.strides import detrended_range, other_side
-from spinesense.processing.summary import session_summary
-from spinesense.sources.replay import open_recording, strides_from_file
 from validation.errors import PairedScores, match_events
 
 if TYPE_CHECKING:
@@ -43,7 +41,7 @@ def score_session(folder: Path, name: str, score: PairedScores | None = None) ->
     """Score every stride of one synthetic session."""
     score = score or PairedScores()
     table, meta = load_truth(folder, name)
-    score_strides(strides_from_file(folder / f"{name}.jsonl.gz"), table, meta, score)
+    score_strides(analyse(folder / f"{name}.jsonl.gz").strides, table, meta, score)
     return score
 
 
@@ -140,16 +138,16 @@ def score_trial(folder: Path, name: str) -> TrialResult:
     segments = {s["file"]: s for s in meta["segments"]}  # type: ignore[attr-defined]
     stand = segments["standing"]
     standing_tilt = float(tilt[(t >= stand["start_s"] + 0.5) & (t <= stand["end_s"] - 0.5)].mean())
-    processor = strides_from_blocks(open_recording(folder / f"{name}.jsonl.gz").blocks())
-    running = [s for s in processor.strides if s.running]
+    run = analyse(folder / f"{name}.jsonl.gz")  # what spinesense replay --fast --json gives
+    running = [s for s in run.strides if s.running]
     result = TrialResult(
         name=name,
         mounting=str(meta["mounting"]),
-        ours=_session_medians(running),
+        ours=_session_medians(running, run.summary),
         truth={},
         drop_coverage=_drop_coverage(running),
-        realigned=sum("re-aligned" in n for n in processor.notices),
-        forward_found=sum("forward direction found" in n for n in processor.notices),
+        realigned=sum("re-aligned" in n for n in run.notices),
+        forward_found=sum("forward direction found" in n for n in run.notices),
         lean_gaps=_lean_gaps(running),
     )
     truths: dict[str, list[float]] = {key: [] for key in SESSION_METRICS}
@@ -170,9 +168,11 @@ def score_trial(folder: Path, name: str) -> TrialResult:
     return result
 
 
-def _session_medians(running: list[Stride]) -> dict[str, float | None]:
-    """Our session medians per scored metric (None when no stride has the metric)."""
-    summary = session_summary(running)
+def _session_medians(running: list[Stride], summary: dict[str, Any]) -> dict[str, float | None]:
+    """The session ``summary``'s medians per scored metric (None when no stride has the metric).
+
+    Pelvic drop: the median over both sides' stances of the ``running`` strides.
+    """
     out: dict[str, float | None] = {}
     for key, stride_field in SESSION_METRICS.items():
         if stride_field == "pelvic_drop":
