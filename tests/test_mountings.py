@@ -6,10 +6,15 @@ against the motion capture, bounds from issue 15's targets; measured on these si
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from conftest import REPLAY_DATA
+from spinesense.models import Gap, concat_blocks
+from spinesense.processing.offline import strides_from_blocks
+from spinesense.processing.pipeline import ORIENTATION_SETTLE_S
+from spinesense.sources.replay import open_recording
 from validation.fukuchi import TrialResult, score_trial
 
 FOLDER = REPLAY_DATA / "fukuchi_mountings"
@@ -65,3 +70,21 @@ def test_lean_is_on_every_stride_once_forward_is_found(trials: list[TrialResult]
     for t in trials:
         assert t.lean_gaps == 0, t.name
         assert len(t.strides.pairs["trunk lean vs standing (deg)"][0]) >= 5, t.name
+
+
+def test_after_a_gap_lean_waits_for_the_orientation_to_settle() -> None:
+    # Samples lost mid-run: the orientation filter resumes from the pose before the gap, so its mean
+    # angle is off for a few seconds; the lean is None until ORIENTATION_SETTLE_S has passed.
+    whole = concat_blocks(list(open_recording(REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz").blocks()))
+    cut = round(20.0 * whole.rate_hz)  # 10 s standing, then running
+    lost = round(0.7 * whole.rate_hz)
+    after = whole.slice(cut + lost, len(whole))
+    after = replace(after, gaps=(Gap(after.first_index, lost),))
+    strides = strides_from_blocks([whole.slice(0, cut), after]).strides
+    resumed = after.t_s[0]
+    early = [s for s in strides if resumed < s.t_start_s < resumed + ORIENTATION_SETTLE_S]
+    late = [s for s in strides if s.t_start_s >= resumed + ORIENTATION_SETTLE_S]
+    assert early
+    assert late
+    assert all(s.trunk_lean_deg is None and s.pelvic_tilt_rom_deg is not None for s in early)
+    assert all(s.trunk_lean_deg is not None for s in late)

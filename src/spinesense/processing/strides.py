@@ -60,6 +60,9 @@ class StrideSamples:
     """Toe-offs of the two contacts."""
     forward_known: bool = True
     """False until braking has fixed the forward sign: metrics that need it are then None."""
+    orientation_settled: bool = True
+    """False within ORIENTATION_SETTLE_S (pipeline.py) of the stream's start or a gap: the orientation's
+    mean angle may still be off, so the lean is None (its ranges are not affected by an offset)."""
     clipped: bool = False
     new_evidence: bool = False
     """The first stride of its step sequence (or since the forward sign flipped): side evidence restarts."""
@@ -313,6 +316,7 @@ class StrideBatch:
             period = end - start
             known = s.forward_known
             angles_ok = not math.isnan(tilt)  # NaN without angles
+            leans = known and (s.orientation_settled or math.isnan(lean[0]))  # the force needs no settling
             gct_left, gct_right = _by_side(side, gct[0], gct[1])
             drop_left, drop_right = _by_side(side, drops[0], drops[1]) if angles_ok else (None, None)
             gct_mean = (gct[0] + gct[1]) / 2
@@ -333,8 +337,8 @@ class StrideBatch:
                     braking_g=(braking[0] + braking[1]) / 2 if known else None,
                     braking_impulse_mps=(impulse[0] + impulse[1]) / 2 if known else None,
                     vertical_oscillation_cm=vo,
-                    trunk_lean_deg=_lean_deg(lean[0], mean_f[0], mean_f[2]) if known else None,
-                    trunk_lateral_lean_deg=_lean_deg(lean[1], mean_f[1], mean_f[2]) if known else None,
+                    trunk_lean_deg=_lean_deg(lean[0], mean_f[0], mean_f[2]) if leans else None,
+                    trunk_lateral_lean_deg=_lean_deg(lean[1], mean_f[1], mean_f[2]) if leans else None,
                     pelvic_tilt_rom_deg=tilt if angles_ok else None,
                     pelvic_drop_left_deg=drop_left,
                     pelvic_drop_right_deg=drop_right,
