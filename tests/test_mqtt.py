@@ -20,7 +20,7 @@ from spinesense.models import Stride
 from spinesense.publish import BrokerSettings, Publisher, SessionClock
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.publisher import STRIDE_EXPIRY_S
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -58,7 +58,7 @@ def _retained(messages: list[aiomqtt.Message]) -> dict[str, bytes]:
 
 
 async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
-    async with Inbox(any_broker, "spinesense/v1/alex/#") as live:  # subscribed (SUBACK) on entry
+    async with Listener(any_broker, "spinesense/v1/alex/#") as live:  # subscribed (SUBACK) on entry
         async with Publisher(any_broker, "alex", clock=SessionClock(1_700_000_000_000)) as pub:
             await _wait_connected(pub)
             pub.publish_session({"state": "started"})
@@ -74,7 +74,7 @@ async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
     assert json.loads(messages["spinesense/v1/alex/alert"].payload)["message"] == "lean 1"
     # A dashboard connecting later gets the retained state: offline status, active alerts, summary, session
     # and discovery. (amqtt may repeat a retained topic: wait for the last status, take the last of each.)
-    async with Inbox(any_broker, "#") as later:
+    async with Listener(any_broker, "#") as later:
         await later.wait_for(
             lambda got: _retained(got).keys() >= RETAINED_TOPICS and _retained(got)[STATUS] == b"offline"
         )
@@ -172,7 +172,7 @@ async def test_one_runner_cannot_publish_into_another_runners_topics(mosquitto_a
     base = mosquitto_acl.settings
     dashboard = BrokerSettings(base.host, base.port, "dashboard", PASSWORDS["dashboard"])
     alice = BrokerSettings(base.host, base.port, "alice", PASSWORDS["alice"])
-    async with Inbox(dashboard, "spinesense/v1/+/alert") as watcher:
+    async with Listener(dashboard, "spinesense/v1/+/alert") as watcher:
         async with aiomqtt.Client(
             alice.host, alice.port, username="alice", password=alice.password
         ) as client:

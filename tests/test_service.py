@@ -25,7 +25,7 @@ from spinesense.models import EventRecord, FrameRecord
 from spinesense.publish.broker import free_port
 from spinesense.sample_csv import SampleTable
 from spinesense.sources.replay import csv_records
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 from test_alerts import _altered, _long_run
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _went_offline(messages: list[aiomqtt.Message]) -> bool:
     return _payloads(messages, "status")[-1:] == [b"offline"]
 
 
-async def _run_to_the_end(listener: Inbox, *args: str) -> str:
+async def _run_to_the_end(listener: Listener, *args: str) -> str:
     """Run spinesense to completion; wait until the subscriber saw it go offline; return stdout."""
     proc = await asyncio.to_thread(_spinesense, *args)
     out, err = await asyncio.to_thread(proc.communicate, timeout=120)
@@ -99,7 +99,7 @@ async def _run_to_the_end(listener: Inbox, *args: str) -> str:
 async def test_demo_publishes_status_strides_and_the_session_summary(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    async with Inbox(mosquitto.settings, "spinesense/v1/demo/#") as listener:
+    async with Listener(mosquitto.settings, "spinesense/v1/demo/#") as listener:
         broker = f"mqtt://127.0.0.1:{mosquitto.port}"
         out = await _run_to_the_end(
             listener,
@@ -161,7 +161,7 @@ async def test_run_publishes_each_alert_once_active_from_the_start_until_the_end
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     capture, config = await asyncio.to_thread(_leaning_run, mosquitto, tmp_path)
-    async with Inbox(mosquitto.settings, "spinesense/v1/lea/#") as listener:
+    async with Listener(mosquitto.settings, "spinesense/v1/lea/#") as listener:
         await _run_to_the_end(
             listener, "run", "--replay", str(capture), "--speed", "100", "--config", str(config)
         )
@@ -210,7 +210,7 @@ def test_a_dead_broker_stalls_nothing_and_its_messages_wait_for_the_next_run(
     sessions: list[str] = []
 
     async def next_run() -> None:
-        async with Inbox(mosquitto.settings, "spinesense/v1/dee/#") as listener:
+        async with Listener(mosquitto.settings, "spinesense/v1/dee/#") as listener:
             broker = f"mqtt://127.0.0.1:{mosquitto.port}"
             await _run_to_the_end(listener, "run", "--replay", str(SHIMMER_RUN), "--broker", broker, *common)
             sessions.extend(json.loads(p)["state"] for p in _payloads(listener.messages, "session"))

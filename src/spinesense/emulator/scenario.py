@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from spinesense.emulator.sensor import VirtualSensor
 from spinesense.models import FrameRecord
-from spinesense.sensors import reference
+from spinesense.sensors import decode_records, reference
 from spinesense.sources.ble_link import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
@@ -38,9 +38,7 @@ class DropoutRun:
 
     def blocks(self) -> list[SampleBlock]:
         """The records decoded as the service decodes them (one reference decoder); gaps on the blocks."""
-        decoder = reference.ReferenceDecoder()
-        decoded = (decoder.feed(r.char, r.data, r.t_ns) for r in self.records if isinstance(r, FrameRecord))
-        return [block for block in decoded if block is not None]
+        return list(decode_records(self.records, reference.ReferenceDecoder()))
 
 
 async def dropout_run(
