@@ -107,7 +107,9 @@ def _svg(fig: Figure, salt: str) -> str:
     """The figure as an inline ``<svg>`` element (no XML prolog), with ids unique to this chart."""
     buffer = io.StringIO()
     with plt.rc_context({**STYLE, "svg.hashsalt": salt}):
-        fig.savefig(buffer, format="svg", metadata={"Date": None})
+        fig.savefig(
+            buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+        )
     plt.close(fig)
     text = buffer.getvalue()
     return text[text.index("<svg") :]
