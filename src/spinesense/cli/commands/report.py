@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +29,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--config", metavar="FILE", help="configuration (alert thresholds, runner profile)")
     parser.add_argument(
+        "--runner", metavar="ID", help="whose earlier runs to compare with (default: runner.id)"
+    )
+    parser.add_argument(
         "--speed",
         metavar="S",
         help="treadmill speed in m/s: 3.5 for the whole run, or M:SS=m/s steps, e.g. 0:00=3.5,5:00=4.5",
@@ -51,34 +53,25 @@ def default_output(config: Config, source: Path) -> Path:
     return folder / name
 
 
-def recording_start(header: dict[str, object]) -> dt.datetime | None:
-    """When the recording began, from its header's ``start_utc`` (None: absent or unreadable)."""
-    text = header.get("start_utc")
-    try:
-        start = dt.datetime.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
-    return None if start is None else start.replace(tzinfo=start.tzinfo or dt.UTC)
-
-
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
     from spinesense.cli.report import RunData, render  # noqa: PLC0415 - keeps --help fast
     from spinesense.cli.report._history import last_four_weeks  # noqa: PLC0415
     from spinesense.cli.report._speed import SpeedError, SpeedSchedule  # noqa: PLC0415
+    from spinesense.store.session import header_start  # noqa: PLC0415
 
     try:
         speed = None if args.speed is None else SpeedSchedule.parse(args.speed)
     except SpeedError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None
-    config = load_for_command(args.config)
+    config = load_for_command(args.config, runner=args.runner)
     recording, _decoder = open_for_command(args.file)
     try:
         result = analyse(recording, config=config.alerts, profile=config.profile)
     except RecordingError as exc:
         raise CommandError(f"{args.file}: {exc}", EXIT_DATA) from None
     source = Path(args.file)
-    start = recording_start(recording.header)
+    start = header_start(recording.header)
     out = Path(args.output) if args.output else default_output(config, source)
     page = RunData(
         f"Run report: {source.name}",
