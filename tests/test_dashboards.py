@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from spinesense.alerts import AlertConfig
 from spinesense.models import STRIDE_METRICS
 from spinesense.publish.topics import ROOT, Topics
 
@@ -130,3 +131,21 @@ def test_the_node_red_flow_takes_the_broker_from_the_environment() -> None:
         if node["type"] == "mqtt in":
             assert node["broker"] == broker["id"]
             assert node["topic"] in {f"{ROOT}/+/alert", f"{ROOT}/+/alerts/active"}
+
+
+def test_thresholds_are_the_default_absolute_limits(dashboard: dict[str, Any]) -> None:
+    rules = AlertConfig.default().rules
+    limits = {
+        "cadence": rules["low_cadence"]["limit"],
+        "pelvic drop": rules["pelvic_drop"]["limit"],
+        "force": rules["high_impact"]["limit"],
+    }
+    checked = 0
+    for panel in dashboard["panels"]:
+        steps = panel["fieldConfig"]["defaults"].get("thresholds", {}).get("steps", [])
+        values = [s["value"] for s in steps if s["value"] is not None]
+        for words, limit in limits.items():
+            if words in panel["title"].lower() and values:
+                assert values == [limit], panel["title"]
+                checked += 1
+    assert checked >= 4

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from conftest import REPLAY_DATA
+from spinesense.alerts import AlertConfig
 from spinesense.cli import main
 from spinesense.cli.commands import EXIT_OK, EXIT_USAGE
 from test_history import dated_copy
@@ -115,9 +116,10 @@ def test_baseline_band_only_when_learned(browser: Browser, reports: dict[str, Pa
 def test_absolute_limits_are_drawn_from_the_alert_config(browser: Browser, reports: dict[str, Path]) -> None:
     page = _open(browser, reports["demo"])
     texts = " ".join(page.locator("svg text").all_text_contents())
-    assert "limit: below 150 steps/min" in texts
-    assert "limit: above 17 °" in texts
-    assert "limit: above 3.6 body weights" in texts
+    limits = AlertConfig.default().rules
+    assert f"limit: below {limits['low_cadence']['limit']:g} steps/min" in texts
+    assert f"limit: above {limits['pelvic_drop']['limit']:g} °" in texts
+    assert f"limit: above {limits['high_impact']['limit']:g} body weights" in texts
 
 
 def test_alert_spans_are_labelled_raised_and_cleared(browser: Browser, reports: dict[str, Path]) -> None:
