@@ -51,11 +51,11 @@ def default_output(config: Config, source: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
+    from spinesense.cli.commands._recording import open_for_command
+    from spinesense.cli.commands._service import load_for_command
     from spinesense.cli.report import RunData, render
     from spinesense.cli.report._history import last_four_weeks
     from spinesense.cli.report._speed import SpeedError, SpeedSchedule
-    from spinesense.cli.commands._recording import open_for_command
-    from spinesense.cli.commands._service import load_for_command
     from spinesense.run import analyse
     from spinesense.sources.replay import RecordingError
     from spinesense.store.session import header_start
