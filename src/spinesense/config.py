@@ -18,6 +18,7 @@ from spinesense.alerts import AlertConfig, RunnerProfile, check_baseline
 from spinesense.alerts.config import default_toml
 from spinesense.errors import ConfigError
 from spinesense.publish.settings import BrokerSettings
+from spinesense.web.address import WebAddress
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,8 +44,9 @@ ENV = {
 SECTIONS: dict[str, set[str]] = {
     "runner": {"id", "body_mass_kg", "baseline"},
     "sensor": {"name"},
-    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file"},
+    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file", "websocket_url"},
     "data": {"dir", "record"},
+    "web": {"listen"},
     "thresholds": set(),  # validated by alerts.AlertConfig
 }
 
@@ -61,6 +63,8 @@ class Config:
     """None: the embedded broker (the zero-setup default)."""
     data_dir: Path = DEFAULT_DATA_DIR
     record: bool = True
+    web: WebAddress | None = None
+    """Where to serve the cockpit page (docs/cockpit.md); None: not served."""
     alerts: AlertConfig = field(default_factory=AlertConfig.default)
     origin: dict[str, str] = field(default_factory=dict)
     """Key -> "default", "file", "env" or "flag"."""
@@ -82,6 +86,7 @@ class Config:
             "broker.cert_file": str(self.broker.cert_file if self.broker else None),
             "data.dir": str(self.data_dir),
             "data.record": str(self.record).lower(),
+            "web.listen": f"{self.web.host}:{self.web.port}" if self.web else "off",
             "thresholds": "defaults" if self.origin.get("thresholds") == "default" else "from file",
         }
 
@@ -133,6 +138,28 @@ def _path(key: str, value: object, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
+def _websocket_url(value: object) -> str:
+    """A ``ws://`` or ``wss://`` URL for browsers (the cockpit page)."""
+    if (
+        not isinstance(value, str)
+        or urlsplit(value).scheme not in ("ws", "wss")
+        or not urlsplit(value).hostname
+    ):
+        raise ConfigError(
+            "broker.websocket_url", f"must be ws://host:port/ or wss://host:port/, got {value!r}"
+        )
+    return value
+
+
+def _web(listen: object) -> WebAddress | None:
+    """Where to serve the cockpit: a port or ``"HOST:PORT"`` (None: not served)."""
+    if listen is None:
+        return None
+    if isinstance(listen, bool) or not isinstance(listen, str | int):
+        raise ConfigError("web.listen", f'must be a port or "HOST:PORT", got {listen!r}')
+    return WebAddress.parse(str(listen))
+
+
 def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path) -> BrokerSettings:
     """The broker at ``url`` with its password (environment, else ``password_file``) and TLS files."""
     settings = BrokerSettings.from_url(url)
@@ -147,6 +174,8 @@ def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path)
             ) from None
     if password is not None:
         settings = replace(settings, password=password)
+    if "websocket_url" in table:
+        settings = replace(settings, websocket_url=_websocket_url(table["websocket_url"]))
     return settings.with_tls_files(
         *(
             _path(f"broker.{k}", table[k], base) if k in table else None
@@ -202,6 +231,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         raise ConfigError("data.record", f"must be true or false, got {record!r}")
     if flags.get("no_record"):
         record = False
+    listen = pick("web.listen", file.get("web", {}).get("listen"), None, flags.get("web"))
     thresholds = file.get("thresholds", {})
     origin["thresholds"] = "file" if thresholds else "default"
     return Config(
@@ -212,6 +242,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         broker=settings,
         data_dir=DEFAULT_DATA_DIR if data_dir is None else _path("data.dir", str(data_dir), base),
         record=record,
+        web=_web(listen),
         alerts=AlertConfig.from_mapping(thresholds),
         origin=origin,
     )
@@ -238,6 +269,9 @@ id = "runner"              # MQTT topics: spinesense/v1/<id>/...; with Mosquitto
 [data]
 # dir = "~/.local/share/spinesense/captures"   # raw captures of every run
 record = true
+
+[web]
+# listen = "8080"          # serve the cockpit page on http://127.0.0.1:8080/ during `run` (docs/cockpit.md)
 
 """
 

@@ -22,6 +22,7 @@ from spinesense.logformat import status
 from spinesense.publish import Publisher, embedded_broker
 from spinesense.service import Session
 from spinesense.sources.replay import replay
+from spinesense.web import page_config
 
 if TYPE_CHECKING:
     import argparse
@@ -44,6 +45,11 @@ def add_session_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+    parser.add_argument(
+        "--web",
+        metavar="[HOST:]PORT",
+        help="serve the cockpit page (docs/cockpit.md); HOST default 127.0.0.1",
+    )
 
 
 def load_for_command(config_file: str | None, **flags: Any) -> Config:  # noqa: ANN401 - load_config's flags
@@ -66,6 +72,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         broker=args.broker,
         data_dir=args.data_dir,
         no_record=args.no_record,
+        web=args.web,
     )
 
 
@@ -75,8 +82,28 @@ async def broker_for(config: Config) -> AsyncGenerator[tuple[BrokerSettings, str
     if config.broker is not None:
         yield config.broker, config.broker.display()
         return
-    async with embedded_broker() as settings:
+    # The page reaches the broker from wherever it is served: the WebSocket listens on the same host.
+    websocket_host = config.web.host if config.web is not None and config.web.public else "127.0.0.1"
+    async with embedded_broker(websocket_host=websocket_host) as settings:
         yield settings, f"{settings.display()} (embedded broker)"
+
+
+@contextlib.asynccontextmanager
+async def cockpit_for(config: Config, broker: BrokerSettings) -> AsyncGenerator[None]:
+    """Serve the cockpit page for the session when ``web.listen``/``--web`` asks for it; say where."""
+    if config.web is None:
+        yield
+        return
+    from spinesense.web.server import cockpit_server  # noqa: PLC0415 - aiohttp only when the page is served
+
+    page = page_config(broker, config.runner_id, config.alerts)
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            url = await stack.enter_async_context(cockpit_server(page, config.web))
+        except ConfigError as exc:
+            raise CommandError(f"configuration: {exc}", EXIT_USAGE) from None
+        status(f"cockpit: open {url} (broker over WebSockets: {page.broker_ws_url})", cockpit=url)
+        yield
 
 
 def outbox_dir(config: Config) -> Path | None:
@@ -134,7 +161,7 @@ async def run_session(
     """
     recorder = open_recorder(config, header)
     try:
-        async with broker_for(config) as (settings, where):
+        async with broker_for(config) as (settings, where), cockpit_for(config, settings):
             status(
                 f"publishing to {where} as runner {config.runner_id!r}", broker=where, runner=config.runner_id
             )

@@ -21,6 +21,7 @@ from spinesense.commands._recording import load_block
 from spinesense.commands._session import add_session_arguments, config_from_args
 from spinesense.emulator import VirtualSensor
 from spinesense.sources.ble import Backoff, SessionOptions
+from spinesense.web import WebAddress
 
 if TYPE_CHECKING:
     import argparse
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
 """Running at about 3 m/s with a sacral Shimmer (Alcantara et al. 2022, Apache-2.0)."""
 
+
+DEMO_WEB = WebAddress(port=8080, exact=False)
+"""The demo serves its cockpit on http://127.0.0.1:8080/ (another free port when that one is taken)."""
 
 DEMO_LINK = SessionOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
 """The virtual sensor advertises every 50 ms and returns at once: short scans and retries."""
@@ -50,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--speed", type=float, default=1.0, metavar="N", help="N times real time (default 1)")
     parser.add_argument("--file", metavar="FILE", help="another recording to play instead of the bundled one")
     add_session_arguments(parser)
+    parser.add_argument("--no-web", action="store_true", help="do not serve the cockpit page")
     parser.set_defaults(handler=run)
 
 
@@ -65,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     alerts = replace(config.alerts, warmup_s=10.0, baseline_s=20.0)
     config = replace(config, alerts=alerts, runner_id=config.runner_id if args.runner else "demo")
+    if args.no_web:
+        config = replace(config, web=None)
+    elif config.web is None:
+        config = replace(config, web=DEMO_WEB)
     block = load_block(str(path), args.duration)
     with bluetooth_errors():
         return asyncio.run(_over_ble(config, block, args.speed, f"spinesense demo ({path.name})"))

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     machine_output = args.json or args.summary
     speed = None if args.fast or (args.speed is None and machine_output) else (args.speed or 1.0)
-    if args.broker or args.runner or args.config:
+    if args.broker or args.runner or args.config or args.web:
         config = replace(config_from_args(args), record=False)  # the file already is the recording
         return replay_session(config, args.file, speed, f"spinesense replay {args.file}")
     return asyncio.run(_stream(args, speed))
