@@ -17,10 +17,11 @@ const TILES = [
   { id: "lean", label: "Trunk lean", metric: "trunk_lean_deg", wide: true, words: leanWords,
     kinds: ["forward_lean", "backward_lean", "side_lean"], detail: sideLeanDetail },
   { id: "drop", label: "Pelvic drop", metric: "pelvic_drop_deg", wide: true, words: dropWords,
-    kinds: ["pelvic_drop_left", "pelvic_drop_right"], detail: dropDetail },
+    kinds: ["pelvic_drop_left", "pelvic_drop_right"], detail: dropDetail, gyroscope: true },
   { id: "impact", label: "Impact", metric: "vgrf_peak_bw", unit: "BW", digits: 1, wide: true,
     kinds: ["high_impact"], detail: impactDetail },
-  { id: "tilt", label: "Pelvic tilt range", metric: "pelvic_tilt_rom_deg", unit: "°", digits: 0, kinds: [] },
+  { id: "tilt", label: "Pelvic tilt range", metric: "pelvic_tilt_rom_deg", unit: "°", digits: 0, kinds: [],
+    gyroscope: true },
   { id: "vo", label: "Vertical oscillation", metric: "vertical_oscillation_cm", unit: "cm", digits: 1, kinds: [] },
   { id: "run", label: "Run", metric: "elapsed_s", wide: true, words: clock, kinds: [], detail: runDetail,
     spark: false, latest: true },
@@ -261,6 +262,7 @@ class Cockpit {
     this.lastEvent = null; // the latest alert event (raised or cleared), for the banner
     this.cues = new Cues(config.cooldown_s ?? 120);
     this.sessionEnded = null;
+    this.gyroscope = null; // from the session's start: false means no pelvic angles
     $("title").textContent = runner;
     document.title = `${runner} · spinesense`;
     $("cockpit").hidden = false;
@@ -312,6 +314,7 @@ class Cockpit {
     if (!data) return;
     if (data.state === "started") {
       this.sessionEnded = null;
+      this.gyroscope = data.gyroscope ?? null;
       chip("chip-lost", "ok", "no samples lost");
       if (data.gyroscope === false) this.onNotice({ text: "No gyroscope: pelvic angles are not measured." });
     } else if (data.state === "ended") {
@@ -408,11 +411,19 @@ class Cockpit {
       el.dataset.state = state;
       const number = el.querySelector(".number");
       number.textContent = value === null ? "–" : tile.words ? tile.words(value, this.strides) : fmt(value, tile.digits);
-      el.querySelector(".detail").textContent = tile.detail ? tile.detail(this.strides) : "";
+      el.querySelector(".detail").textContent = this.detail(tile, value);
+      const unit = el.querySelector(".unit");
+      if (unit) unit.hidden = value === null;
       if (tile.spark !== false) sparkline(el.querySelector(".spark"), this.strides.series(tile.metric), bound);
     }
     this.renderBanner();
     this.renderSensor();
+  }
+
+  detail(tile, value) {
+    if (value !== null) return tile.detail ? tile.detail(this.strides) : "";
+    if (tile.gyroscope && this.gyroscope === false) return "no gyroscope";
+    return this.strides.count ? "no data" : "waiting";
   }
 
   renderBanner() {
@@ -433,7 +444,8 @@ class Cockpit {
     if (last && last.state === "cleared") {
       banner.dataset.state = "cleared";
       $("banner-text").textContent = last.message;
-      $("banner-values").textContent = "cleared";
+      const values = valuesText(last);
+      $("banner-values").textContent = values ? `cleared · ${values}` : "cleared";
       banner.hidden = false;
       return;
     }
@@ -502,6 +514,8 @@ class Coach {
     $("coach").hidden = false;
     $("sound").hidden = true;
     $("coach-link").hidden = true;
+    $("chip-runner").hidden = true;
+    $("chip-sensor").hidden = true;
     setInterval(() => this.render(), 1000);
   }
 
