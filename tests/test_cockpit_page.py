@@ -1,0 +1,160 @@
+"""The cockpit page's behaviour in a real browser, on messages a run cannot produce on demand.
+
+The real Publisher sends real strides (from a recording, one metric changed) and alert events through
+the embedded broker; the page must colour tiles against the baseline band, count the baseline down, and
+speak each alert once per cooldown, with a tone where the browser has no speech.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from typing import TYPE_CHECKING
+
+import aiomqtt
+import pytest
+from playwright.async_api import expect
+
+from conftest import REPLAY_DATA
+from fixtures_browser import SPEECH_STUB
+from spinesense.alerts import AlertConfig
+from spinesense.capture import FrameRecord
+from spinesense.commands._recording import open_for_command
+from spinesense.models import Alert
+from spinesense.processing.offline import StreamProcessor
+from spinesense.publish import Publisher, embedded_broker
+from spinesense.sources.replay import replay
+from spinesense.web import WebAddress, page_config
+from spinesense.web.server import cockpit_server
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from playwright.async_api import Browser, Page
+
+    from spinesense.models import Stride
+    from spinesense.publish import BrokerSettings
+
+RUNNER = "pat"
+RECORDING = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
+CUE_STUBS = """
+window.__vibrations = 0;
+navigator.vibrate = () => { window.__vibrations += 1; return true; };
+window.__tones = 0;
+const start = OscillatorNode.prototype.start;
+OscillatorNode.prototype.start = function (...args) { window.__tones += 1; return start.apply(this, args); };
+"""
+"""Stand for the vibration motor and count the tones (headless Chromium has neither a motor nor speakers)."""
+NO_SPEECH = "delete window.speechSynthesis; delete window.SpeechSynthesisUtterance;"
+"""A browser without speech synthesis (some Android WebViews, Linux browsers without a speech engine)."""
+
+
+async def _running_strides() -> list[Stride]:
+    """The running strides of a real recording."""
+    recording, decoder = open_for_command(str(RECORDING))
+    processor = StreamProcessor()
+    async for record in replay(recording, None):
+        if isinstance(record, FrameRecord) and (
+            block := decoder.feed_record(record.char, record.data, record.t_ns)
+        ):
+            processor.feed(block)
+    processor.flush()
+    return [s for s in processor.strides if s.running]
+
+
+def _lean(n: int) -> Alert:
+    """A raised forward-lean alert, numbered so the page's showing it can be told apart."""
+    return Alert(
+        "forward_lean", "warning", "raised", f"Lean number {n}: run tall", {"value": 12.0}, n, n + 8, n
+    )
+
+
+@pytest.fixture
+async def cockpit(browser: Browser) -> AsyncIterator[tuple[BrokerSettings, str]]:
+    """The embedded broker and the cockpit page for RUNNER (default thresholds: cooldown 120 s)."""
+    async with embedded_broker() as broker:
+        page = page_config(broker, RUNNER, AlertConfig.default())
+        async with cockpit_server(page, WebAddress()) as url:
+            yield broker, url
+
+
+async def _open(browser: Browser, url: str, *scripts: str) -> Page:
+    """The cockpit with init scripts, connected, cues on."""
+    page = await browser.new_page(viewport={"width": 360, "height": 800})
+    for script in scripts:
+        await page.add_init_script(script)
+    await page.goto(url)
+    await expect(page.locator("#chip-broker")).to_have_text("broker connected")
+    await page.locator("#sound").click()
+    return page
+
+
+async def test_an_alert_is_spoken_and_felt_once_per_cooldown(
+    browser: Browser, cockpit: tuple[BrokerSettings, str]
+) -> None:
+    broker, url = cockpit
+    page = await _open(browser, url, SPEECH_STUB, CUE_STUBS)
+    async with Publisher(broker, RUNNER) as publisher:
+        first, cleared, again = (
+            _lean(1),
+            dataclasses.replace(_lean(1), state="cleared", message="Back to normal"),
+            _lean(2),
+        )
+        publisher.publish_alert(first)
+        publisher.publish_active([first])
+        await expect(page.locator("#banner-text")).to_have_text(first.message)
+        publisher.publish_alert(cleared)
+        publisher.publish_active([])
+        await expect(page.locator("#banner-text")).to_have_text("Back to normal")
+        publisher.publish_alert(again)  # within the 120 s cooldown: shown, not spoken
+        publisher.publish_active([again])
+        await expect(page.locator("#banner-text")).to_have_text(again.message)
+    assert await page.evaluate("window.__spoken") == [first.message, "Back to normal"]
+    assert await page.evaluate("window.__vibrations") == 1
+    await page.locator("#sound").click()  # muted: nothing more
+    assert await page.locator("#sound").text_content() == "Muted"
+
+
+async def test_without_speech_synthesis_a_tone_plays(
+    browser: Browser, cockpit: tuple[BrokerSettings, str]
+) -> None:
+    broker, url = cockpit
+    page = await _open(browser, url, NO_SPEECH, CUE_STUBS)
+    async with Publisher(broker, RUNNER) as publisher:
+        publisher.publish_alert(_lean(1))
+        publisher.publish_active([_lean(1)])
+        await expect(page.locator("#banner-text")).to_have_text(_lean(1).message)
+    assert await page.evaluate("window.__tones") == 1
+
+
+async def test_tiles_are_coloured_against_the_learned_baseline_and_the_countdown_shows(
+    browser: Browser, cockpit: tuple[BrokerSettings, str]
+) -> None:
+    broker, url = cockpit
+    page = await _open(browser, url, SPEECH_STUB)
+    strides = await _running_strides()
+    lean = page.locator("#tile-lean")
+    topic = f"spinesense/v1/{RUNNER}/baseline"
+    async with aiomqtt.Client(broker.host, broker.port) as client, Publisher(broker, RUNNER) as publisher:
+        await client.publish(
+            topic, json.dumps({"state": "learning", "seconds_left": 133}), qos=1, retain=True
+        )
+        await expect(page.locator("#baseline")).to_have_text(
+            re.compile(r"^learning your baseline: 2:1[0-3] left$")
+        )
+        learned = {"state": "learned", "values": {"trunk_lean_deg": 3.0}}
+        await client.publish(topic, json.dumps(learned), qos=1, retain=True)
+        await expect(page.locator("#baseline")).to_have_text(re.compile(r"^baseline learned"))
+        # Forward lean fires at baseline + 8° (defaults): 5° over is past half way, 9° over is past the limit.
+        for lean_deg, state, words in (
+            (4.0, "ok", "forward 4°"),
+            (8.0, "watch", "forward 8°"),
+            (12.0, "alert", "forward 12°"),
+        ):
+            for stride in strides[:8]:
+                publisher.publish_stride(dataclasses.replace(stride, trunk_lean_deg=lean_deg))
+            await expect(lean.locator(".number")).to_have_text(words)
+            await expect(lean).to_have_attribute("data-state", state)
+        # A tile without a rule has no colour of its own.
+        await expect(page.locator("#tile-vo")).to_have_attribute("data-state", "plain")
