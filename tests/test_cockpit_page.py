@@ -90,30 +90,29 @@ async def _open(browser: Browser, url: str, *scripts: str) -> Page:
     return page
 
 
+async def _show(publisher: Publisher, page: Page, alert: Alert) -> None:
+    """Publish ``alert`` and the active list after it, as the service does; wait until the banner says it."""
+    publisher.publish_alert(alert)
+    publisher.publish_active([alert] if alert.state == "raised" else [])
+    await expect(page.locator("#banner-text")).to_have_text(alert.message)
+
+
 async def test_an_alert_is_spoken_and_felt_once_per_cooldown(
     browser: Browser, cockpit: tuple[BrokerSettings, str]
 ) -> None:
     broker, url = cockpit
     page = await _open(browser, url, SPEECH_STUB, CUE_STUBS)
+    first, again = _lean(1), _lean(2)
+    cleared = dataclasses.replace(first, state="cleared", message="Back to normal")
+    side = dataclasses.replace(first, kind="side_lean", message="Leaning to the left")
     async with Publisher(broker, RUNNER) as publisher:
-        first, cleared, again = (
-            _lean(1),
-            dataclasses.replace(_lean(1), state="cleared", message="Back to normal"),
-            _lean(2),
-        )
-        publisher.publish_alert(first)
-        publisher.publish_active([first])
-        await expect(page.locator("#banner-text")).to_have_text(first.message)
-        publisher.publish_alert(cleared)
-        publisher.publish_active([])
-        await expect(page.locator("#banner-text")).to_have_text("Back to normal")
-        publisher.publish_alert(again)  # within the 120 s cooldown: shown, not spoken
-        publisher.publish_active([again])
-        await expect(page.locator("#banner-text")).to_have_text(again.message)
-    assert await page.evaluate("window.__spoken") == [first.message, "Back to normal"]
+        for alert in (first, cleared, again):  # again: within the 120 s cooldown, shown but not spoken
+            await _show(publisher, page, alert)
+        await page.locator("#sound").click()
+        await expect(page.locator("#sound")).to_have_text("Muted")
+        await _show(publisher, page, side)
+    assert await page.evaluate("window.__spoken") == [first.message, cleared.message]
     assert await page.evaluate("window.__vibrations") == 1
-    await page.locator("#sound").click()  # muted: nothing more
-    assert await page.locator("#sound").text_content() == "Muted"
 
 
 async def test_without_speech_synthesis_a_tone_plays(
@@ -122,9 +121,7 @@ async def test_without_speech_synthesis_a_tone_plays(
     broker, url = cockpit
     page = await _open(browser, url, NO_SPEECH, CUE_STUBS)
     async with Publisher(broker, RUNNER) as publisher:
-        publisher.publish_alert(_lean(1))
-        publisher.publish_active([_lean(1)])
-        await expect(page.locator("#banner-text")).to_have_text(_lean(1).message)
+        await _show(publisher, page, _lean(1))
     assert await page.evaluate("window.__tones") == 1
 
 
