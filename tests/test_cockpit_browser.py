@@ -19,8 +19,8 @@ from conftest import REPLAY_DATA
 from fixtures_browser import ARTIFACTS, SPEECH_STUB
 from fixtures_mqtt import Listener
 from spinesense.alerts import AlertConfig
-from spinesense.commands._recording import open_for_command
-from spinesense.commands._session import run_session
+from spinesense.cli.commands._recording import open_for_command
+from spinesense.cli.commands._session import run_session
 from spinesense.config import Config
 from spinesense.publish.broker import free_port
 from spinesense.sources.replay import replay
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, ViewportSize
 
     from fixtures_mqtt import WebSocketBroker
-    from spinesense.capture import Record
+    from spinesense.models import Record
 
 RECORDING = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 """40 s with a gyroscope: standing 10 s, then running at 3.5 m/s (synthesised from real pelvis motion)."""

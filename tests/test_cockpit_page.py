@@ -19,9 +19,8 @@ from playwright.async_api import expect
 from conftest import REPLAY_DATA
 from fixtures_browser import SPEECH_STUB
 from spinesense.alerts import AlertConfig
-from spinesense.capture import FrameRecord
-from spinesense.commands._recording import open_for_command
-from spinesense.models import Alert
+from spinesense.cli.commands._recording import open_for_command
+from spinesense.models import Alert, FrameRecord
 from spinesense.processing.offline import StreamProcessor
 from spinesense.publish import Publisher, embedded_broker
 from spinesense.sources.replay import replay
