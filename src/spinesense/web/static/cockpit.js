@@ -7,6 +7,7 @@ const ROOT = "spinesense/v1/";
 const SPARK_MS = 5 * 60 * 1000; // each sparkline shows the last 5 minutes of strides
 const SMOOTH_STRIDES = 8; // a tile shows the median of the last strides, as the alert rules judge them
 const STALE_MS = 10 * 1000; // no stride for this long: the sensor is quiet
+const CLEARED_MS = 20 * 1000; // how long the banner says an episode has ended
 
 // Which alert kinds turn which tile red (docs/alerts.md).
 const TILES = [
@@ -350,6 +351,7 @@ class Cockpit {
   tick() {
     this.renderSensor();
     this.renderBaseline();
+    this.renderBanner();
   }
 
   renderSensor() {
@@ -441,7 +443,7 @@ class Cockpit {
       return;
     }
     const last = this.lastEvent;
-    if (last && last.state === "cleared") {
+    if (last && last.state === "cleared" && Date.now() - last.receivedAt < CLEARED_MS) {
       banner.dataset.state = "cleared";
       $("banner-text").textContent = last.message;
       const values = valuesText(last);
