@@ -381,16 +381,21 @@ class Cockpit {
       return;
     }
     if (b.state === "learning") {
-      const left = Math.max(0, (b.seconds_left ?? 0) - (Date.now() - this.baselineAt) / 1000);
+      // seconds_left counts running time: between updates (every 10 s of running) the page counts
+      // down on its own, but never past the next update, so a walk break does not run it to zero.
+      const told = b.seconds_left ?? 0;
+      const left = Math.max(0, told - Math.min(10, (Date.now() - this.baselineAt) / 1000));
       const mins = Math.floor(left / 60);
       const secs = String(Math.floor(left % 60)).padStart(2, "0");
       el.dataset.state = "wait";
       el.textContent = b.seconds_left === undefined
         ? "learning your baseline"
         : `learning your baseline: ${mins}:${secs} left`;
-    } else if (b.state === "learned") {
+    } else if (b.state === "learned" || b.state === "profile") {
       el.dataset.state = "ok";
-      el.textContent = "baseline learned: colours compare with your usual";
+      el.textContent = b.state === "profile"
+        ? "baseline from your profile: colours compare with your usual"
+        : "baseline learned: colours compare with your usual";
     } else {
       el.dataset.state = "wait";
       el.textContent = `baseline: ${b.state ?? "unknown"}`;
