@@ -20,6 +20,8 @@ from conftest import REPLAY_DATA
 from fixtures_browser import SPEECH_STUB
 from spinesense.alerts import AlertConfig
 from spinesense.cli.commands._recording import open_for_command
+from spinesense.cli.commands._session import broker_for, cockpit_for
+from spinesense.config import Config
 from spinesense.models import Alert, FrameRecord
 from spinesense.processing.offline import StreamProcessor
 from spinesense.publish import Publisher, embedded_broker
@@ -47,6 +49,21 @@ OscillatorNode.prototype.start = function (...args) { window.__tones += 1; retur
 """Stand for the vibration motor and count the tones (headless Chromium has neither a motor nor speakers)."""
 NO_SPEECH = "delete window.speechSynthesis; delete window.SpeechSynthesisUtterance;"
 """A browser without speech synthesis (some Android WebViews, Linux browsers without a speech engine)."""
+
+
+async def test_a_page_opened_from_another_address_reaches_the_embedded_broker_there(browser: Browser) -> None:
+    # 127.0.0.2 stands for the machine's network address as a phone sees it (loopback: nothing leaves).
+    config = Config(runner_id=RUNNER, record=False, web=WebAddress("127.0.0.2", 0))
+    async with broker_for(config) as (broker, _), cockpit_for(config, broker) as url:
+        assert url is not None
+        assert url.startswith("http://127.0.0.2:")
+        page = await browser.new_page()
+        await page.goto(url)
+        await expect(page.locator("#chip-broker")).to_have_text("broker connected")
+        assert broker.websocket_url is not None
+        ws_port = broker.websocket_url.rsplit(":", 1)[1]
+        assert await page.evaluate("window.spinesense.client.options.hostname") == "127.0.0.2"
+        assert await page.evaluate("String(window.spinesense.client.options.port)") == ws_port.strip("/")
 
 
 async def _running_strides() -> list[Stride]:

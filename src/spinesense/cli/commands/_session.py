@@ -90,10 +90,13 @@ async def broker_for(config: Config) -> AsyncGenerator[tuple[BrokerSettings, str
 
 
 @contextlib.asynccontextmanager
-async def cockpit_for(config: Config, broker: BrokerSettings) -> AsyncGenerator[None]:
-    """Serve the cockpit page for the session when ``web.listen``/``--web`` asks for it; say where."""
+async def cockpit_for(config: Config, broker: BrokerSettings) -> AsyncGenerator[str | None]:
+    """Serve the cockpit page for the session when ``web.listen``/``--web`` asks for it; say where.
+
+    Yields the page's URL (None: not served).
+    """
     if config.web is None:
-        yield
+        yield None
         return
     from spinesense.web.server import cockpit_server  # noqa: PLC0415 - aiohttp only when the page is served
 
@@ -104,7 +107,12 @@ async def cockpit_for(config: Config, broker: BrokerSettings) -> AsyncGenerator[
         except ConfigError as exc:
             raise CommandError(f"configuration: {exc}", EXIT_USAGE) from None
         status(f"cockpit: open {url} (broker over WebSockets: {page.broker_ws_url})", cockpit=url)
-        yield
+        if config.broker is None and config.web.public:
+            status(
+                f"cockpit: the embedded broker's WebSocket listens on {config.web.host} without a password: "
+                "anyone on this network can read and publish (docs/cockpit.md)"
+            )
+        yield url
 
 
 def outbox_dir(config: Config) -> Path | None:
