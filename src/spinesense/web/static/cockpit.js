@@ -314,6 +314,9 @@ class Cockpit {
   onSession(data) {
     if (!data) return;
     if (data.state === "started") {
+      // A new run: its strides, not the last run's (the retained "started" also comes on connecting).
+      if (this.startedMs !== data.time_ms) this.strides = new Strides();
+      this.startedMs = data.time_ms;
       this.sessionEnded = null;
       this.gyroscope = data.gyroscope ?? null;
       chip("chip-lost", "ok", "no samples lost");
