@@ -1,9 +1,9 @@
 """The cockpit page in a real browser (Chromium), following a real replay through the whole service.
 
-The service runs as ``spinesense replay --web`` runs it (``run_session``), into Mosquitto with a WebSocket
-listener and into the embedded broker. The recording is held open at its end until the page has shown
-what a live run shows (tiles, the alert banner, the spoken cue), so nothing depends on timing; then the
-service stops and the page must say the runner is offline.
+The library's ``Service`` serves the page itself (``web``), as ``spinesense replay --web`` runs it, into
+Mosquitto with a WebSocket listener and into the embedded broker. The recording is held open at its end
+until the page has shown what a live run shows (tiles, the alert banner, the spoken cue), so nothing
+depends on timing; then the service stops and the page must say the runner is offline.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Page, expect
 
@@ -19,16 +19,14 @@ from conftest import REPLAY_DATA
 from fixtures_browser import ARTIFACTS, SPEECH_STUB
 from fixtures_mqtt import Listener
 from spinesense.alerts import AlertConfig
-from spinesense.cli.commands._recording import open_for_command
-from spinesense.cli.commands._session import run_session
 from spinesense.config import Config
-from spinesense.publish.broker import free_port
-from spinesense.sources.replay import replay
+from spinesense.service import Service
+from spinesense.sources.replay import ReplaySource
 from spinesense.web import WebAddress, page_config
 from spinesense.web.server import cockpit_server
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
     from pathlib import Path
 
     import aiomqtt
@@ -46,6 +44,23 @@ Until absolute limits apply from the first stride, the profile's baseline lets t
 
 PHONE: ViewportSize = {"width": 360, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+
+
+class HeldOpen:
+    """A recording as a live source whose stream is written by the test around the recording's records."""
+
+    def __init__(self, stream: Callable[[ReplaySource], AsyncIterator[Record]]) -> None:
+        """``stream`` gets the recording (as fast as it goes) and yields the records the service reads."""
+        self.recording = ReplaySource(RECORDING, None)
+        self.stream = stream
+
+    async def start(self) -> dict[str, Any]:
+        """The recording's header."""
+        return await self.recording.start()
+
+    def __aiter__(self) -> AsyncIterator[Record]:
+        """What ``stream`` yields."""
+        return self.stream(self.recording)
 
 
 def _payloads(messages: list[aiomqtt.Message], sub: str) -> list[dict[str, object]]:
@@ -71,28 +86,28 @@ async def test_the_cockpit_follows_a_run_speaks_its_alert_and_shows_offline_at_t
     browser: Browser, websocket_broker: WebSocketBroker, tmp_path: Path
 ) -> None:
     runner = f"cockpit-{websocket_broker.kind}"
-    web = WebAddress(port=free_port())
-    url = f"http://127.0.0.1:{web.port}/"
     config = Config(
         runner_id=runner,
         baseline={"cadence_spm": 170.0},
         broker=websocket_broker.settings,
         data_dir=tmp_path / "data",
         record=False,
-        web=web,
+        web=WebAddress(port=0),
         alerts=TIGHT,
     )
-    recording, decoder = open_for_command(str(RECORDING))
     pages: list[Page] = []
     ARTIFACTS.mkdir(exist_ok=True)
 
-    async def live(listener: Listener) -> AsyncIterator[Record]:
+    async def live(listener: Listener, recording: ReplaySource) -> AsyncIterator[Record]:
         # The service has started its page server before it reads the first record.
+        url = service.cockpit_url
+        assert url is not None
+        assert url.startswith("http://127.0.0.1:")
         pages.extend([await _open(browser, url, PHONE), await _open(browser, url, DESKTOP)])
         phone = pages[0]
         await phone.locator("#sound").click()
         await expect(phone.locator("#sound")).to_have_attribute("aria-pressed", "true")
-        async for record in replay(recording, None):
+        async for record in recording:
             yield record
         # Still live: the source does not end until the page has shown the alert.
         await listener.wait_for(lambda messages: bool(_raised(messages)))
@@ -112,7 +127,9 @@ async def test_the_cockpit_follows_a_run_speaks_its_alert_and_shows_offline_at_t
             await page.screenshot(path=shot, full_page=True)
 
     async with Listener(websocket_broker.settings, f"spinesense/v1/{runner}/#") as listener:
-        await run_session(config, decoder, live(listener), dict(recording.header))
+        service = Service(HeldOpen(lambda recording: live(listener, recording)), config)
+        async with service:
+            await service.run()
         await listener.wait_for(
             lambda messages: any(p["state"] == "ended" for p in _payloads(messages, "session"))
         )

@@ -18,14 +18,13 @@ from playwright.async_api import expect
 
 from conftest import REPLAY_DATA
 from fixtures_browser import SPEECH_STUB
+from spinesense import analyse
 from spinesense.alerts import AlertConfig
-from spinesense.cli.commands._recording import open_for_command
-from spinesense.cli.commands._session import broker_for, cockpit_for
 from spinesense.config import Config
-from spinesense.models import Alert, FrameRecord
-from spinesense.processing.offline import StreamProcessor
+from spinesense.models import Alert
 from spinesense.publish import Publisher, embedded_broker
-from spinesense.sources.replay import replay
+from spinesense.service import Service
+from spinesense.sources.replay import ReplaySource
 from spinesense.web import WebAddress, page_config
 from spinesense.web.server import cockpit_server
 
@@ -54,8 +53,11 @@ NO_SPEECH = "delete window.speechSynthesis; delete window.SpeechSynthesisUtteran
 async def test_a_page_opened_from_another_address_reaches_the_embedded_broker_there(browser: Browser) -> None:
     # 127.0.0.2 stands for the machine's network address as a phone sees it (loopback: nothing leaves).
     config = Config(runner_id=RUNNER, record=False, web=WebAddress("127.0.0.2", 0))
-    async with broker_for(config) as (broker, _), cockpit_for(config, broker) as url:
+    async with Service(ReplaySource(RECORDING), config) as service:
+        url, publisher = service.cockpit_url, service.publisher
         assert url is not None
+        assert publisher is not None
+        broker = publisher.settings
         assert url.startswith("http://127.0.0.2:")
         page = await browser.new_page()
         await page.goto(url)
@@ -66,17 +68,9 @@ async def test_a_page_opened_from_another_address_reaches_the_embedded_broker_th
         assert await page.evaluate("String(window.spinesense.client.options.port)") == ws_port.strip("/")
 
 
-async def _running_strides() -> list[Stride]:
+def _running_strides() -> list[Stride]:
     """The running strides of a real recording."""
-    recording, decoder = open_for_command(str(RECORDING))
-    processor = StreamProcessor()
-    async for record in replay(recording, None):
-        if isinstance(record, FrameRecord) and (
-            block := decoder.feed_record(record.char, record.data, record.t_ns)
-        ):
-            processor.feed(block)
-    processor.flush()
-    return [s for s in processor.strides if s.running]
+    return [s for s in analyse(RECORDING).strides if s.running]
 
 
 def _lean(n: int) -> Alert:
@@ -146,7 +140,7 @@ async def test_tiles_are_coloured_against_the_learned_baseline_and_the_countdown
 ) -> None:
     broker, url = cockpit
     page = await _open(browser, url, SPEECH_STUB)
-    strides = await _running_strides()
+    strides = _running_strides()
     lean = page.locator("#tile-lean")
     topic = f"spinesense/v1/{RUNNER}/baseline"
     async with aiomqtt.Client(broker.host, broker.port) as client, Publisher(broker, RUNNER) as publisher:

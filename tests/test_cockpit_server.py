@@ -14,12 +14,15 @@ import pytest
 
 from conftest import REPLAY_DATA
 from spinesense.alerts import AlertConfig
-from spinesense.config import load_config
+from spinesense.config import Config, load_config
 from spinesense.errors import ConfigError
 from spinesense.publish import BrokerSettings, embedded_broker
+from spinesense.service import Service
+from spinesense.sources.replay import ReplaySource
 from spinesense.web import WebAddress, page_config, websocket_url
 from spinesense.web.server import STATIC, cockpit_server
 
+RECORDING = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 BROKER = BrokerSettings(host="127.0.0.1", port=1883, websocket_url="ws://127.0.0.1:9001/")
 
 
@@ -144,26 +147,53 @@ async def test_the_embedded_broker_speaks_mqtt_over_websockets_to_browsers() -> 
         assert message.payload == b"online"
 
 
-def test_replay_with_web_says_where_the_page_is_first() -> None:
-    recording = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
+async def test_the_service_serves_the_page_on_its_broker_until_it_shuts_down() -> None:
+    config = Config(runner_id="alex", record=False, web=WebAddress())
+    async with aiohttp.ClientSession() as http:
+        async with Service(ReplaySource(RECORDING, None), config) as service:
+            url, publisher = service.cockpit_url, service.publisher
+            assert url is not None
+            assert publisher is not None
+            async with http.get(f"{url}config.json") as response:
+                page = await response.json()
+            assert page["runner"] == "alex"
+            assert page["broker_ws_url"] == publisher.settings.websocket_url
+            await service.run()
+            async with http.get(url) as response:  # still served until the service shuts down
+                assert response.status == 200
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await http.get(url)
+
+
+def test_a_page_without_publishing_is_a_clear_error() -> None:
+    config = Config(record=False, web=WebAddress())
+    with pytest.raises(ValueError, match="reads the broker: serve it with publish=True"):
+        Service(ReplaySource(RECORDING, None), config, publish=False)
+
+
+def test_replay_with_web_publishes_and_says_where_the_page_is_first() -> None:
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "spinesense",
-            "replay",
-            str(recording),
-            "--web",
-            "0",
-            "--fast",
-            "--runner",
-            "alex",
-        ],
+        [sys.executable, "-m", "spinesense", "replay", str(RECORDING), "--web", "0", "--fast"],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
     )
-    first = done.stderr.splitlines()[0]
+    first, second = done.stderr.splitlines()[:2]
     assert first.startswith("cockpit: open http://127.0.0.1:")
     assert "broker over WebSockets: ws://127.0.0.1:" in first
+    assert second.startswith("publishing to mqtt://127.0.0.1:"), done.stderr
+
+
+@pytest.mark.parametrize("command", ["--help", "demo --help"])
+def test_the_web_server_is_not_loaded_unless_a_page_is_served(command: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "spinesense", *command.split()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    assert "spinesense.cli" in imported  # the import log is there
+    assert not {name for name in imported if name.split(".")[0] == "aiohttp"}

@@ -17,11 +17,12 @@ from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA, REPO_ROOT
 from fixtures_mqtt import Listener, Mosquitto, collect
+from spinesense import analyse
 from spinesense.capture import CaptureWriter, read_capture
 from spinesense.models import EventRecord, FrameRecord
 from spinesense.publish.broker import free_port
 from spinesense.sample_csv import SampleTable
-from spinesense.sources.replay import csv_records, strides_from_file
+from spinesense.sources.replay import csv_records
 from test_alerts import _altered, _long_run
 
 if TYPE_CHECKING:
@@ -69,14 +70,14 @@ def _session_ended(messages: list[aiomqtt.Message]) -> bool:
     return any(b'"ended"' in p for p in _payloads(messages, "session"))
 
 
-async def _run_to_the_end(listener: Listener, *args: str) -> str:
-    """Run spinesense to completion; wait until the subscriber saw the session end; return stdout."""
+async def _run_to_the_end(listener: Listener, *args: str) -> tuple[str, str]:
+    """Run spinesense to completion; wait until the subscriber saw the session end; return its output."""
     proc = await asyncio.to_thread(_spinesense, *args)
     out, err = await asyncio.to_thread(proc.communicate, timeout=120)
     assert proc.returncode == 0, err
     await listener.wait_for(_session_ended)
     await asyncio.sleep(0.3)  # the offline status follows the session message
-    return out
+    return out, err
 
 
 async def test_demo_publishes_status_strides_and_the_session_summary(
@@ -84,7 +85,7 @@ async def test_demo_publishes_status_strides_and_the_session_summary(
 ) -> None:
     async with Listener(mosquitto.settings, "spinesense/v1/demo/#") as listener:
         broker = f"mqtt://127.0.0.1:{mosquitto.port}"
-        out = await _run_to_the_end(
+        out, err = await _run_to_the_end(
             listener,
             "demo",
             "--duration",
@@ -96,6 +97,10 @@ async def test_demo_publishes_status_strides_and_the_session_summary(
             "--data-dir",
             str(tmp_path),
         )
+    # The page's address comes first (the demo serves its cockpit by default), then where it publishes.
+    first, second = err.splitlines()[:2]
+    assert first.startswith("cockpit: open http://127.0.0.1:"), err
+    assert second.startswith(f"publishing to {broker}"), err
     got = listener.messages
     printed = [line for line in out.splitlines() if line.startswith("stride")]
     assert len(printed) >= 8
@@ -181,7 +186,7 @@ def test_a_dead_broker_stalls_nothing_and_its_messages_wait_for_the_next_run(
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     strides = [line for line in out.splitlines() if line.startswith("stride")]
-    assert len(strides) == len(strides_from_file(SHIMMER_RUN))  # the sensor side went on regardless
+    assert len(strides) == len(analyse(SHIMMER_RUN).strides)  # the sensor side went on regardless
     assert "messages not delivered (kept in" in err
     # The next run, with the broker back, delivers what the first could not: both sessions end.
     sessions: list[str] = []

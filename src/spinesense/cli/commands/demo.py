@@ -1,10 +1,11 @@
 """``spinesense demo``: the zero-setup main job: a real recording through the whole service, over BLE.
 
-The virtual reference sensor (emulator/, on bumble's in-process BLE stack) streams a bundled sacral
-running recording (replay_data/), looped, in real time; the service finds it, connects and subscribes
-through bleak exactly as it would a sensor on the belt, and runs it through the pipeline and the alert
-rules into the embedded MQTT broker (or ``--broker``), while the terminal shows what the runner would
-see. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts can appear in a short run.
+The virtual reference sensor (emulator/, on bumble's in-process BLE stack) streams a bundled sacral running
+recording (replay_data/), looped, in real time; the service finds it, connects and subscribes through bleak
+exactly as it would a sensor on the belt, and runs it through the pipeline and the alert rules into the
+embedded MQTT broker (or ``--broker``), while the terminal shows what the runner would see and the cockpit
+page (first line printed: its address; ``--no-web`` turns it off) shows it in a browser. The demo learns the
+baseline fast (10 s warm-up, 20 s baseline) so alerts can appear in a short run.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import spinesense
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
 from spinesense.cli.commands._ble import bluetooth_errors, run_live
 from spinesense.cli.commands._recording import load_block
-from spinesense.cli.commands._session import add_session_arguments, config_from_args
+from spinesense.cli.commands._service import add_service_arguments, config_from_args
 from spinesense.emulator import VirtualSensor
-from spinesense.sources.ble import Backoff, SessionOptions
+from spinesense.sources.ble import Backoff, LinkOptions
 from spinesense.web import WebAddress
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from spinesense.config import Config
     from spinesense.models import SampleBlock
+    from spinesense.service import Companion, Service
 
 DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
 """Running at about 3 m/s with a sacral Shimmer (Alcantara et al. 2022, Apache-2.0)."""
@@ -35,9 +37,10 @@ DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
 
 DEMO_WEB = WebAddress(port=8080, exact=False)
 """The demo serves its cockpit on http://127.0.0.1:8080/ (another free port when that one is taken)."""
-
-DEMO_LINK = SessionOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
+DEMO_LINK = LinkOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
 """The virtual sensor advertises every 50 ms and returns at once: short scans and retries."""
+END_GRACE_S = 0.5
+"""After the virtual sensor's recording ends: time for the notifications still on their way."""
 
 
 def replay_data_dir() -> Path:
@@ -53,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--speed", type=float, default=1.0, metavar="N", help="N times real time (default 1)")
     parser.add_argument("--file", metavar="FILE", help="another recording to play instead of the bundled one")
-    add_session_arguments(parser)
+    add_service_arguments(parser)
     parser.add_argument("--no-web", action="store_true", help="do not serve the cockpit page")
     parser.set_defaults(handler=run)
 
@@ -80,14 +83,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _over_ble(config: Config, block: SampleBlock, speed: float, source: str) -> int:
-    """Stream ``block`` from a virtual sensor and run the live session on it until the block ends."""
+    """Stream ``block`` from a virtual sensor and run the live service on it until the block ends."""
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         return await run_live(
             config,
             sensor.name,
             options=DEMO_LINK,
             backend=backend,
-            until=sensor.finished,
             length_s=len(block) / block.rate_hz,
             source=source,
+            companions=[_stop_when_played(sensor)],
         )
+
+
+def _stop_when_played(sensor: VirtualSensor) -> Companion:
+    """Stops the service once the virtual sensor has sent its whole recording and the last frames came."""
+
+    async def stop(service: Service) -> None:
+        await sensor.finished.wait()
+        await asyncio.sleep(END_GRACE_S)
+        service.stop()
+
+    return stop
