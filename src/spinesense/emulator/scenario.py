@@ -52,7 +52,11 @@ async def dropout_run(
     fault_every_s: float = 0.6,
     options: LinkOptions = FAST_OPTIONS,
 ) -> DropoutRun:
-    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
+    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``.
+
+    ``fault_every_s`` is wall time at the sensor's pace, counted on its own clock from when it starts
+    streaming: the faults fall at the same samples of the recording however long the link took to connect.
+    """
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         link = SensorLink(sensor.name, backend=backend, options=options)
@@ -66,11 +70,11 @@ async def dropout_run(
         began = loop.time()
         consumer = asyncio.create_task(consume())
         try:
-            for _ in range(disconnects):
-                await asyncio.sleep(fault_every_s)
+            for fault in range(1, disconnects + 1):
+                await sensor.sampled(fault * fault_every_s * speed)
                 await sensor.disconnect()
             if vanish_s > 0:
-                await asyncio.sleep(fault_every_s)
+                await sensor.sampled((disconnects + 1) * fault_every_s * speed)
                 await sensor.vanish(vanish_s)
             await sensor.finished.wait()
             await asyncio.sleep(0.3)  # the last notifications are on their way
