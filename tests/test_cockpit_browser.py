@@ -17,11 +17,11 @@ from playwright.async_api import Page, expect
 
 from conftest import REPLAY_DATA
 from fixtures_browser import ARTIFACTS, SPEECH_STUB
-from fixtures_mqtt import Listener
 from spinesense.alerts import AlertConfig
 from spinesense.config import Config
 from spinesense.service import Service
 from spinesense.sources.replay import ReplaySource
+from spinesense.testing import Inbox
 from spinesense.web import WebAddress, page_config
 from spinesense.web.server import cockpit_server
 
@@ -40,7 +40,7 @@ RECORDING = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 
 TIGHT = AlertConfig.from_mapping({"low_cadence": {"limit": 250.0}})
 """Raises "low cadence" at the 8th running stride and keeps it active: a limit no runner reaches.
-Until absolute limits apply from the first stride, the profile's baseline lets the rules start at once."""
+(Absolute limits apply from the first strides; the profile's baseline is what the page shows as learned.)"""
 
 PHONE: ViewportSize = {"width": 360, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -98,7 +98,7 @@ async def test_the_cockpit_follows_a_run_speaks_its_alert_and_shows_offline_at_t
     pages: list[Page] = []
     ARTIFACTS.mkdir(exist_ok=True)
 
-    async def live(listener: Listener, recording: ReplaySource) -> AsyncIterator[Record]:
+    async def live(listener: Inbox, recording: ReplaySource) -> AsyncIterator[Record]:
         # The service has started its page server before it reads the first record.
         url = service.cockpit_url
         assert url is not None
@@ -126,7 +126,7 @@ async def test_the_cockpit_follows_a_run_speaks_its_alert_and_shows_offline_at_t
             shot = ARTIFACTS / f"cockpit-{name}-{websocket_broker.kind}.png"
             await page.screenshot(path=shot, full_page=True)
 
-    async with Listener(websocket_broker.settings, f"spinesense/v1/{runner}/#") as listener:
+    async with Inbox(websocket_broker.settings, f"spinesense/v1/{runner}/#") as listener:
         service = Service(HeldOpen(lambda recording: live(listener, recording)), config)
         async with service:
             await service.run()
