@@ -21,7 +21,7 @@ from spinesense.alerts import AlertConfig
 from spinesense.config import Config
 from spinesense.service import Service
 from spinesense.sources.replay import ReplaySource
-from spinesense.testing import Inbox
+from spinesense.testing import Listener
 from spinesense.web import WebAddress, page_config
 from spinesense.web.server import cockpit_server
 
@@ -98,7 +98,7 @@ async def test_the_cockpit_follows_a_run_speaks_its_alert_and_shows_offline_at_t
     pages: list[Page] = []
     ARTIFACTS.mkdir(exist_ok=True)
 
-    async def live(listener: Inbox, recording: ReplaySource) -> AsyncIterator[Record]:
+    async def live(listener: Listener, recording: ReplaySource) -> AsyncIterator[Record]:
         # The service has started its page server before it reads the first record.
         url = service.cockpit_url
         assert url is not None
@@ -126,7 +126,7 @@ async def test_the_cockpit_follows_a_run_speaks_its_alert_and_shows_offline_at_t
             shot = ARTIFACTS / f"cockpit-{name}-{websocket_broker.kind}.png"
             await page.screenshot(path=shot, full_page=True)
 
-    async with Inbox(websocket_broker.settings, f"spinesense/v1/{runner}/#") as listener:
+    async with Listener(websocket_broker.settings, f"spinesense/v1/{runner}/#") as listener:
         service = Service(HeldOpen(lambda recording: live(listener, recording)), config)
         async with service:
             await service.run()

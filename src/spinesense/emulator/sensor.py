@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import struct
 import time
 from typing import TYPE_CHECKING
@@ -75,8 +74,6 @@ class VirtualSensor:
         self._cursor = 0
         self._stream: asyncio.Task[None] | None = None
         self.finished = asyncio.Event()
-        self._progress = asyncio.Condition()
-        """Notified at every frame sampled (see ``sampled``)."""
         self._data = Characteristic(
             reference.DATA_UUID, Characteristic.Properties.NOTIFY, Characteristic.READABLE, b""
         )
@@ -145,17 +142,6 @@ class VirtualSensor:
         await self.disconnect()
 
     # Fault injection -------------------------------------------------------------------------------------
-
-    async def sampled(self, seconds: float) -> None:
-        """Return once the sensor has sampled ``seconds`` of its recording (all of a shorter one).
-
-        Faults scripted on the sensor's own clock land at the same place in the recording however long
-        the host took to connect or however loaded the machine is.
-        """
-        rate = self.info.sample_rate_hz
-        frame = min(len(self.frames), math.ceil(seconds * rate / reference.MAX_SAMPLES_PER_FRAME))
-        async with self._progress:
-            await self._progress.wait_for(lambda: self._cursor >= frame)
 
     def drop_frames(self, count: int) -> None:
         """Lose the next ``count`` frames on the air (sampled, never delivered)."""
@@ -253,8 +239,6 @@ class VirtualSensor:
                 await asyncio.sleep(delay)
             await self._deliver(self.frames[self._cursor])
             self._cursor += 1
-            async with self._progress:
-                self._progress.notify_all()
         self.finished.set()
 
     async def _deliver(self, frame: bytes) -> None:
