@@ -8,6 +8,7 @@ speak each alert once per cooldown, with a tone where the browser has no speech.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from spinesense.models import Alert
 from spinesense.publish import Publisher, embedded_broker
 from spinesense.service import Service
 from spinesense.sources.replay import ReplaySource
+from spinesense.store.load import LoadAlert, LoadStatus, Totals
 from spinesense.web import WebAddress, page_config
 from spinesense.web.server import cockpit_server
 
@@ -166,3 +168,25 @@ async def test_tiles_are_coloured_against_the_learned_baseline_and_the_countdown
             await expect(lean).to_have_attribute("data-state", state)
         # A tile without a rule has no colour of its own.
         await expect(page.locator("#tile-vo")).to_have_attribute("data-state", "plain")
+
+
+async def test_the_training_load_reads_in_a_runners_words(
+    browser: Browser, cockpit: tuple[BrokerSettings, str]
+) -> None:
+    broker, url = cockpit
+    page = await _open(browser, url, SPEECH_STUB)
+    week = Totals(runs=3, running_s=5400.0, steps=16000, impact_load_bw=41000.0, distance_km=15.2)
+    rise = LoadAlert("acwr_high", "warning", "Load rose fast: ease off this week", {"acwr": 1.62})
+    load = LoadStatus(dt.date(2026, 12, 5), week, Totals(runs=2), 35, 1.62, 0.45, [rise]).payload()
+    shoes = {"name": "Pegasus", "km": 512.0, "limit_km": 800.0, "state": "warning"}
+    load["shoes"] = {**shoes, "message": "512 km: think of new shoes", "wear_bw_per_100km": None}
+    async with Publisher(broker, RUNNER) as publisher:
+        publisher.publish_load(load)
+    panel = page.locator("#load")
+    await expect(panel).to_be_visible()
+    await expect(panel).to_contain_text("3 runs · 1:30 h · 16000 steps · 15.2 km · impact 41.0 kBW")
+    await expect(panel).to_contain_text("+45%")
+    await expect(panel).to_contain_text("1.62 (rolling average 7 d / 28 d")
+    await expect(panel).to_contain_text(rise.message)
+    await expect(panel).to_contain_text("Pegasus: 512 of 800 km · 512 km: think of new shoes")
+    await expect(panel).to_have_attribute("data-state", "watch")

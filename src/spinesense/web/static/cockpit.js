@@ -476,34 +476,42 @@ function valuesText(alert) {
   }).join(" · ");
 }
 
+// The retained load payload (docs/schemas/load.schema.json) in a runner's words.
+function loadLines(data) {
+  const week = data.last_7_days || {};
+  const minutes = Math.round((week.running_s || 0) / 60);
+  const lines = [[
+    "last 7 days",
+    `${week.runs ?? 0} runs · ${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")} h · ` +
+      `${week.steps ?? 0} steps · ${fmt(week.distance_km, 1)} km · impact ${fmt((week.impact_load_bw || 0) / 1000, 1)} kBW`,
+  ]];
+  const change = data.weekly_change;
+  lines.push(["on the week before", change === null || change === undefined
+    ? "nothing to compare yet" : `${change >= 0 ? "+" : "−"}${Math.round(Math.abs(change) * 100)}%`]);
+  lines.push(["acute:chronic", data.acwr === null || data.acwr === undefined
+    ? `needs 28 days of runs (${data.history_days ?? 0} so far)` : `${fmt(data.acwr, 2)} (${data.acwr_method})`]);
+  for (const alert of data.alerts || []) lines.push(["load alert", alert.message]);
+  const shoes = data.shoes;
+  lines.push(["shoes", shoes
+    ? `${shoes.name}: ${fmt(shoes.km, 0)} of ${fmt(shoes.limit_km, 0)} km${shoes.message ? ` · ${shoes.message}` : ""}`
+    : "none in use"]);
+  return lines;
+}
+
 function renderLoad(data) {
   const box = $("load");
   const list = $("load-list");
   list.innerHTML = "";
-  if (!data || typeof data !== "object") { box.hidden = true; return; }
-  const add = (term, desc) => {
+  if (!data || typeof data !== "object" || !data.last_7_days) { box.hidden = true; return; }
+  for (const [term, desc] of loadLines(data)) {
     const dt = document.createElement("dt");
     dt.textContent = term;
     const dd = document.createElement("dd");
     dd.textContent = desc;
     list.append(dt, dd);
-  };
-  for (const [key, value] of Object.entries(data)) {
-    if (key === "time_ms") continue;
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        if (item && typeof item === "object") {
-          const name = item.name ?? item.id ?? key;
-          const rest = Object.entries(item).filter(([k]) => k !== "name" && k !== "id")
-            .map(([k, v]) => `${k.replaceAll("_", " ")} ${typeof v === "number" ? fmt(v, 1) : v}`).join(", ");
-          add(String(name), rest);
-        }
-      }
-    } else if (value !== null && typeof value !== "object") {
-      add(key.replaceAll("_", " "), typeof value === "number" ? fmt(value, 2) : String(value));
-    }
   }
-  box.hidden = list.children.length === 0;
+  box.dataset.state = (data.alerts || []).length || (data.shoes && data.shoes.state !== "ok") ? "watch" : "ok";
+  box.hidden = false;
 }
 
 function chip(id, state, text) {
