@@ -24,6 +24,7 @@ from spinesense.alerts import AlertConfig
 from spinesense.config import Config
 from spinesense.models import Alert
 from spinesense.publish import Publisher, embedded_broker
+from spinesense.publish.topics import encode, stride_payload
 from spinesense.service import Service
 from spinesense.sources.replay import ReplaySource
 from spinesense.store.load import LoadAlert, LoadStatus, Totals
@@ -190,3 +191,21 @@ async def test_the_training_load_reads_in_a_runners_words(
     await expect(panel).to_contain_text(rise.message)
     await expect(panel).to_contain_text("Pegasus: 512 of 800 km · 512 km: think of new shoes")
     await expect(panel).to_have_attribute("data-state", "watch")
+
+
+async def test_a_page_opened_mid_run_counts_the_run_from_its_start(
+    browser: Browser, cockpit: tuple[BrokerSettings, str]
+) -> None:
+    broker, url = cockpit
+    page = await _open(browser, url, SPEECH_STUB)
+    started_ms = 1_780_000_000_000
+    stride = dataclasses.replace(_running_strides()[0], index=40)
+    topic = f"spinesense/v1/{RUNNER}"
+    async with aiomqtt.Client(broker.host, broker.port) as client:
+        start = {"time_ms": started_ms, "state": "started", "gyroscope": True}
+        await client.publish(f"{topic}/session", json.dumps(start), qos=1, retain=True)
+        # The page opened a minute into the run: the 41st stride is the first it sees.
+        await client.publish(f"{topic}/stride", encode(stride_payload(stride, started_ms + 61_000)), qos=1)
+    run = page.locator("#tile-run")
+    await expect(run.locator(".number")).to_have_text("1:01")
+    await expect(run.locator(".detail")).to_have_text("41 strides")

@@ -95,13 +95,16 @@ function runDetail(s) {
 // Strides: per-stride history for sparklines and the smoothed value each tile shows.
 
 class Strides {
-  constructor() { this.rows = []; this.lastArrival = null; this.count = 0; this.firstMs = null; }
+  constructor() {
+    this.rows = []; this.lastArrival = null; this.count = 0; this.firstMs = null;
+    this.startMs = null; // the session's start (retained "started"): the run's clock, even when opened late
+  }
 
   add(stride) {
     const row = { ...stride };
     this.firstMs ??= stride.time_ms;
-    this.count += 1;
-    row.elapsed_s = (stride.time_ms - this.firstMs) / 1000;
+    this.count = Math.max(this.count + 1, stride.index + 1); // the run's strides, not just those seen here
+    row.elapsed_s = (stride.time_ms - (this.startMs ?? this.firstMs)) / 1000;
     const drops = [stride.pelvic_drop_left_deg, stride.pelvic_drop_right_deg].filter((x) => x !== null);
     row.pelvic_drop_deg = drops.length ? Math.max(...drops) : null;
     this.rows.push(row);
@@ -317,6 +320,7 @@ class Cockpit {
       // A new run: its strides, not the last run's (the retained "started" also comes on connecting).
       if (this.startedMs !== data.time_ms) this.strides = new Strides();
       this.startedMs = data.time_ms;
+      this.strides.startMs = data.time_ms;
       this.sessionEnded = null;
       this.gyroscope = data.gyroscope ?? null;
       chip("chip-lost", "ok", "no samples lost");
