@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from spinesense.alerts import AlertEngine
 from spinesense.capture import CaptureWriter
-from spinesense.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
 from spinesense.commands._recording import open_for_command, recording_length_s
 from spinesense.config import load_config
 from spinesense.errors import ConfigError
@@ -172,6 +172,9 @@ async def run_session(
         if recorder is not None:
             recorder.close()
             status(f"capture written to {recorder.path}", capture=str(recorder.path))
+    # A refusal is the truth whatever stopped the run; an outage only when the run was not cut short.
+    if publisher.failure or (publisher.undelivered and not interrupted):
+        raise CommandError(str(publisher.undelivered), EXIT_UNAVAILABLE)
     return EXIT_INTERRUPTED if interrupted else EXIT_OK
 
 
