@@ -100,6 +100,10 @@ class CaptureWriter:
     Plain files are flushed to the OS after every line; gzip files get a sync flush at most once per
     ``flush_interval_s`` so compression stays good, and whatever was flushed stays readable after a
     crash. ``close()`` writes the gzip trailer and fsyncs.
+
+    A write that fails once the file is open (disk full, a file-size limit, the disk gone read-only)
+    never stops the run: the writer says so once, loudly, stops writing and counts what it could not keep
+    (``failure``, ``lost``); what was flushed before stays readable.
     """
 
     def __init__(self, path: Path | str, header: dict[str, Any], flush_interval_s: float = 1.0) -> None:
@@ -114,6 +118,10 @@ class CaptureWriter:
         self._flush_interval_s = flush_interval_s
         self._last_flush = time.monotonic()
         self.records = 0
+        self.failure: OSError | None = None
+        """Why writing stopped (None while it works)."""
+        self.lost = 0
+        """Records not written since the failure."""
         self._write_line(header)
         self.flush()
 
@@ -149,31 +157,73 @@ class CaptureWriter:
 
     def flush(self) -> None:
         """Push everything written so far to the OS (a gzip sync flush keeps it decodable)."""
-        if self._gz is not None:
-            self._gz.flush(zlib.Z_SYNC_FLUSH)
-        self._raw.flush()
+        if self.failure is not None:
+            return
+        try:
+            if self._gz is not None:
+                self._gz.flush(zlib.Z_SYNC_FLUSH)
+            self._raw.flush()
+        except OSError as exc:
+            self._fail(exc)
         self._last_flush = time.monotonic()
 
     def close(self) -> None:
         """Finish the file (gzip trailer), flush and fsync it; safe to call twice."""
         if self._raw.closed:
             return
-        if self._gz is not None:
-            self._gz.close()
-        self._raw.flush()
-        os.fsync(self._raw.fileno())
-        self._raw.close()
+        try:
+            if self.failure is None:
+                if self._gz is not None:
+                    self._gz.close()
+                self._raw.flush()
+                os.fsync(self._raw.fileno())
+        except OSError as exc:
+            self._fail(exc)
+        finally:
+            with contextlib.suppress(OSError):  # buffered bytes the disk refused: already reported
+                self._raw.close()
+
+    def outcome(self) -> str:
+        """One line for the closing report: where the capture went, and what it is missing."""
+        if self.failure is None:
+            return f"capture written to {self.path}"
+        return (
+            f"capture {self.path} cut short after {self.records} records ({self.failure.strerror}): "
+            f"{self.lost} records not recorded"
+        )
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing for good: say once what failed and what is lost; the run goes on."""
+        if self.failure is not None:
+            return
+        self.failure = exc
+        log.error(
+            "capture %s: cannot write (%s): the run goes on without a capture; everything from now on is "
+            "not recorded (%d records kept before)",
+            self.path,
+            exc.strerror or exc,
+            self.records,
+        )
 
     def _write_line(self, obj: dict[str, Any]) -> None:
         """Write one JSON line; flush per line for plain files, at most once a second for gzip."""
+        if self.failure is not None:
+            self.lost += 1
+            return
         line = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
-        if self._gz is not None:
-            self._gz.write(line)
-            if time.monotonic() - self._last_flush >= self._flush_interval_s:
-                self.flush()
-        else:
-            self._raw.write(line)
-            self._raw.flush()
+        try:
+            if self._gz is not None:
+                self._gz.write(line)
+                if time.monotonic() - self._last_flush >= self._flush_interval_s:
+                    self.flush()
+            else:
+                self._raw.write(line)
+                self._raw.flush()
+        except OSError as exc:
+            self._fail(exc)
+        if self.failure is not None:
+            self.lost += 1
+            return
         self.records += 1
 
 

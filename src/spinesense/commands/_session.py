@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from spinesense.config import Config
     from spinesense.publish import BrokerSettings
     from spinesense.sensors import StreamDecoder
+
+log = logging.getLogger(__name__)
 
 
 def add_session_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -89,18 +92,19 @@ def outbox_dir(config: Config) -> Path | None:
 
 
 def open_recorder(config: Config, header: dict[str, object]) -> CaptureWriter | None:
-    """A capture file for this run in the data directory, unless recording is off."""
+    """A capture file for this run in the data directory, unless recording is off.
+
+    A data directory that cannot be written (read-only, full) costs the capture, never the run.
+    """
     if not config.record:
         return None
-    try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(f"data.dir: cannot create {config.data_dir}: {exc.strerror}", EXIT_USAGE) from None
     now = time.gmtime()
-    name = time.strftime("run-%Y%m%d-%H%M%S.jsonl.gz", now)
-    return CaptureWriter(
-        config.data_dir / name, {**header, "start_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}
-    )
+    path = config.data_dir / time.strftime("run-%Y%m%d-%H%M%S.jsonl.gz", now)
+    try:
+        return CaptureWriter(path, {**header, "start_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)})
+    except OSError as exc:
+        log.error("capture: cannot write %s (%s): this run goes on without a capture", path, exc.strerror or exc)
+        return None
 
 
 def _install_signals(session: Session, recorder: CaptureWriter | None) -> None:
@@ -171,7 +175,7 @@ async def run_session(
     finally:
         if recorder is not None:
             recorder.close()
-            status(f"capture written to {recorder.path}", capture=str(recorder.path))
+            status(recorder.outcome(), capture=str(recorder.path))
     # A refusal is the truth whatever stopped the run; an outage only when the run was not cut short.
     if publisher.failure or (publisher.undelivered and not interrupted):
         raise CommandError(str(publisher.undelivered), EXIT_UNAVAILABLE)
