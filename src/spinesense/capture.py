@@ -3,7 +3,8 @@
 A capture is what a source saw: a header line, then one line per notification or characteristic read
 with its host receive time, plus event lines. Replaying it runs the same code path as a live run. The
 writer flushes at least once a second so a crash loses at most the last second; the reader reports and
-skips a torn last line (left by a crash) and any corrupt line, and never fails on them.
+skips a torn last line (left by a crash), any corrupt or over-long line, and a damaged gzip stream (it
+yields everything before the damage and counts the bytes after it), and never fails on them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import contextlib
 import gzip
 import json
 import logging
+import math
 import os
+import stat
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -30,6 +33,11 @@ log = logging.getLogger(__name__)
 FORMAT_NAME: Final = "spinesense-capture"
 FORMAT_VERSION: Final = 1
 GZIP_MAGIC: Final = b"\x1f\x8b"
+MAX_LINE_BYTES: Final = 1 << 20
+"""Longer lines are skipped unread (a frame line is under 1 KB; nothing a writer makes comes near 1 MiB)."""
+INFLATE_PIECE: Final = 1024
+"""Compressed bytes inflated per call: a damaged stream loses at most this much before the damage."""
+MAX_T_NS: Final = 2**63 - 1
 
 
 class CaptureError(Exception):
@@ -67,6 +75,12 @@ class ReadStats:
     """Line numbers of corrupt lines that were skipped."""
     torn_last_line: bool = False
     """The file ended in a partial line (or a truncated gzip stream), as a crash leaves it."""
+    long_lines: int = 0
+    """Lines over MAX_LINE_BYTES, skipped unread (also in ``bad_lines``)."""
+    damage: str = ""
+    """What could not be read at all: a damaged gzip stream or bytes after its end ("" when none)."""
+    lost_bytes: int = 0
+    """Bytes of the file after the damage, not read."""
 
 
 def make_header(
@@ -234,16 +248,15 @@ class Capture:
         """Open ``path`` and read its header; raises CaptureError when it is not a capture."""
         self.path = Path(path)
         self.stats = ReadStats()
-        if not self.path.is_file():
-            raise CaptureError(f"{self.path}: no such file")
+        check_regular_file(self.path, CaptureError)
         with contextlib.closing(self._lines()) as lines:
             first = next(lines, None)
         if first is None:
             raise CaptureError(f"{self.path}: empty file, not a capture")
         try:
-            header = json.loads(first[1])
-        except json.JSONDecodeError as exc:
-            raise CaptureError(f"{self.path}: first line is not JSON ({exc.msg})") from None
+            header = json.loads(first[1] or "")
+        except (json.JSONDecodeError, RecursionError):
+            raise CaptureError(f"{self.path}: first line is not JSON, not a capture") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
             raise CaptureError(f"{self.path}: not a spinesense capture (no '{FORMAT_NAME}' header)")
         if header.get("version") != FORMAT_VERSION:
@@ -251,6 +264,7 @@ class Capture:
                 f"{self.path}: capture format version {header.get('version')!r}, this spinesense reads "
                 f"version {FORMAT_VERSION}"
             )
+        _check_header(self.path, header)
         self.header: dict[str, Any] = header
 
     @property
@@ -268,11 +282,16 @@ class Capture:
             if record is not None:
                 yield record
 
-    def _parse(self, number: int, text: str) -> Record | None:
+    def _parse(self, number: int, text: str | None) -> Record | None:
         """Turn one line into a record, or count it as bad (torn when it is the unterminated last)."""
+        if text is None:
+            log.warning("%s: line %d is longer than %d bytes; skipped", self.path, number, MAX_LINE_BYTES)
+            self.stats.long_lines += 1
+            self.stats.bad_lines.append(number)
+            return None
         try:
             obj = json.loads(text)
-            t_ns = int(obj["t_ns"])
+            t_ns = _t_ns(obj["t_ns"])
             if "event" in obj:
                 fields = {k: v for k, v in obj.items() if k not in {"t_ns", "event"}}
                 self.stats.events += 1
@@ -280,7 +299,7 @@ class Capture:
             data = base64.b64decode(obj["data"], validate=True)
             self.stats.frames += 1
             return FrameRecord(t_ns, str(obj["char"]), data)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, binascii.Error) as exc:
+        except (KeyError, TypeError, ValueError, binascii.Error, RecursionError) as exc:
             if self.stats.torn_last_line and number == self._last_line_number:
                 log.warning("%s: line %d is torn (the run was cut short); ignored", self.path, number)
             else:
@@ -288,32 +307,49 @@ class Capture:
                 self.stats.bad_lines.append(number)
             return None
 
-    def _lines(self) -> Generator[tuple[int, str]]:
-        """Yield (line number, text) pairs; a last line without newline marks the file as torn."""
+    def _lines(self) -> Generator[tuple[int, str | None]]:
+        """Yield (line number, text) pairs in linear time; text None for a line over MAX_LINE_BYTES.
+
+        A last line without newline marks the file as torn.
+        """
         self._last_line_number = 0
-        pending = b""
+        pending: list[bytes] = []
+        size = 0
+        too_long = False
         number = 0
         try:
-            for chunk in _decompressed_chunks(self.path):
-                pending += chunk
-                *complete, pending = pending.split(b"\n")
-                for raw in complete:
+            for chunk in _decompressed_chunks(self.path, self.stats):
+                start = 0
+                while (end := chunk.find(b"\n", start)) != -1:
                     number += 1
                     self._last_line_number = number
-                    yield number, raw.decode("utf-8", errors="replace")
-        except (OSError, zlib.error) as exc:
-            raise CaptureError(f"{self.path}: cannot read ({exc})") from None
-        if pending.strip():
+                    too_long = too_long or size + end - start > MAX_LINE_BYTES
+                    yield number, None if too_long else b"".join([*pending, chunk[start:end]]).decode(
+                        "utf-8", errors="replace"
+                    )
+                    pending, size, too_long = [], 0, False
+                    start = end + 1
+                if not too_long:
+                    pending.append(chunk[start:])
+                    size += len(chunk) - start
+                    if size > MAX_LINE_BYTES:  # keep nothing more of this line: it is skipped anyway
+                        pending, too_long = [], True
+        except OSError as exc:
+            raise CaptureError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
+        if too_long or b"".join(pending).strip():
             number += 1
             self._last_line_number = number
             self.stats.torn_last_line = True
-            yield number, pending.decode("utf-8", errors="replace")
+            yield number, None if too_long else b"".join(pending).decode("utf-8", errors="replace")
 
 
-def _decompressed_chunks(path: Path, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+def _decompressed_chunks(path: Path, stats: ReadStats | None = None, chunk_size: int = 1 << 16) -> Iterator[bytes]:
     """Yield the file's bytes, gunzipped when it is gzip; a stream cut short yields what it holds.
 
-    Never yields an empty chunk (a gzip header alone inflates to nothing): the first chunk holds data.
+    Gzip members follow one another (concatenated files are valid gzip). Damage inside a member, or
+    bytes after the last one that are not gzip, end the stream there: what came before is yielded, the
+    rest is counted in ``stats`` (``damage``, ``lost_bytes``) and logged. Never yields an empty chunk (a
+    gzip header alone inflates to nothing): the first chunk holds data.
     """
     with path.open("rb") as raw:
         gzipped = raw.read(2) == GZIP_MAGIC
@@ -322,23 +358,83 @@ def _decompressed_chunks(path: Path, chunk_size: int = 1 << 16) -> Iterator[byte
             while chunk := raw.read(chunk_size):
                 yield chunk
             return
+        size = os.fstat(raw.fileno()).st_size
         inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        consumed = 0  # compressed bytes fully taken by the inflater
+        member_start = True
         while chunk := raw.read(chunk_size):
             while chunk:
-                if inflated := inflater.decompress(chunk):
+                if member_start and not GZIP_MAGIC.startswith(chunk[:2]):
+                    _lost(path, stats, "bytes after the end of the gzip stream", consumed, size)
+                    return
+                piece, chunk = chunk[:INFLATE_PIECE], chunk[INFLATE_PIECE:]
+                try:
+                    inflated = inflater.decompress(piece)
+                except zlib.error as exc:
+                    _lost(path, stats, f"gzip stream damaged ({exc})", consumed, size)
+                    return
+                if inflated:
                     yield inflated
-                chunk = inflater.unused_data if inflater.eof else b""
+                member_start = inflater.eof
                 if inflater.eof:
+                    chunk = inflater.unused_data + chunk
+                    consumed += len(piece) - len(inflater.unused_data)
                     inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        if tail := inflater.flush():
+                else:
+                    consumed += len(piece)
+        try:
+            tail = inflater.flush()
+        except zlib.error:  # a member cut short: what it held was yielded already
+            tail = b""
+        if tail:
             yield tail
+
+
+def _lost(path: Path, stats: ReadStats | None, what: str, at: int, size: int) -> None:
+    """Report (once, in ``stats`` and the log) that the file cannot be read from byte ``at`` on."""
+    message = f"{what} at byte {at}: the last {size - at} of {size} bytes are unreadable"
+    log.warning("%s: %s; everything before is used", path, message)
+    if stats is not None:
+        stats.damage, stats.lost_bytes = message, size - at
+
+
+def _t_ns(value: object) -> int:
+    """A host time in ns: a whole, finite, non-negative number below 2^63 (ValueError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"t_ns must be a number, got {type(value).__name__}")
+    if not (math.isfinite(value) and 0 <= value <= MAX_T_NS):
+        raise ValueError(f"t_ns {value} is not a time")
+    return int(value)
+
+
+def _check_header(path: Path, header: dict[str, Any]) -> None:
+    """CaptureError naming the header field whose type is wrong (a header is written by our own writer)."""
+    for key, kind in (("protocol", str), ("sensor", dict), ("runner", dict), ("start_utc", str), ("source", str)):
+        if key in header and not isinstance(header[key], kind):
+            raise CaptureError(f"{path}: header field {key!r} must be {kind.__name__}, got {header[key]!r:.60}")
+    rate = header.get("rate_hz")
+    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf):
+        raise CaptureError(f"{path}: header field 'rate_hz' must be a positive number, got {rate!r:.60}")
+
+
+def check_regular_file(path: Path, error: type[Exception]) -> None:
+    """Raise ``error`` unless ``path`` is a regular file: FIFOs, devices and sockets are refused, not read
+    (a FIFO would block every reading command until something writes to it)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise error(f"{path}: {'no such file' if isinstance(exc, FileNotFoundError) else exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{path}: is a directory, expected a capture or CSV file")
+    if not stat.S_ISREG(mode):
+        raise error(f"{path}: not a regular file (FIFOs, devices and sockets are refused: save it to a file first)")
 
 
 def is_capture(path: Path) -> bool:
     """Cheap check whether ``path`` looks like a capture (JSON object on its first line)."""
     try:
         first = next(_decompressed_chunks(path, chunk_size=64), b"")
-    except (OSError, zlib.error):
+    except OSError:
         return False
     return first.lstrip()[:1] == b"{"
 

@@ -10,7 +10,10 @@ import pkgutil
 import sys
 
 from spinesense import __version__, commands, logformat
-from spinesense.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.capture import CaptureError
+from spinesense.commands import EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.sample_csv import SampleCsvError
+from spinesense.sources.replay import RecordingError
 
 LOG_FORMAT_ENV = "SPINESENSE_LOG_FORMAT"
 
@@ -72,3 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return _failed(args.command, "interrupted", EXIT_INTERRUPTED, log_format)
+    except (CaptureError, SampleCsvError, RecordingError) as exc:  # bad input found while reading on
+        return _failed(args.command, str(exc), EXIT_DATA, log_format)
+    except Exception as exc:  # a bug: still one line (the traceback with -v), never a broken JSON stream
+        logging.getLogger("spinesense").debug("traceback", exc_info=True)
+        return _failed(args.command, f"internal error: {type(exc).__name__}: {exc}", EXIT_DATA, log_format)

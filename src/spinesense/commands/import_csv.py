@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from spinesense.capture import CaptureWriter, make_header
 from spinesense.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.sample_csv import SampleCsvError, read_sample_csv
+from spinesense.sample_csv import TIME_UNITS, SampleCsvError, read_sample_csv
 from spinesense.sources.replay import csv_records
 
 if TYPE_CHECKING:
@@ -25,6 +25,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--source", default="", help="provenance text for the header")
     parser.add_argument("--start-utc", default="1970-01-01T00:00:00Z", help="header start time (ISO 8601)")
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.add_argument(
+        "--sort-time", action="store_true", help="sort rows whose time goes backwards (else the CSV is refused)"
+    )
+    parser.add_argument(
+        "--time-unit",
+        choices=TIME_UNITS,
+        default="s",
+        help="the unit of the time_s column when it is not seconds (default s)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -35,10 +44,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{out}: a capture must end in .jsonl or .jsonl.gz", EXIT_USAGE)
     if out.exists() and not args.force:
         raise CommandError(f"{out} exists; use --force to overwrite", EXIT_USAGE)
-    if not source.is_file():
-        raise CommandError(f"{source}: no such file", EXIT_DATA)
     try:
-        table = read_sample_csv(source)
+        table = read_sample_csv(source, sort_time=args.sort_time, time_unit=args.time_unit)
     except SampleCsvError as exc:
         raise CommandError(str(exc), EXIT_DATA) from None
     header = make_header(
@@ -49,9 +56,15 @@ def run(args: argparse.Namespace) -> int:
         source=args.source or f"imported from {source.name}",
     )
     frames = 0
-    with CaptureWriter(out, header) as writer:
+    try:
+        writer = CaptureWriter(out, header)
+    except OSError as exc:
+        raise CommandError(f"{out}: cannot write ({exc.strerror or exc})", EXIT_DATA) from None
+    with writer:
         for record in csv_records(table):
             writer.frame(record.t_ns, record.char, record.data)
             frames += 1
+    if writer.failure is not None:
+        raise CommandError(writer.outcome(), EXIT_DATA)
     print(f"wrote {out}: {table.t_s.size} samples at {table.rate_hz:.2f} Hz in {frames} records")
     return EXIT_OK

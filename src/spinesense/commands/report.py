@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_OK
+from spinesense.commands._base import EXIT_DATA, EXIT_OK, CommandError
 from spinesense.commands._offline import process_recording
 from spinesense.commands._recording import add_file_argument
 from spinesense.report import RunData, render
@@ -29,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.file)
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
     title = f"Run report: {source.name}"
-    out.write_text(render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8")
+    try:
+        out.write_text(render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"{out}: cannot write ({exc.strerror or exc})", EXIT_DATA) from None
     print(f"wrote {out} ({len(report.strides)} strides, {report.raised} alerts)")
     return EXIT_OK
