@@ -161,6 +161,8 @@ def _check_rate(path: Path, table: SampleTable) -> None:
 
 def _parse_rows(body: list[tuple[int, str]], width: int) -> tuple[NDArray[np.float64], list[int]]:
     """Parse data lines fast with NumPy; on a bad line fall back to per-line parsing to find it."""
+    if not body:
+        return np.empty((0, width)), []
     try:
         rows = np.loadtxt([line for _, line in body], delimiter=",", dtype=np.float64, ndmin=2)
         if rows.shape[1:] == (width,) and np.isfinite(rows).all():
