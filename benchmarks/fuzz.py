@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fuzz_targets import OPS, Target, mutate, targets  # noqa: E402 - needs the tests folder on the path
+from fuzz_targets import OPS, Target, mutate, targets
 
 CRASHES = Path(tempfile.gettempdir()) / "spinesense-fuzz"
 
@@ -59,9 +59,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # the readers log each skipped line
-    rng = random.Random(args.seed)
+    rng = random.Random(args.seed)  # noqa: S311 - fuzzing wants reproducible, not secret, randomness
     total_crashes = 0
-    with tempfile.TemporaryDirectory(dir="/dev/shm" if Path("/dev/shm").is_dir() else None) as folder:
+    with tempfile.TemporaryDirectory() as folder:
         all_targets = targets(Path(folder))
         per_target = args.inputs // len(all_targets)
         print(f"{'target':<20} {'inputs':>9} {'refused':>9} {'crashes':>8} {'slowest':>9} {'seconds':>8}")
@@ -71,7 +71,10 @@ def main() -> None:
             took = time.perf_counter() - start
             crashed = sum(crashes.values())
             total_crashes += crashed
-            print(f"{target.name:<20} {per_target:>9} {refused:>9} {crashed:>8} {slowest * 1e3:>7.1f}ms {took:>8.0f}")
+            print(
+                f"{target.name:<20} {per_target:>9} {refused:>9} {crashed:>8} "
+                f"{slowest * 1e3:>7.1f}ms {took:>8.0f}"
+            )
             for kind, count in crashes.items():
                 print(f"    {count} x {kind}")
     print(f"inputs {per_target * len(all_targets)}, crashes {total_crashes}")

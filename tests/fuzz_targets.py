@@ -29,10 +29,29 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
-TOKENS = (b"NaN", b"Infinity", b"-1e300", b"1e-30", b"\n", b",", b'"', b"[", b"{", b"\x00", b"\xff\xff\xff\xff")
+TOKENS = (
+    b"NaN",
+    b"Infinity",
+    b"-1e300",
+    b"1e-30",
+    b"\n",
+    b",",
+    b'"',
+    b"[",
+    b"{",
+    b"\x00",
+    b"\xff\xff\xff\xff",
+)
 """Byte strings a mutation may insert: the values and delimiters that broke readers before."""
 OPS = ("flip", "set", "insert", "delete", "duplicate", "truncate", "token")
-NAMES = ("capture reader", "csv reader", "reference decoder", "polar decoder", "polar h10 decoder", "movesense decoder")
+NAMES = (
+    "capture reader",
+    "csv reader",
+    "reference decoder",
+    "polar decoder",
+    "polar h10 decoder",
+    "movesense decoder",
+)
 
 
 @dataclass(frozen=True)
@@ -137,7 +156,9 @@ def _movesense_seed() -> bytes:
 def _csv_seed() -> bytes:
     """A sample CSV: 60 rows at 100 Hz with a gyroscope."""
     rows = [f"{i / 100:.2f},0.01,-0.02,1.0,1.5,-2.5,0.5" for i in range(60)]
-    return ("time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps\n" + "\n".join(rows) + "\n").encode()
+    return (
+        "time_s,acc_x_g,acc_y_g,acc_z_g,gyr_x_dps,gyr_y_dps,gyr_z_dps\n" + "\n".join(rows) + "\n"
+    ).encode()
 
 
 def targets(folder: Path) -> list[Target]:
@@ -152,9 +173,23 @@ def targets(folder: Path) -> list[Target]:
             (RecordingError, CaptureError, UnknownProtocolError),
             [small_capture, gzip.compress(small_capture), SHIMMER_RUN.read_bytes()],
         ),
-        Target(csv_reader, _recording_target(folder / "fuzz.csv"), (RecordingError, SampleCsvError), [_csv_seed()]),
-        Target(reference, _decoder_target("reference", [ref.DATA_UUID, ref.INFO_UUID, "x"]), (), [_reference_seed()]),
-        Target(polar, _decoder_target("polar_verity", [pmd.DATA_UUID, pmd.CONTROL_UUID]), (), [_polar_seed()]),
-        Target(polar_h10, _decoder_target("polar_h10", [pmd.DATA_UUID, pmd.CONTROL_UUID]), (), [_polar_seed()]),
+        Target(
+            csv_reader,
+            _recording_target(folder / "fuzz.csv"),
+            (RecordingError, SampleCsvError),
+            [_csv_seed()],
+        ),
+        Target(
+            reference,
+            _decoder_target("reference", [ref.DATA_UUID, ref.INFO_UUID, "x"]),
+            (),
+            [_reference_seed()],
+        ),
+        Target(
+            polar, _decoder_target("polar_verity", [pmd.DATA_UUID, pmd.CONTROL_UUID]), (), [_polar_seed()]
+        ),
+        Target(
+            polar_h10, _decoder_target("polar_h10", [pmd.DATA_UUID, pmd.CONTROL_UUID]), (), [_polar_seed()]
+        ),
         Target(movesense, _decoder_target("movesense", [ms.NOTIFY_UUID, "x"]), (), [_movesense_seed()]),
     ]

@@ -29,7 +29,11 @@ SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 
 def _cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "spinesense", *args], capture_output=True, text=True, timeout=timeout, check=False
+        [sys.executable, "-m", "spinesense", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -46,7 +50,9 @@ def _big_capture(path: Path, frames: int = 4000) -> int:
 
 
 @pytest.mark.parametrize("where", [0.3, 0.6, 0.9])
-def test_a_damaged_gzip_capture_yields_what_comes_before_and_counts_the_rest(tmp_path: Path, where: float) -> None:
+def test_a_damaged_gzip_capture_yields_what_comes_before_and_counts_the_rest(
+    tmp_path: Path, where: float
+) -> None:
     path = tmp_path / "big.jsonl.gz"
     total = _big_capture(path)
     data = bytearray(path.read_bytes())
@@ -110,7 +116,9 @@ def test_impossible_times_and_deep_json_are_bad_lines(tmp_path: Path) -> None:
 
 def test_a_line_over_the_limit_is_skipped(tmp_path: Path) -> None:
     path = tmp_path / "long.jsonl"
-    _capture_with_lines(path, '{"t_ns": 1, "event": "note", "x": "' + "a" * 3_000_000 + '"}', '{"t_ns": 2, "event": "n"}')
+    _capture_with_lines(
+        path, '{"t_ns": 1, "event": "note", "x": "' + "a" * 3_000_000 + '"}', '{"t_ns": 2, "event": "n"}'
+    )
     capture = read_capture(path)
     assert [r.t_ns for r in capture.records()] == [2]
     assert capture.stats.long_lines == 1
@@ -126,7 +134,9 @@ def test_a_line_over_the_limit_is_skipped(tmp_path: Path) -> None:
         ({"rate_hz": -1}, "'rate_hz'"),
     ],
 )
-def test_a_header_with_wrong_types_is_refused_naming_the_field(tmp_path: Path, header: dict[str, object], field: str) -> None:
+def test_a_header_with_wrong_types_is_refused_naming_the_field(
+    tmp_path: Path, header: dict[str, object], field: str
+) -> None:
     path = tmp_path / "h.jsonl"
     path.write_text(json.dumps({**make_header(protocol="reference", rate_hz=200.0), **header}) + "\n")
     with pytest.raises(CaptureError, match=field):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import resource
+import shutil
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
+MOUNT, UMOUNT = shutil.which("mount"), shutil.which("umount")
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
@@ -32,9 +35,13 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     mounted: list[Path] = []
 
     def mount_with(options: str) -> Path:
+        if MOUNT is None or UMOUNT is None:
+            pytest.skip("no mount command here")
         where = tmp_path / f"disk{len(mounted)}"
         where.mkdir()
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, check=False)
+        done = subprocess.run(
+            [MOUNT, "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True, check=False
+        )
         if done.returncode != 0:
             pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
         mounted.append(where)
@@ -42,7 +49,7 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
 
     yield mount_with
     for where in reversed(mounted):
-        subprocess.run(["umount", str(where)], check=True)
+        subprocess.run([str(UMOUNT), str(where)], check=True)
 
 
 def _replay_leaning(
@@ -55,7 +62,17 @@ def _replay_leaning(
 
     async def replay() -> subprocess.CompletedProcess[str]:
         async with Listener(mosquitto.settings, "spinesense/v1/lea/#") as dashboard:
-            args = ["run", "--replay", str(capture), "--speed", "1000", "--config", str(config), "--data-dir", str(data_dir)]
+            args = [
+                "run",
+                "--replay",
+                str(capture),
+                "--speed",
+                "1000",
+                "--config",
+                str(config),
+                "--data-dir",
+                str(data_dir),
+            ]
             done = await asyncio.to_thread(
                 subprocess.run,
                 [sys.executable, "-m", "spinesense", *args],
@@ -63,16 +80,20 @@ def _replay_leaning(
                 text=True,
                 timeout=300,
                 check=False,
-                preexec_fn=preexec,  # noqa: PLW1509 - only sets a resource limit in the child
+                preexec_fn=preexec,
             )
             await dashboard.wait_for(lambda got: any(b'"ended"' in m.payload for m in got))
-            alerts.extend(json.loads(m.payload)["kind"] for m in dashboard.messages if str(m.topic).endswith("/alert"))
+            alerts.extend(
+                json.loads(m.payload)["kind"] for m in dashboard.messages if str(m.topic).endswith("/alert")
+            )
         return done
 
     return asyncio.run(replay()), alerts
 
 
-def test_a_full_disk_costs_the_capture_not_the_alerts(mosquitto: Mosquitto, tmp_path: Path, small_disk: Callable[[str], Path]) -> None:
+def test_a_full_disk_costs_the_capture_not_the_alerts(
+    mosquitto: Mosquitto, tmp_path: Path, small_disk: Callable[[str], Path]
+) -> None:
     data_dir = small_disk("size=64k")
     done, alerts = _replay_leaning(mosquitto, tmp_path, data_dir)
     assert done.returncode == 0, done.stderr
@@ -83,7 +104,9 @@ def test_a_full_disk_costs_the_capture_not_the_alerts(mosquitto: Mosquitto, tmp_
     assert sum(1 for _ in read_capture(capture).records()) > 0  # what was flushed before stays readable
 
 
-def test_a_file_size_limit_costs_the_capture_and_the_outbox_not_the_alerts(mosquitto: Mosquitto, tmp_path: Path) -> None:
+def test_a_file_size_limit_costs_the_capture_and_the_outbox_not_the_alerts(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
     limit = 48 * 1024
 
     def limit_files() -> None:
@@ -108,7 +131,9 @@ def test_a_read_only_data_dir_costs_the_capture_and_the_outbox_not_the_alerts(
     assert "Traceback" not in done.stderr
 
 
-def test_an_outbox_on_a_full_disk_goes_on_in_memory(tmp_path: Path, small_disk: Callable[[str], Path], caplog: pytest.LogCaptureFixture) -> None:
+def test_an_outbox_on_a_full_disk_goes_on_in_memory(
+    tmp_path: Path, small_disk: Callable[[str], Path], caplog: pytest.LogCaptureFixture
+) -> None:
     disk = small_disk("size=64k")
     outbox = Outbox(directory=disk / "outbox")
     big = b"x" * 16 * 1024
@@ -124,13 +149,16 @@ def test_an_outbox_on_a_full_disk_goes_on_in_memory(tmp_path: Path, small_disk: 
     assert payloads == list(range(8))
 
 
-def test_a_capture_on_a_full_disk_keeps_what_was_flushed(tmp_path: Path, small_disk: Callable[[str], Path]) -> None:
+def test_a_capture_on_a_full_disk_keeps_what_was_flushed(
+    tmp_path: Path, small_disk: Callable[[str], Path]
+) -> None:
     disk = small_disk("size=16k")
     header = make_header(protocol="reference", rate_hz=200.0)
     with CaptureWriter(disk / "c.jsonl", header) as writer:
         for n in range(2000):
             writer.event(n, "note", text="x" * 50)
-    assert writer.failure is not None and writer.lost > 0
+    assert writer.failure is not None
+    assert writer.lost > 0
     assert writer.records + writer.lost == 2001  # the header and every event: written or counted lost
     kept = list(read_capture(disk / "c.jsonl").records())
     assert len(kept) >= writer.records - 2  # at most the torn last line is not whole

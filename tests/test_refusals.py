@@ -36,7 +36,12 @@ def _replay(data_dir: Path, broker: str, runner: str, password: str) -> subproce
     args = ["replay", str(SHIMMER_RUN), "--fast", "--broker", broker, "--runner", runner]
     args += ["--data-dir", str(data_dir), "--no-record"]
     return subprocess.run(
-        [sys.executable, "-m", "spinesense", *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        [sys.executable, "-m", "spinesense", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -48,18 +53,20 @@ def test_a_denied_publish_is_an_error_and_every_message_stays_in_the_outbox(
     # alice's credentials may not write bob's subtree: Mosquitto answers every publish with reason 135.
     denied = _replay(tmp_path, broker, "bob", PASSWORDS["alice"])
     after = _outbox_rows(tmp_path, "bob")
-    print(f"outbox before {len(before)}, after {len(after)}")  # the figure the issue asks for
+    print(f"outbox before {len(before)}, after {len(after)}")  # noqa: T201 - the figure the issue asks for
     assert denied.returncode == 3, denied.stderr
     assert "refused a publish to spinesense/v1/bob/status (reason 135: Not authorized)" in denied.stderr
     assert "outbox left 0" not in denied.stderr
     assert before == []
-    assert after[0] == "spinesense/v1/bob/session" and after[-1] == "spinesense/v1/bob/session"  # started, ended
+    assert after[0] == after[-1] == "spinesense/v1/bob/session"  # started, ended
     assert "spinesense/v1/bob/summary" in after
     # With bob's own credentials the next run delivers them, the first run's session first.
     sessions: list[str] = []
 
     async def next_run() -> None:
-        listener_settings = BrokerSettings("127.0.0.1", mosquitto_acl.port, "dashboard", PASSWORDS["dashboard"])
+        listener_settings = BrokerSettings(
+            "127.0.0.1", mosquitto_acl.port, "dashboard", PASSWORDS["dashboard"]
+        )
         async with Listener(listener_settings, "spinesense/v1/bob/session") as listener:
             bob = f"mqtt://bob@127.0.0.1:{mosquitto_acl.port}"
             delivered = await asyncio.to_thread(_replay, tmp_path, bob, "bob", PASSWORDS["bob"])
@@ -88,25 +95,34 @@ async def _refused(settings: BrokerSettings, tmp_path: Path) -> Publisher:
     return pub
 
 
-async def test_wrong_credentials_are_a_refusal_not_an_outage(mosquitto_acl: Mosquitto, tmp_path: Path) -> None:
+async def test_wrong_credentials_are_a_refusal_not_an_outage(
+    mosquitto_acl: Mosquitto, tmp_path: Path
+) -> None:
     wrong = BrokerSettings("127.0.0.1", mosquitto_acl.port, "alice", "not-" + PASSWORDS["alice"])
     async with asyncio.timeout(30):  # far below flush_timeout_s: no waiting for a broker that said no
         pub = await _refused(wrong, tmp_path)
-    assert pub.failure is not None and "refused the connection" in pub.failure
+    assert pub.failure is not None
+    assert "refused the connection" in pub.failure
 
 
-async def test_an_untrusted_certificate_is_a_refusal(mosquitto_tls: tuple[Mosquitto, TlsFiles], tmp_path: Path) -> None:
+async def test_an_untrusted_certificate_is_a_refusal(
+    mosquitto_tls: tuple[Mosquitto, TlsFiles], tmp_path: Path
+) -> None:
     broker, _tls = mosquitto_tls
     untrusted = BrokerSettings("127.0.0.1", broker.port, tls=True)  # the system CAs do not know the test CA
     async with asyncio.timeout(30):
         pub = await _refused(untrusted, tmp_path)
-    assert pub.failure is not None and "certificate is not trusted" in pub.failure
+    assert pub.failure is not None
+    assert "certificate is not trusted" in pub.failure
 
 
-async def test_a_host_name_mismatch_is_a_refusal(mosquitto_tls: tuple[Mosquitto, TlsFiles], tmp_path: Path) -> None:
+async def test_a_host_name_mismatch_is_a_refusal(
+    mosquitto_tls: tuple[Mosquitto, TlsFiles], tmp_path: Path
+) -> None:
     broker, tls = mosquitto_tls
     # The certificate names 127.0.0.1; "localhost" reaches the same broker under another name.
     mismatch = BrokerSettings("localhost", broker.port, tls=True).with_tls_files(ca_file=tls.ca)
     async with asyncio.timeout(30):
         pub = await _refused(mismatch, tmp_path)
-    assert pub.failure is not None and "mismatch" in pub.failure.lower()
+    assert pub.failure is not None
+    assert "mismatch" in pub.failure.lower()

@@ -22,7 +22,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Self
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
@@ -324,8 +324,11 @@ class Capture:
                     number += 1
                     self._last_line_number = number
                     too_long = too_long or size + end - start > MAX_LINE_BYTES
-                    yield number, None if too_long else b"".join([*pending, chunk[start:end]]).decode(
-                        "utf-8", errors="replace"
+                    yield (
+                        number,
+                        None
+                        if too_long
+                        else b"".join([*pending, chunk[start:end]]).decode("utf-8", errors="replace"),
                     )
                     pending, size, too_long = [], 0, False
                     start = end + 1
@@ -343,51 +346,58 @@ class Capture:
             yield number, None if too_long else b"".join(pending).decode("utf-8", errors="replace")
 
 
-def _decompressed_chunks(path: Path, stats: ReadStats | None = None, chunk_size: int = 1 << 16) -> Iterator[bytes]:
-    """Yield the file's bytes, gunzipped when it is gzip; a stream cut short yields what it holds.
+def _decompressed_chunks(
+    path: Path, stats: ReadStats | None = None, chunk_size: int = 1 << 16
+) -> Iterator[bytes]:
+    """Yield the file's bytes, gunzipped when it is gzip (see ``_gunzipped``).
 
-    Gzip members follow one another (concatenated files are valid gzip). Damage inside a member, or
-    bytes after the last one that are not gzip, end the stream there: what came before is yielded, the
-    rest is counted in ``stats`` (``damage``, ``lost_bytes``) and logged. Never yields an empty chunk (a
-    gzip header alone inflates to nothing): the first chunk holds data.
+    Never yields an empty chunk (a gzip header alone inflates to nothing): the first chunk holds data.
     """
     with path.open("rb") as raw:
         gzipped = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
-        if not gzipped:
-            while chunk := raw.read(chunk_size):
-                yield chunk
+        if gzipped:
+            yield from _gunzipped(raw, path, stats, chunk_size)
             return
-        size = os.fstat(raw.fileno()).st_size
-        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        consumed = 0  # compressed bytes fully taken by the inflater
-        member_start = True
         while chunk := raw.read(chunk_size):
-            while chunk:
-                if member_start and not GZIP_MAGIC.startswith(chunk[:2]):
-                    _lost(path, stats, "bytes after the end of the gzip stream", consumed, size)
-                    return
-                piece, chunk = chunk[:INFLATE_PIECE], chunk[INFLATE_PIECE:]
-                try:
-                    inflated = inflater.decompress(piece)
-                except zlib.error as exc:
-                    _lost(path, stats, f"gzip stream damaged ({exc})", consumed, size)
-                    return
-                if inflated:
-                    yield inflated
-                member_start = inflater.eof
-                if inflater.eof:
-                    chunk = inflater.unused_data + chunk
-                    consumed += len(piece) - len(inflater.unused_data)
-                    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-                else:
-                    consumed += len(piece)
-        try:
-            tail = inflater.flush()
-        except zlib.error:  # a member cut short: what it held was yielded already
-            tail = b""
-        if tail:
-            yield tail
+            yield chunk
+
+
+def _gunzipped(raw: BinaryIO, path: Path, stats: ReadStats | None, chunk_size: int) -> Iterator[bytes]:
+    """Inflate gzip members one after the other (concatenated files are valid gzip).
+
+    A stream cut short yields what it holds. Damage inside a member, or bytes after the last one that are
+    not gzip, end the stream there: what came before is yielded, the rest is counted in ``stats``
+    (``damage``, ``lost_bytes``) and logged.
+    """
+    size = os.fstat(raw.fileno()).st_size
+    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    consumed = 0  # compressed bytes fully taken by the inflater
+    member_start = True
+    while chunk := raw.read(chunk_size):
+        while chunk:
+            if member_start and not GZIP_MAGIC.startswith(chunk[:2]):
+                _lost(path, stats, "bytes after the end of the gzip stream", consumed, size)
+                return
+            piece, chunk = chunk[:INFLATE_PIECE], chunk[INFLATE_PIECE:]
+            try:
+                inflated = inflater.decompress(piece)
+            except zlib.error as exc:
+                _lost(path, stats, f"gzip stream damaged ({exc})", consumed, size)
+                return
+            if inflated:
+                yield inflated
+            member_start = inflater.eof
+            consumed += len(piece) - len(inflater.unused_data)
+            if inflater.eof:
+                chunk = inflater.unused_data + chunk
+                inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    try:
+        tail = inflater.flush()
+    except zlib.error:  # a member cut short: what it held was yielded already
+        tail = b""
+    if tail:
+        yield tail
 
 
 def _lost(path: Path, stats: ReadStats | None, what: str, at: int, size: int) -> None:
@@ -409,25 +419,41 @@ def _t_ns(value: object) -> int:
 
 def _check_header(path: Path, header: dict[str, Any]) -> None:
     """CaptureError naming the header field whose type is wrong (a header is written by our own writer)."""
-    for key, kind in (("protocol", str), ("sensor", dict), ("runner", dict), ("start_utc", str), ("source", str)):
+    for key, kind in (
+        ("protocol", str),
+        ("sensor", dict),
+        ("runner", dict),
+        ("start_utc", str),
+        ("source", str),
+    ):
         if key in header and not isinstance(header[key], kind):
-            raise CaptureError(f"{path}: header field {key!r} must be {kind.__name__}, got {header[key]!r:.60}")
+            raise CaptureError(
+                f"{path}: header field {key!r} must be {kind.__name__}, got {header[key]!r:.60}"
+            )
     rate = header.get("rate_hz")
-    if rate is not None and (isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf):
+    if rate is not None and (
+        isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate < math.inf
+    ):
         raise CaptureError(f"{path}: header field 'rate_hz' must be a positive number, got {rate!r:.60}")
 
 
 def check_regular_file(path: Path, error: type[Exception]) -> None:
-    """Raise ``error`` unless ``path`` is a regular file: FIFOs, devices and sockets are refused, not read
-    (a FIFO would block every reading command until something writes to it)."""
+    """Raise ``error`` unless ``path`` is a regular file: FIFOs, devices and sockets are refused, not read.
+
+    A FIFO would block every reading command until something writes to it.
+    """
     try:
         mode = path.stat().st_mode
     except OSError as exc:
-        raise error(f"{path}: {'no such file' if isinstance(exc, FileNotFoundError) else exc.strerror}") from None
+        raise error(
+            f"{path}: {'no such file' if isinstance(exc, FileNotFoundError) else exc.strerror}"
+        ) from None
     if stat.S_ISDIR(mode):
         raise error(f"{path}: is a directory, expected a capture or CSV file")
     if not stat.S_ISREG(mode):
-        raise error(f"{path}: not a regular file (FIFOs, devices and sockets are refused: save it to a file first)")
+        raise error(
+            f"{path}: not a regular file (FIFOs, devices and sockets are refused: save it to a file first)"
+        )
 
 
 def is_capture(path: Path) -> bool:

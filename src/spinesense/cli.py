@@ -65,6 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    return _dispatch(args, log_format)
+
+
+def _dispatch(args: argparse.Namespace, log_format: str) -> int:
+    """Run the command's handler; every way it can fail becomes one line and an exit code."""
     try:
         return int(args.handler(args))
     except CommandError as exc:

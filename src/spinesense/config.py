@@ -95,16 +95,23 @@ class Config:
         }
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    """The TOML file as a table; ConfigError for unreadable or unknown content."""
+def _parse_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML; ConfigError when it cannot be read, is not UTF-8 or not TOML."""
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError("config", f"{path} is not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})") from None
+        raise ConfigError(
+            "config", f"{path} is not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The TOML file as a table; ConfigError for unreadable or unknown content."""
+    table = _parse_toml(path)
     for section, value in table.items():
         if section not in SECTIONS:
             raise ConfigError(section, f"unknown section (known: {', '.join(sorted(SECTIONS))})")
@@ -145,7 +152,7 @@ def _path(key: str, value: object, base: Path) -> Path:
 
 
 def _check_env(env: Mapping[str, str]) -> None:
-    """ConfigError for a ``SPINESENSE_*`` variable nobody reads: a typo must not silently fall back to defaults."""
+    """ConfigError for a ``SPINESENSE_*`` variable nobody reads: a typo must never fall back to defaults."""
     known = {*ENV, *TOOL_ENV}
     for name in sorted(env):
         if name.startswith("SPINESENSE_") and name not in known:
@@ -169,7 +176,8 @@ def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path)
     tls_keys = [f"broker.{k}" for k in ("ca_file", "cert_file", "key_file") if k in table]
     if tls_keys and not settings.tls:
         raise ConfigError(
-            tls_keys[0], f"TLS files need an mqtts:// broker URL; {settings.display()} would run in plain text"
+            tls_keys[0],
+            f"TLS files need an mqtts:// broker URL; {settings.display()} would run in plain text",
         )
     password = env.get("SPINESENSE_BROKER_PASSWORD")
     if password is None and "password_file" in table:

@@ -135,7 +135,9 @@ def read_sample_csv(path: Path, *, sort_time: bool = False, time_unit: str = "s"
     return table
 
 
-def _check_times(path: Path, t_s: NDArray[np.float64], numbers: NDArray[np.int64], *, sort_time: bool) -> None:
+def _check_times(
+    path: Path, t_s: NDArray[np.float64], numbers: NDArray[np.int64], *, sort_time: bool
+) -> None:
     """SampleCsvError naming the line whose time is no time, or goes back (unless ``sort_time``)."""
     if (wild := np.flatnonzero(np.abs(t_s) > MAX_TIME_S)).size:
         line = numbers[wild[0]]

@@ -92,7 +92,9 @@ def _number(key: str, value: object) -> float:
     if name in FRACTIONS and value > 1:
         raise ConfigError(key, f"is a fraction between 0 and 1, got {value}")
     if name.endswith("ratio") and value <= 1:
-        raise ConfigError(key, f"must be above 1 (a ratio to the baseline; {value} would alert on normal strides)")
+        raise ConfigError(
+            key, f"must be above 1 (a ratio to the baseline; {value} would alert on normal strides)"
+        )
     return float(value)
 
 

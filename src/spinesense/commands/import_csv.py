@@ -26,7 +26,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--start-utc", default="1970-01-01T00:00:00Z", help="header start time (ISO 8601)")
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     parser.add_argument(
-        "--sort-time", action="store_true", help="sort rows whose time goes backwards (else the CSV is refused)"
+        "--sort-time",
+        action="store_true",
+        help="sort rows whose time goes backwards (else the CSV is refused)",
     )
     parser.add_argument(
         "--time-unit",

@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
     title = f"Run report: {source.name}"
     try:
-        out.write_text(render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8")
+        out.write_text(
+            render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8"
+        )
     except OSError as exc:
         raise CommandError(f"{out}: cannot write ({exc.strerror or exc})", EXIT_DATA) from None
     print(f"wrote {out} ({len(report.strides)} strides, {report.raised} alerts)")

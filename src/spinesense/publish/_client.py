@@ -13,18 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.reasoncodes import ReasonCode
 
 if TYPE_CHECKING:
     import paho.mqtt.client as mqtt
     from paho.mqtt.properties import Properties
-    from paho.mqtt.reasoncodes import ReasonCode
 
-REFUSED_AT_CONNECT = {0x86: "bad user name or password", 0x87: "not authorized", 0x8A: "banned", 0x8C: "bad authentication method"}
+REFUSED_AT_CONNECT = {
+    0x86: "bad user name or password",
+    0x87: "not authorized",
+    0x8A: "banned",
+    0x8C: "bad authentication method",
+}
 """CONNACK reason codes that no retry can fix (3.1.1's return codes 4 and 5 map to 0x86 and 0x87)."""
 
 
 class BrokerRefusal(Exception):  # noqa: N818 - a refusal, not a programming error
-    """The broker will not take our messages: wrong credentials, an untrusted certificate, or a denied publish.
+    """The broker will not take our messages: bad credentials, an untrusted certificate, a denied publish.
 
     Retrying cannot help; the message says what was refused and why, without the password.
     """
@@ -41,7 +46,9 @@ class AckingClient(aiomqtt.Client):
         self.tls_error: ssl.SSLCertVerificationError | None = None
         """Why the broker's certificate was not trusted, when that is why connecting failed."""
 
-    async def publish_checked(self, topic: str, payload: bytes, qos: int, *, retain: bool, properties: Properties | None = None) -> None:
+    async def publish_checked(
+        self, topic: str, payload: bytes, qos: int, *, retain: bool, properties: Properties | None = None
+    ) -> None:
         """Publish and wait for the acknowledgement; BrokerRefusal when the PUBACK refuses the message."""
         self.refused = None
         await self.publish(topic, payload, qos=qos, retain=retain, properties=properties)
@@ -50,7 +57,12 @@ class AckingClient(aiomqtt.Client):
             raise BrokerRefusal(f"the broker refused a publish to {topic} (reason {code.value}: {code})")
 
     def _on_publish(
-        self, client: mqtt.Client, userdata: Any, mid: int, reason_code: ReasonCode, properties: Properties  # noqa: ANN401
+        self,
+        client: mqtt.Client,
+        userdata: Any,  # noqa: ANN401 - paho's user data is whatever the caller set
+        mid: int,
+        reason_code: ReasonCode,
+        properties: Properties,
     ) -> None:
         """Keep a refusing reason code, then let aiomqtt release the waiting ``publish``."""
         if reason_code.is_failure:
@@ -69,9 +81,13 @@ class AckingClient(aiomqtt.Client):
 def refusal(client: AckingClient, exc: aiomqtt.MqttError) -> BrokerRefusal | None:
     """The refusal behind a failed connection attempt, or None when a retry may succeed (broker away)."""
     if client.tls_error is not None:
-        return BrokerRefusal(f"TLS: the broker's certificate is not trusted ({client.tls_error.verify_message})")
+        return BrokerRefusal(
+            f"TLS: the broker's certificate is not trusted ({client.tls_error.verify_message})"
+        )
     if isinstance(exc, MqttConnectError):
-        value = getattr(exc.rc, "value", exc.rc)
+        value = exc.rc.value if isinstance(exc.rc, ReasonCode) else int(exc.rc or 0)
         if value in REFUSED_AT_CONNECT:
-            return BrokerRefusal(f"the broker refused the connection (reason {value}: {REFUSED_AT_CONNECT[value]})")
+            return BrokerRefusal(
+                f"the broker refused the connection (reason {value}: {REFUSED_AT_CONNECT[value]})"
+            )
     return None

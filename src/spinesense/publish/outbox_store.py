@@ -62,7 +62,7 @@ class OutboxStore:
         cursor = self._db.execute("SELECT id, topic, payload, qos, retain FROM message ORDER BY id")
         return [(i, t, bytes(p), int(q), bool(r)) for i, t, p, q, r in cursor]
 
-    def add(self, topic: str, payload: bytes, qos: int, retain: bool) -> int:  # noqa: FBT001 - MQTT's own flag
+    def add(self, topic: str, payload: bytes, qos: int, retain: bool) -> int:
         """Store one message; its row id."""
         cursor = self._db.execute(
             "INSERT INTO message (topic, payload, qos, retain) VALUES (?, ?, ?, ?)",
@@ -81,18 +81,22 @@ class OutboxStore:
             self._db.close()
 
     def _migrate(self, legacy: Path) -> None:
-        """Move the messages of an older ``outbox.jsonl`` into the database in one transaction, then remove it."""
+        """Move an older ``outbox.jsonl``'s messages into the database in one transaction; remove it."""
         if not legacy.is_file():
             return
         rows = []
         for number, line in enumerate(legacy.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             try:
                 raw = json.loads(line)
-                rows.append((str(raw["topic"]), base64.b64decode(raw["payload"]), int(raw["qos"]), int(raw["retain"])))
+                rows.append(
+                    (str(raw["topic"]), base64.b64decode(raw["payload"]), int(raw["qos"]), int(raw["retain"]))
+                )
             except (ValueError, KeyError, TypeError, binascii.Error):
                 log.warning("%s: line %d is damaged; skipped", legacy, number)
         with self._db:  # one transaction: all of them or none
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT INTO message (topic, payload, qos, retain) VALUES (?, ?, ?, ?)", rows)
+            self._db.executemany(
+                "INSERT INTO message (topic, payload, qos, retain) VALUES (?, ?, ?, ?)", rows
+            )
         legacy.unlink()
         log.info("outbox: moved %d messages from %s into %s", len(rows), legacy, self.path)

@@ -114,7 +114,7 @@ class Publisher:
 
     @property
     def undelivered(self) -> str | None:
-        """Why messages are left after closing (a refusal, or the broker stayed away); None when all went out."""
+        """Why messages are left after closing (a refusal, or no broker); None when all went out."""
         if self.failure:
             return f"broker {self.settings.display()}: {self.failure}"
         if len(self.outbox):
@@ -216,7 +216,9 @@ class Publisher:
     def _refused(self, why: str) -> None:
         """Stop sending for good: say why once; what is queued stays in the outbox."""
         self.failure, self.connected = why, False
-        log.error("broker %s: %s; nothing more is sent, messages stay in the outbox", self.settings.display(), why)
+        log.error(
+            "broker %s: %s; nothing more is sent, messages stay in the outbox", self.settings.display(), why
+        )
 
     async def _drain(self, client: AckingClient) -> None:
         """Send ``online`` and discovery, then queued messages as they come; ``offline`` when closing."""

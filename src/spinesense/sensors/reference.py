@@ -112,7 +112,10 @@ class SensorInfo:
         if version != PROTOCOL_VERSION:
             raise FrameError("info_version", f"protocol version {version}, expected {PROTOCOL_VERSION}")
         low, high = RATE_RANGE_HZ
-        if not (low <= rate <= high and acc_lsb > 0 and gyr_lsb >= 0) or not np.isfinite([acc_lsb, gyr_lsb]).all():
+        if (
+            not (low <= rate <= high and acc_lsb > 0 and gyr_lsb >= 0)
+            or not np.isfinite([acc_lsb, gyr_lsb]).all()
+        ):
             raise FrameError("info_values", f"rate {rate} Hz, acc lsb {acc_lsb}, gyr lsb {gyr_lsb}")
         return cls(
             sample_rate_hz=float(rate),
