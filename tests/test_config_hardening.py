@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from spinesense.cli import main
-from spinesense.commands import EXIT_USAGE
+from spinesense.cli.commands import EXIT_USAGE
 from spinesense.config import load_config
 from spinesense.errors import ConfigError
 
