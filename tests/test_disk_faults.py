@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from fixtures_blesession import Link, ScriptedSensor
 from fixtures_mqtt import Listener, Mosquitto
 from spinesense.capture import CaptureWriter, make_header, read_capture
+from spinesense.cli.commands.record import record_to
 from spinesense.publish.outbox import Message, Outbox
+from spinesense.sources.ble import BleSession, SessionOptions
 from test_service import _leaning_run
 
 if TYPE_CHECKING:
@@ -160,3 +163,12 @@ def test_a_capture_on_a_full_disk_keeps_what_was_flushed(
     assert writer.records + writer.lost == 2001  # the header and every event: written or counted lost
     kept = list(read_capture(disk / "c.jsonl").records())
     assert len(kept) >= writer.records - 2  # at most the torn last line is not whole
+
+
+async def test_record_into_an_unwritable_file_is_a_clear_failure(tmp_path: Path) -> None:
+    sensor = ScriptedSensor([Link(frames=50)])
+    session = BleSession(None, backend=sensor.backend(), options=SessionOptions(scan_timeout_s=0.3))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    report = await record_to(blocker / "run.jsonl.gz", session, asyncio.Event(), duration_s=30)
+    assert "cannot write" in report.failure

@@ -11,10 +11,16 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+from rich.console import Console
+
 from conftest import REPLAY_DATA
 from fixtures_mqtt import PASSWORDS, Listener, Mosquitto, TlsFiles, lean_alert
+from spinesense.alerts import AlertConfig, AlertEngine, RunnerProfile
+from spinesense.cli.liveview import LiveView
 from spinesense.publish import BrokerSettings, Publisher
 from spinesense.publish.broker import free_port
+from spinesense.sensors import make_decoder
+from spinesense.service import Session
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -126,3 +132,14 @@ async def test_a_host_name_mismatch_is_a_refusal(
         pub = await _refused(mismatch, tmp_path)
     assert pub.failure is not None
     assert "mismatch" in pub.failure.lower()
+
+
+async def test_the_live_panel_shows_the_refusal(mosquitto_acl: Mosquitto, tmp_path: Path) -> None:
+    wrong = BrokerSettings("127.0.0.1", mosquitto_acl.port, "alice", "not-" + PASSWORDS["alice"])
+    pub = await _refused(wrong, tmp_path)
+    session = Session(
+        make_decoder("reference"), AlertEngine(AlertConfig.default(), RunnerProfile()), publisher=pub
+    )
+    console = Console(record=True, width=200)
+    console.print(LiveView(session, pub, wrong.display()).render())
+    assert "refused the connection" in console.export_text()

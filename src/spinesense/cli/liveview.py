@@ -49,9 +49,12 @@ class LiveView:
     def render(self) -> RenderableType:
         """The current state as one renderable."""
         report = self.session.report
-        state = (
-            "[green]connected[/]" if self.publisher.connected else "[yellow]broker unreachable: queueing[/]"
-        )
+        if self.publisher.failure:
+            state = f"[bold red]{self.publisher.failure}: nothing more is sent[/]"
+        elif self.publisher.connected:
+            state = "[green]connected[/]"
+        else:
+            state = "[yellow]broker unreachable: queueing[/]"
         head = Table.grid(padding=(0, 2))
         if report.link:
             head.add_row("sensor", report.link)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.capture import CaptureWriter
-from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
 from spinesense.cli.commands._ble import bluetooth_errors, header_for
 from spinesense.logs import status
 from spinesense.models import FrameRecord
@@ -57,6 +57,8 @@ class RecordReport:
     events: int = 0
     connects: int = 0
     lost_samples: int = 0
+    failure: str = ""
+    """Why the capture could not be written, or was cut short ("" when it is whole)."""
 
 
 async def record_to(
@@ -76,7 +78,11 @@ async def record_to(
         async for record in session:
             if writer is None and session.sensor is not None and session.sensor.family is not None:
                 header = header_for(session.sensor, session.sensor.family, "spinesense record")
-                writer = CaptureWriter(path, header)
+                try:
+                    writer = CaptureWriter(path, header)
+                except OSError as exc:
+                    report.failure = f"{path}: cannot write ({exc.strerror or exc})"
+                    return
                 for held in early:
                     _write(writer, held, report)
                 early.clear()
@@ -100,6 +106,8 @@ async def record_to(
         finally:
             if writer is not None:
                 writer.close()
+                if writer.failure is not None:
+                    report.failure = writer.outcome()
     report.connects = session.stats.connects
     report.lost_samples = session.stats.lost_samples
     return report
@@ -133,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--max-attempts must be at least 1, got {args.max_attempts}", EXIT_USAGE)
     with bluetooth_errors():
         report = asyncio.run(_main(args))
+    if report.failure:
+        raise CommandError(report.failure, EXIT_DATA)
     if report.frames == 0 and report.connects == 0:
         status(f"spinesense record: no sensor connected; {args.out} not written")
         return EXIT_OK
