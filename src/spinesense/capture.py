@@ -307,13 +307,13 @@ class Capture:
                     number += 1
                     self._last_line_number = number
                     too_long = too_long or size + end - start > MAX_LINE_BYTES
-                    yield (
-                        number,
-                        None
-                        if too_long
-                        else b"".join([*pending, chunk[start:end]]).decode("utf-8", errors="replace"),
-                    )
-                    pending, size, too_long = [], 0, False
+                    if too_long:
+                        yield number, None
+                    else:
+                        raw = b"".join([*pending, chunk[start:end]]) if pending else chunk[start:end]
+                        yield number, raw.decode("utf-8", errors="replace")
+                    if pending or too_long:
+                        pending, size, too_long = [], 0, False
                     start = end + 1
                 if not too_long:
                     pending.append(chunk[start:])
@@ -358,23 +358,25 @@ def _gunzipped(raw: BinaryIO, path: Path, stats: ReadStats | None, chunk_size: i
     consumed = 0  # compressed bytes fully taken by the inflater
     member_start = True
     while chunk := raw.read(chunk_size):
+        out: list[bytes] = []  # what this chunk inflates to: one yield per chunk, not per piece
         while chunk:
             if member_start and not GZIP_MAGIC.startswith(chunk[:2]):
+                yield from filter(None, [b"".join(out)])
                 _lost(path, stats, "bytes after the end of the gzip stream", consumed, size)
                 return
             piece, chunk = chunk[:INFLATE_PIECE], chunk[INFLATE_PIECE:]
             try:
-                inflated = inflater.decompress(piece)
+                out.append(inflater.decompress(piece))
             except zlib.error as exc:
+                yield from filter(None, [b"".join(out)])
                 _lost(path, stats, f"gzip stream damaged ({exc})", consumed, size)
                 return
-            if inflated:
-                yield inflated
             member_start = inflater.eof
             consumed += len(piece) - len(inflater.unused_data)
             if inflater.eof:
                 chunk = inflater.unused_data + chunk
                 inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+        yield from filter(None, [b"".join(out)])
     try:
         tail = inflater.flush()
     except zlib.error:  # a member cut short: what it held was yielded already
@@ -393,6 +395,8 @@ def _lost(path: Path, stats: ReadStats | None, what: str, at: int, size: int) ->
 
 def _t_ns(value: object) -> int:
     """A host time in ns: a whole, finite, non-negative number below 2^63 (ValueError otherwise)."""
+    if type(value) is int and 0 <= value <= MAX_T_NS:  # what every writer writes: the fast path
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"t_ns must be a number, got {type(value).__name__}")
     if not (math.isfinite(value) and 0 <= value <= MAX_T_NS):
