@@ -119,7 +119,7 @@ def _decoder_target(protocol: str, chars: Sequence[str]) -> Callable[[bytes], No
     def run(data: bytes) -> None:
         decoder = make_decoder(protocol)
         for n, (choice, frame) in enumerate(_frames(data)):
-            decoder.feed_record(chars[choice % len(chars)], frame, 1_000_000_000 + n * 50_000_000)
+            decoder.feed(chars[choice % len(chars)], frame, 1_000_000_000 + n * 50_000_000)
 
     return run
 

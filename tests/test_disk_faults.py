@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from fixtures_blesession import Link, ScriptedSensor
-from fixtures_mqtt import Listener, Mosquitto
 from spinesense.capture import CaptureWriter, make_header, read_capture
+from spinesense.cli.commands import CommandError
 from spinesense.cli.commands.record import record_to
 from spinesense.publish.outbox import Message, Outbox
-from spinesense.sources.ble import BleSession, SessionOptions
+from spinesense.sources.ble import LinkOptions, SensorLink
+from spinesense.testing import Inbox, Mosquitto
 from test_service import _leaning_run
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ def _alerts_keep_flowing(
     alerts: list[str] = []
 
     async def replay() -> subprocess.CompletedProcess[str]:
-        async with Listener(mosquitto.settings, "spinesense/v1/lea/#") as dashboard:
+        async with Inbox(mosquitto.settings, "spinesense/v1/lea/#") as dashboard:
             args = [
                 "run",
                 "--replay",
@@ -167,8 +168,8 @@ def test_a_capture_on_a_full_disk_keeps_what_was_flushed(
 
 async def test_record_into_an_unwritable_file_is_a_clear_failure(tmp_path: Path) -> None:
     sensor = ScriptedSensor([Link(frames=50)])
-    session = BleSession(None, backend=sensor.backend(), options=SessionOptions(scan_timeout_s=0.3))
+    link = SensorLink(None, backend=sensor.backend(), options=LinkOptions(scan_timeout_s=0.3))
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    report = await record_to(blocker / "run.jsonl.gz", session, asyncio.Event(), duration_s=30)
-    assert "cannot write" in report.failure
+    with pytest.raises(CommandError, match="cannot write"):
+        await record_to(blocker / "run.jsonl.gz", link, asyncio.Event(), duration_s=30)

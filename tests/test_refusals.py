@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from conftest import REPLAY_DATA
-from fixtures_mqtt import PASSWORDS, Listener, Mosquitto, TlsFiles, lean_alert
-from spinesense.alerts import AlertConfig, AlertEngine, RunnerProfile
-from spinesense.cli.liveview import LiveView
+from fixtures_mqtt import PASSWORDS, TlsFiles, lean_alert
+from spinesense.cli.liveview import broker_state
 from spinesense.publish import BrokerSettings, Publisher
 from spinesense.publish.broker import free_port
-from spinesense.sensors import make_decoder
-from spinesense.service import Session
+from spinesense.testing import Inbox, Mosquitto
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -73,7 +71,7 @@ def test_a_denied_publish_is_an_error_and_every_message_stays_in_the_outbox(
         listener_settings = BrokerSettings(
             "127.0.0.1", mosquitto_acl.port, "dashboard", PASSWORDS["dashboard"]
         )
-        async with Listener(listener_settings, "spinesense/v1/bob/session") as listener:
+        async with Inbox(listener_settings, "spinesense/v1/bob/session") as listener:
             bob = f"mqtt://bob@127.0.0.1:{mosquitto_acl.port}"
             delivered = await asyncio.to_thread(_replay, tmp_path, bob, "bob", PASSWORDS["bob"])
             assert delivered.returncode == 0, delivered.stderr
@@ -137,9 +135,6 @@ async def test_a_host_name_mismatch_is_a_refusal(
 async def test_the_live_panel_shows_the_refusal(mosquitto_acl: Mosquitto, tmp_path: Path) -> None:
     wrong = BrokerSettings("127.0.0.1", mosquitto_acl.port, "alice", "not-" + PASSWORDS["alice"])
     pub = await _refused(wrong, tmp_path)
-    session = Session(
-        make_decoder("reference"), AlertEngine(AlertConfig.default(), RunnerProfile()), publisher=pub
-    )
     console = Console(record=True, width=200)
-    console.print(LiveView(session, pub, wrong.display()).render())
+    console.print(broker_state(pub))
     assert "refused the connection" in console.export_text()

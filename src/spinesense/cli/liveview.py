@@ -16,11 +16,13 @@ from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from spinesense.cli.console import MISSING, direction
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
     from spinesense.publish import Publisher
-    from spinesense.service import Session
+    from spinesense.service import Service
 
 SHOWN: tuple[tuple[str, str, str], ...] = (
     ("cadence_spm", "cadence", "{:.0f} steps/min"),
@@ -28,65 +30,71 @@ SHOWN: tuple[tuple[str, str, str], ...] = (
     ("vgrf_peak_bw", "peak force", "{:.2f} BW"),
     ("loading_rate_g_per_s", "loading rate", "{:.0f} g/s"),
     ("vertical_oscillation_cm", "bounce", "{:.1f} cm"),
-    ("trunk_lean_deg", "trunk lean", "{:+.1f}°"),
-    ("trunk_lateral_lean_deg", "side lean", "{:+.1f}°"),
     ("pelvic_tilt_rom_deg", "pelvic tilt", "{:.1f}°"),
+    ("pelvic_drop_left_deg", "pelvic drop left", "{:.1f}°"),
+    ("pelvic_drop_right_deg", "pelvic drop right", "{:.1f}°"),
+)
+LEANS: tuple[tuple[str, str, str, str], ...] = (
+    ("trunk_lean_deg", "trunk lean", "forward", "back"),
+    ("trunk_lateral_lean_deg", "side lean", "left", "right"),
 )
 
 
 class LiveView:
-    """Redraws a panel from the session's and the publisher's state a few times a second."""
+    """Redraws a panel from the service's and its publisher's state a few times a second."""
 
-    def __init__(
-        self, session: Session, publisher: Publisher, where: str, length_s: float | None = None
-    ) -> None:
-        """Watch ``session``; ``length_s`` (the recording's duration) enables the progress bar."""
-        self.session = session
-        self.publisher = publisher
-        self.where = where
+    def __init__(self, length_s: float | None = None) -> None:
+        """``length_s`` (the recording's duration) enables the progress bar."""
         self.length_s = length_s
 
-    def render(self) -> RenderableType:
+    def render(self, service: Service) -> RenderableType:
         """The current state as one renderable."""
-        report = self.session.report
-        if self.publisher.failure:
-            state = f"[bold red]{self.publisher.failure}: nothing more is sent[/]"
-        elif self.publisher.connected:
-            state = "[green]connected[/]"
-        else:
-            state = "[yellow]broker unreachable: queueing[/]"
+        run = service.run_state
+        if run is None:
+            return Panel("starting", title="spinesense", border_style="blue")
+        result, counts, publisher = run.result, run.result.counts, service.publisher
         head = Table.grid(padding=(0, 2))
-        if report.link:
-            head.add_row("sensor", report.link)
-        head.add_row("MQTT", f"{self.where}  {state}")
+        if run.link:
+            head.add_row("sensor", run.link)
+        if publisher is not None:
+            head.add_row("MQTT", f"{service.broker}  {broker_state(publisher)}")
         head.add_row(
             "data",
-            f"{report.samples} samples, {report.gaps} gaps ({report.lost_samples} lost), "
-            f"{len(report.strides)} strides",
+            f"{counts.samples} samples, {counts.gaps} gaps ({counts.lost_samples} lost), "
+            f"{len(result.strides)} strides",
         )
-        head.add_row(
-            "outbox", f"{self.publisher.outbox_depth} waiting, {self.publisher.strides_shed} strides shed"
-        )
+        head.add_row("baseline", run.engine.baseline_state().describe())
+        if publisher is not None:
+            head.add_row("outbox", f"{publisher.outbox_depth} waiting, {publisher.strides_shed} strides shed")
         parts: list[RenderableType] = [head]
-        if self.length_s and report.strides:
-            done = min(report.strides[-1].t_end_s, self.length_s)
+        if self.length_s and result.strides:
+            done = min(result.strides[-1].t_end_s, self.length_s)
             parts.append(ProgressBar(total=self.length_s, completed=done, width=60))
-        stride = report.strides[-1] if report.strides else None
+        stride = result.strides[-1] if result.strides else None
         metrics = Table(title="last stride", show_header=False, expand=False)
         for field, label, fmt in SHOWN:
             value = getattr(stride, field) if stride else None
-            metrics.add_row(label, "-" if value is None else fmt.format(value))
+            metrics.add_row(label, MISSING if value is None else fmt.format(value))
+        for field, label, positive, negative in LEANS:
+            metrics.add_row(label, direction(getattr(stride, field) if stride else None, positive, negative))
         parts.append(metrics)
-        active = self.session.engine.active()
+        active = run.engine.active()
         alerts = Table(title="active alerts", show_header=False)
         for alert in active:
             alerts.add_row(f"[bold red]{alert.kind}[/]", alert.message)
         parts.append(alerts if active else "[dim]no active alerts[/]")
         return Panel(Group(*parts), title="spinesense", border_style="blue")
 
-    async def run(self, console: Console | None = None) -> None:
-        """Redraw until cancelled."""
-        with Live(self.render(), console=console or Console(), refresh_per_second=4, transient=False) as live:
+    async def run(self, service: Service, console: Console | None = None) -> None:
+        """Redraw until cancelled (a companion of the service)."""
+        with Live(self.render(service), console=console or Console(), refresh_per_second=4) as live:
             while True:
                 await asyncio.sleep(0.25)
-                live.update(self.render())
+                live.update(self.render(service))
+
+
+def broker_state(publisher: Publisher) -> str:
+    """The broker link in a few marked-up words: connected, queueing, or refused for good."""
+    if publisher.failure:
+        return f"[bold red]{publisher.failure}: nothing more is sent[/]"
+    return "[green]connected[/]" if publisher.connected else "[yellow]broker unreachable: queueing[/]"

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError
-from spinesense.cli.commands._offline import process_recording
-from spinesense.cli.commands._recording import add_file_argument
+from spinesense.cli.commands._recording import add_file_argument, analyse_for_command
 from spinesense.cli.report import RunData, render
 
 if TYPE_CHECKING:
@@ -25,13 +24,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
-    report = process_recording(args.file, args.config).report
+    report = analyse_for_command(args.file, args.config)
     source = Path(args.file)
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
     title = f"Run report: {source.name}"
     try:
         out.write_text(
-            render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8"
+            render(RunData(title, report.strides, report.alerts, report.summary, report.baseline_state)),
+            encoding="utf-8",
         )
     except OSError as exc:
         raise CommandError(f"{out}: cannot write ({exc.strerror or exc})", EXIT_DATA) from None
