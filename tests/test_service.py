@@ -52,6 +52,7 @@ SCHEMAS = {
         ("summary", "summary"),
         ("session", "session"),
         ("notice", "notice"),
+        ("load", "load"),
         ("baseline", "baseline"),
     ]
 }

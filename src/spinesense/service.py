@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from spinesense.publish import Publisher
     from spinesense.run import RunEvent, RunResult
     from spinesense.sources import Source
+    from spinesense.store import StoreSink
 
     Companion = Callable[["Service"], Coroutine[Any, Any, None]]
     """Runs beside the service while it runs (live view, cockpit page); cancelled when the run ends."""
@@ -64,13 +65,15 @@ class Service:
         console: Callable[[Stride | Alert | BaselineState], None] | None = None,
         speak: Callable[[str], None] | None = None,
         companions: Sequence[Companion] = (),
+        store: StoreSink | None = None,
     ) -> None:
         """Prepare the service (nothing starts before ``async with``).
 
         ``config``: runner, broker, data directory and alert thresholds (None: the defaults, with no
         capture written). ``publish``: False runs without MQTT. ``console`` is told every stride, alert
         event and news of the baseline; ``speak`` the message of every alert raised; ``companions`` run
-        beside the service while it runs.
+        beside the service while it runs; ``store`` shows the training load when the service starts and
+        saves the run when it ends.
         """
         self.source = source
         self.config = config or Config(record=False)
@@ -78,6 +81,7 @@ class Service:
         self.console = console
         self.speak = speak
         self.companions = tuple(companions)
+        self.store = store
         self.publisher: Publisher | None = None
         self.broker = ""
         """Where the service publishes, for people ("" without MQTT)."""
@@ -106,6 +110,8 @@ class Service:
             if self.publish:
                 await self._open_publisher()
             self.recorder = self._open_recorder()
+            if self.store is not None:
+                self.store.start(self.publisher)
         except BaseException:
             await self._stack.aclose()
             raise
@@ -232,7 +238,17 @@ class Service:
             await asyncio.gather(*companions, return_exceptions=True)
         self._send(run.finish())
         self._publish_end(run.result)
+        self._save(run.result)
         return run.result
+
+    def _save(self, result: RunResult) -> None:
+        """The finished run into the run store (its capture closed first: the capture identifies it)."""
+        if self.store is None:
+            return
+        if self.recorder is not None:
+            self.recorder.close()
+        capture = None if self.recorder is None else self.recorder.path
+        self.store.finish(result.strides, result.alerts, result.summary, self.header, capture, self.publisher)
 
     def _run(self) -> Run:
         """The run's processing; only there once the service is entered."""
