@@ -62,7 +62,7 @@ def test_a_denied_publish_is_an_error_and_every_message_stays_in_the_outbox(
     assert "refused a publish to spinesense/v1/bob/status (reason 135: Not authorized)" in denied.stderr
     assert "outbox left 0" not in denied.stderr
     assert before == []
-    assert after[0] == after[-1] == "spinesense/v1/bob/session"  # started, ended
+    assert after.count("spinesense/v1/bob/session") == 2  # started, ended
     assert "spinesense/v1/bob/summary" in after
     # With bob's own credentials the next run delivers them, the first run's session first.
     sessions: list[str] = []
