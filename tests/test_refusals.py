@@ -18,7 +18,7 @@ from fixtures_mqtt import PASSWORDS, TlsFiles, lean_alert
 from spinesense.cli.liveview import broker_state
 from spinesense.publish import BrokerSettings, Publisher
 from spinesense.publish.broker import free_port
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -71,7 +71,7 @@ def test_a_denied_publish_is_an_error_and_every_message_stays_in_the_outbox(
         listener_settings = BrokerSettings(
             "127.0.0.1", mosquitto_acl.port, "dashboard", PASSWORDS["dashboard"]
         )
-        async with Inbox(listener_settings, "spinesense/v1/bob/session") as listener:
+        async with Listener(listener_settings, "spinesense/v1/bob/session") as listener:
             bob = f"mqtt://bob@127.0.0.1:{mosquitto_acl.port}"
             delivered = await asyncio.to_thread(_replay, tmp_path, bob, "bob", PASSWORDS["bob"])
             assert delivered.returncode == 0, delivered.stderr
