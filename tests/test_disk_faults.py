@@ -170,5 +170,5 @@ async def test_record_into_an_unwritable_file_is_a_clear_failure(tmp_path: Path)
     link = SensorLink(None, backend=sensor.backend(), options=LinkOptions(scan_timeout_s=0.3))
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    with pytest.raises(OSError):  # the cli turns it into one line, exit code 1
+    with pytest.raises(FileExistsError, match="a-file"):  # the cli: one line, exit code 1
         await record_to(blocker / "run.jsonl.gz", link, asyncio.Event(), duration_s=30)
