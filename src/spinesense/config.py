@@ -6,6 +6,8 @@ Each overrides the one before. Every problem is a ConfigError naming the key and
 
 from __future__ import annotations
 
+import difflib
+import logging
 import os
 import re
 import tomllib
@@ -22,6 +24,8 @@ from spinesense.web.address import WebAddress
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "spinesense" / "config.toml"
 DEFAULT_DATA_DIR = (
@@ -45,6 +49,16 @@ ENV = {
     "SPINESENSE_LOG_FORMAT": "stderr format, text or json (the global --log-format wins)",
 }
 """Environment variables and the key each one sets."""
+TOOL_ENV = {
+    "SPINESENSE_DATASETS": "the reference datasets, for the tests and benchmarks",
+    "SPINESENSE_CACHE": "where benchmarks keep what they generate",
+    "SPINESENSE_TEST_POSTGRES": "the PostgreSQL server the store tests create their databases on",
+    "SPINESENSE_MQTT_HOST": "the Node-RED flow's broker host (docs/dashboards.md)",
+    "SPINESENSE_MQTT_PORT": "the Node-RED flow's broker port",
+    "SPINESENSE_MQTT_USER": "the Node-RED flow's broker user",
+    "SPINESENSE_MQTT_PASSWORD": "the Node-RED flow's broker password",
+}
+"""Variables of the tests, benchmarks and the shipped dashboards: allowed, but no configuration key."""
 
 SECTIONS: dict[str, set[str]] = {
     "runner": {"id", "body_mass_kg", "baseline"},
@@ -107,14 +121,23 @@ class Config:
         }
 
 
-def _read_file(path: Path) -> dict[str, Any]:
-    """The TOML file as a table; ConfigError for unreadable or unknown content."""
+def _parse_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML; ConfigError when it cannot be read, is not UTF-8 or not TOML."""
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError("config", f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            "config", f"{path} is not UTF-8 text (byte {exc.start} is {exc.object[exc.start]:#04x})"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    """The TOML file as a table; ConfigError for unreadable or unknown content."""
+    table = _parse_toml(path)
     for section, value in table.items():
         if section not in SECTIONS:
             raise ConfigError(section, f"unknown section (known: {', '.join(sorted(SECTIONS))})")
@@ -167,6 +190,25 @@ def _websocket_url(value: object) -> str:
     return value
 
 
+def _check_env(env: Mapping[str, str]) -> None:
+    """ConfigError for a ``SPINESENSE_*`` variable nobody reads: a typo must never fall back to defaults."""
+    known = {*ENV, *TOOL_ENV}
+    for name in sorted(env):
+        if name.startswith("SPINESENSE_") and name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(ENV))}"
+            raise ConfigError(name, f"unknown environment variable ({hint})")
+
+
+def _runner_id(value: object) -> str:
+    """A runner id usable as one MQTT topic level and one folder name."""
+    if not isinstance(value, str) or not RUNNER_ID.match(value) or not value.strip("."):
+        raise ConfigError(
+            "runner.id", f"must be 1-64 letters, digits, '.', '_' or '-', not only dots, got {value!r}"
+        )
+    return value
+
+
 def _web(listen: object) -> WebAddress | None:
     """Where to serve the cockpit: a port or ``"HOST:PORT"`` (None: not served)."""
     if listen is None:
@@ -203,6 +245,12 @@ def _this_run(flags: Mapping[str, Any]) -> tuple[float | None, Path | None]:
 def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path) -> BrokerSettings:
     """The broker at ``url`` with its password (environment, else ``password_file``) and TLS files."""
     settings = BrokerSettings.from_url(url)
+    tls_keys = [f"broker.{k}" for k in ("ca_file", "cert_file", "key_file") if k in table]
+    if tls_keys and not settings.tls:
+        raise ConfigError(
+            tls_keys[0],
+            f"TLS files need an mqtts:// broker URL; {settings.display()} would run in plain text",
+        )
     password = env.get("SPINESENSE_BROKER_PASSWORD")
     if password is None and "password_file" in table:
         password_path = _path("broker.password_file", table["password_file"], base)
@@ -227,6 +275,7 @@ def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path)
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Config:  # noqa: ANN401
     """Build the effective configuration: defaults < file < environment < flags (None flags are unset)."""
     env = os.environ if env is None else env
+    _check_env(env)
     origin: dict[str, str] = {}
     explicit = path is not None or "SPINESENSE_CONFIG" in env
     path = path or Path(env.get("SPINESENSE_CONFIG", DEFAULT_PATH))
@@ -250,9 +299,8 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         origin[key] = "default"
         return None
 
-    runner_id = pick("runner.id", runner.get("id"), "SPINESENSE_RUNNER", flags.get("runner")) or "runner"
-    if not isinstance(runner_id, str) or not RUNNER_ID.match(runner_id):
-        raise ConfigError("runner.id", f"must be 1-64 letters, digits, '.', '_' or '-', got {runner_id!r}")
+    given_id = pick("runner.id", runner.get("id"), "SPINESENSE_RUNNER", flags.get("runner"))
+    runner_id = _runner_id("runner" if given_id is None else given_id)
     mass = pick(
         "runner.body_mass_kg",
         runner.get("body_mass_kg"),
@@ -264,6 +312,11 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         baseline = check_baseline(baseline)
     sensor = pick("sensor.name", file.get("sensor", {}).get("name"), "SPINESENSE_SENSOR", flags.get("sensor"))
     url = pick("broker.url", broker.get("url"), "SPINESENSE_BROKER_URL", flags.get("broker"))
+    if origin["broker.url"] == "flag" and urlsplit(str(url)).password:
+        log.warning(
+            "the --broker URL holds a password, which other users of this machine see in `ps`: "
+            "use SPINESENSE_BROKER_PASSWORD or broker.password_file"
+        )
     settings = None if url is None else _broker(str(url), broker, env, base)
     data_dir = pick("data.dir", data.get("dir"), "SPINESENSE_DATA_DIR", flags.get("data_dir"))
     record = data.get("record", True)
@@ -283,7 +336,10 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         baseline=baseline or None,
         sensor=None if sensor is None else str(sensor),
         broker=settings,
-        data_dir=DEFAULT_DATA_DIR if data_dir is None else _path("data.dir", str(data_dir), base),
+        # A path in the file is relative to the file; from a flag or the environment, to the current folder.
+        data_dir=DEFAULT_DATA_DIR
+        if data_dir is None
+        else _path("data.dir", str(data_dir), base if origin["data.dir"] == "file" else Path.cwd()),
         record=record,
         web=_web(listen),
         store_url=_store_url(store_url),

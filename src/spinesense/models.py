@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 GRAVITY_MPS2 = 9.80665
 """Standard gravity, used to convert g to m/s^2 and back."""
+RATE_RANGE_HZ = (10.0, 4000.0)
+"""Sample rates a body-worn IMU plausibly runs at; a rate outside comes from damage or a misread column."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,5 +55,7 @@ async def record_to(
                 await stopper
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+    if writer.failure is not None:  # the disk failed mid-way: what was flushed is kept; say so
+        raise writer.failure
     counts.lost_samples = decoder.lost_samples
     return counts

@@ -2,19 +2,24 @@
 
 Columns: ``time_s``, then ``acc_x_<u>``, ``acc_y_<u>``, ``acc_z_<u>`` with ``<u>`` = ``g`` or ``mps2``,
 and optionally ``gyr_x_<u>``, ``gyr_y_<u>``, ``gyr_z_<u>`` with ``<u>`` = ``dps`` or ``radps``. Axes are
-the sensor's own. Rows that cannot be parsed are reported by line number and skipped.
+the sensor's own. Rows that cannot be parsed, and lines over ``MAX_LINE_CHARS``, are reported by line
+number and skipped. Time that goes backwards, a rate no body-worn IMU has (times in milliseconds under a
+``time_s`` header give 0.5 Hz) or a time that is no time are refused naming the line, unless the caller
+asks to sort the rows or to scale the times (``spinesense import --sort-time --time-unit ms``).
 """
 
 from __future__ import annotations
 
 import gzip
 import logging
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from spinesense.models import GRAVITY_MPS2
+from spinesense.capture import check_regular_file
+from spinesense.models import GRAVITY_MPS2, RATE_RANGE_HZ
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,6 +33,12 @@ ACC_UNITS: Final = {"g": GRAVITY_MPS2, "mps2": 1.0}
 GYR_UNITS: Final = {"dps": np.pi / 180.0, "radps": 1.0}
 """Gyroscope unit suffix -> factor to rad/s."""
 AXES: Final = ("x", "y", "z")
+MAX_TIME_S: Final = 1e10
+"""Times beyond this (the year 2286 as epoch seconds) are no time stamp."""
+MAX_LINE_CHARS: Final = 4096
+"""A sample row is under 200 characters; longer lines are skipped unparsed."""
+TIME_UNITS: Final = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+"""``--time-unit`` choices: the factor from the file's time column to seconds."""
 
 
 class SampleCsvError(Exception):
@@ -56,7 +67,7 @@ class SampleTable:
             raise SampleCsvError("fewer than two samples: cannot tell the sample rate")
         intervals = np.diff(self.t_s)
         first_period = float(np.median(intervals))
-        if first_period <= 0:
+        if not first_period > 0:
             raise SampleCsvError("time_s does not increase: cannot tell the sample rate")
         periods = np.maximum(np.rint(intervals / first_period), 1.0).sum()
         return float(periods / (self.t_s[-1] - self.t_s[0]))
@@ -76,17 +87,22 @@ def _column_factor(header: list[str], sensor: str, axis: str, units: dict[str, f
 
 def _read_lines(path: Path) -> list[str]:
     """All lines of a plain or gzip CSV; a truncated gzip yields what it holds."""
+    check_regular_file(path, SampleCsvError)
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rt", encoding="utf-8") as handle:
                 return handle.read().split("\n")
         return path.read_text(encoding="utf-8").split("\n")
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         raise SampleCsvError(f"{path}: cannot read ({exc})") from None
 
 
-def read_sample_csv(path: Path) -> SampleTable:
-    """Read a sample CSV into SI arrays, sorted by time; raises SampleCsvError naming the problem."""
+def read_sample_csv(path: Path, *, sort_time: bool = False, time_unit: str = "s") -> SampleTable:
+    """Read a sample CSV into SI arrays; raises SampleCsvError naming the problem (and the line).
+
+    ``sort_time``: sort rows whose time goes backwards instead of refusing the file; ``time_unit``: the
+    unit of the time column (``s``, ``ms`` or ``us``) when it is not seconds despite its name.
+    """
     lines = _read_lines(path)
     header = [name.strip() for name in lines[0].split(",")]
     if not header or header[0] != "time_s":
@@ -96,21 +112,59 @@ def read_sample_csv(path: Path) -> SampleTable:
     gyr_cols = [_column_factor(header, "gyr", axis, GYR_UNITS) for axis in AXES] if has_gyr else []
     torn = bool(lines[-1].strip())  # a complete file ends with a newline
     body = [(number, line) for number, line in enumerate(lines[1:], start=2) if line.strip()]
+    for number, line in body:
+        if len(line) > MAX_LINE_CHARS:
+            log.warning("%s: line %d is longer than %d characters; skipped", path, number, MAX_LINE_CHARS)
+    body = [(number, line) for number, line in body if len(line) <= MAX_LINE_CHARS]
     rows, bad = _parse_rows(body, len(header))
-    if torn and bad and bad[-1] == body[-1][0]:
+    if torn and bad and body and bad[-1] == body[-1][0]:
         log.warning("%s: last line %d is torn (file cut short); ignored", path, bad.pop())
     for number in bad:
         log.warning("%s: line %d is not %d numbers; skipped", path, number, len(header))
     if rows.shape[0] == 0:
         raise SampleCsvError(f"{path}: no sample rows")
+    rows[:, 0] *= TIME_UNITS[time_unit]
+    skipped = set(bad)
+    numbers = np.array([n for n, _ in body if n not in skipped], dtype=np.int64)
+    _check_times(path, rows[:, 0], numbers, sort_time=sort_time)
     rows = rows[np.argsort(rows[:, 0], kind="stable")]
     acc = np.column_stack([rows[:, i] * f for i, f in acc_cols])
     gyr = np.column_stack([rows[:, i] * f for i, f in gyr_cols]) if gyr_cols else None
-    return SampleTable(rows[:, 0].copy(), acc, gyr, bad, torn)
+    table = SampleTable(rows[:, 0].copy(), acc, gyr, bad, torn)
+    _check_rate(path, table)
+    return table
+
+
+def _check_times(
+    path: Path, t_s: NDArray[np.float64], numbers: NDArray[np.int64], *, sort_time: bool
+) -> None:
+    """SampleCsvError naming the line whose time is no time, or goes back (unless ``sort_time``)."""
+    if (wild := np.flatnonzero(np.abs(t_s) > MAX_TIME_S)).size:
+        line = numbers[wild[0]]
+        raise SampleCsvError(f"{path}: line {line}: time_s {t_s[wild[0]]:g} is not a time in seconds")
+    if not sort_time and (back := np.flatnonzero(np.diff(t_s) < 0)).size:
+        i = back[0] + 1
+        raise SampleCsvError(
+            f"{path}: line {numbers[i]}: time_s goes back from {t_s[i - 1]:g} to {t_s[i]:g} "
+            "(`spinesense import --sort-time` sorts the rows)"
+        )
+
+
+def _check_rate(path: Path, table: SampleTable) -> None:
+    """SampleCsvError unless the table's rate is one a body-worn IMU runs at."""
+    low, high = RATE_RANGE_HZ
+    rate = table.rate_hz
+    if not low <= rate <= high:
+        hint = " (are the times in milliseconds? `spinesense import --time-unit ms`)" if rate < low else ""
+        raise SampleCsvError(
+            f"{path}: time_s gives {rate:.4g} Hz, outside {low:g}-{high:g} Hz for a body-worn IMU{hint}"
+        )
 
 
 def _parse_rows(body: list[tuple[int, str]], width: int) -> tuple[NDArray[np.float64], list[int]]:
     """Parse data lines fast with NumPy; on a bad line fall back to per-line parsing to find it."""
+    if not body:
+        return np.empty((0, width)), []
     try:
         rows = np.loadtxt([line for _, line in body], delimiter=",", dtype=np.float64, ndmin=2)
         if rows.shape[1:] == (width,) and np.isfinite(rows).all():

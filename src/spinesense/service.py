@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import time
@@ -24,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Self
 from spinesense.alerts import AlertEngine, BaselineState
 from spinesense.capture import CaptureWriter
 from spinesense.config import Config
-from spinesense.errors import ConfigError
 from spinesense.logs import note, status
 from spinesense.models import Alert, Stride
 from spinesense.processing.summary import session_summary
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 
     Companion = Callable[["Service"], Coroutine[Any, Any, None]]
     """Runs beside the service while it runs (live view, cockpit page); cancelled when the run ends."""
+
+log = logging.getLogger(__name__)
 
 SOURCE_QUEUE = 4096
 """Records buffered between the source and the processing (about 40 s of frames at 200 Hz)."""
@@ -166,18 +168,23 @@ class Service:
         return None if config.broker is None else config.data_dir / "outbox" / config.runner_id
 
     def _open_recorder(self) -> CaptureWriter | None:
-        """A capture file for this run in the data directory, unless recording is off."""
+        """A capture file for this run in the data directory, unless recording is off.
+
+        A data directory that cannot be written (read-only, full) costs the capture, never the run.
+        """
         config = self.config
         if not config.record:
             return None
-        try:
-            config.data_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError("data.dir", f"cannot create {config.data_dir}: {exc.strerror}") from None
         now = time.gmtime()
-        name = time.strftime("run-%Y%m%d-%H%M%S.jsonl.gz", now)
+        path = config.data_dir / time.strftime("run-%Y%m%d-%H%M%S.jsonl.gz", now)
         header = {**self.header, "start_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}
-        return CaptureWriter(config.data_dir / name, header)
+        try:
+            return CaptureWriter(path, header)
+        except OSError as exc:
+            log.error(  # noqa: TRY400 - the reason is in the line: a full disk needs no traceback
+                "capture: cannot write %s (%s): this run goes on without a capture", path, exc.strerror or exc
+            )
+            return None
 
     def stop(self) -> None:
         """End the run early: the source stops, what it already gave is processed, then the run ends."""

@@ -10,6 +10,8 @@ from typing import Any
 from spinesense.errors import ConfigError
 
 GLOBAL_KEYS = ("warmup_s", "baseline_s", "hold_strides", "cooldown_s", "min_quality")
+FRACTIONS = ("min_quality", "max_lost_fraction")
+"""Settings that are a share of something: at most 1 (a quality of 5 would ignore every stride)."""
 
 
 def default_table() -> dict[str, Any]:
@@ -86,6 +88,13 @@ def _number(key: str, value: object) -> float:
         raise ConfigError(key, f"must be a number, got {value!r}")
     if not 0 <= value < float("inf"):
         raise ConfigError(key, f"must be zero or positive, got {value}")
+    name = key.rsplit(".", 1)[-1]
+    if name in FRACTIONS and value > 1:
+        raise ConfigError(key, f"is a fraction between 0 and 1, got {value}")
+    if name.endswith("ratio") and value <= 1:
+        raise ConfigError(
+            key, f"must be above 1 (a ratio to the baseline; {value} would alert on normal strides)"
+        )
     return float(value)
 
 

@@ -10,8 +10,11 @@ import pkgutil
 import sys
 
 from spinesense import __version__
+from spinesense.capture import CaptureError
 from spinesense.cli import commands, logformat
-from spinesense.cli.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands import EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.sample_csv import SampleCsvError
+from spinesense.sources.replay import RecordingError
 
 LOG_FORMAT_ENV = "SPINESENSE_LOG_FORMAT"
 
@@ -63,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    return _dispatch(args, log_format)
+
+
+def _dispatch(args: argparse.Namespace, log_format: str) -> int:
+    """Run the command's handler; every way it can fail becomes one line and an exit code."""
     try:
         return int(args.handler(args))
     except CommandError as exc:
@@ -73,3 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return _failed(args.command, "interrupted", EXIT_INTERRUPTED, log_format)
+    except (CaptureError, SampleCsvError, RecordingError) as exc:  # bad input found while reading on
+        return _failed(args.command, str(exc), EXIT_DATA, log_format)
+    except Exception as exc:  # a bug: still one line (the traceback with -v), never a broken JSON stream
+        logging.getLogger("spinesense").debug("traceback", exc_info=True)
+        return _failed(args.command, f"internal error: {type(exc).__name__}: {exc}", EXIT_DATA, log_format)

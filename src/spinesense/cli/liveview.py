@@ -21,6 +21,7 @@ from spinesense.cli.console import MISSING, direction
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from spinesense.publish import Publisher
     from spinesense.service import Service
 
 SHOWN: tuple[tuple[str, str, str], ...] = (
@@ -56,10 +57,7 @@ class LiveView:
         if run.link:
             head.add_row("sensor", run.link)
         if publisher is not None:
-            state = (
-                "[green]connected[/]" if publisher.connected else "[yellow]broker unreachable: queueing[/]"
-            )
-            head.add_row("MQTT", f"{service.broker}  {state}")
+            head.add_row("MQTT", f"{service.broker}  {broker_state(publisher)}")
         head.add_row(
             "data",
             f"{counts.samples} samples, {counts.gaps} gaps ({counts.lost_samples} lost), "
@@ -93,3 +91,10 @@ class LiveView:
             while True:
                 await asyncio.sleep(0.25)
                 live.update(self.render(service))
+
+
+def broker_state(publisher: Publisher) -> str:
+    """The broker link in a few marked-up words: connected, queueing, or refused for good."""
+    if publisher.failure:
+        return f"[bold red]{publisher.failure}: nothing more is sent[/]"
+    return "[green]connected[/]" if publisher.connected else "[yellow]broker unreachable: queueing[/]"

@@ -3,18 +3,19 @@
 Alerts, summaries and session messages stay until acknowledged; strides sit in a bounded ring that
 sheds the oldest under pressure (and counts them).
 
-With a directory, the reliable messages are also kept in ``outbox.jsonl`` there, so a restart of the
-service delivers what a broker outage held back.
+With a directory, the reliable messages are also kept on disk (``outbox_store``: SQLite, one row per
+message), so a restart of the service, or of the machine, delivers what a broker outage held back. When
+the disk fails (full, a size limit, read-only) the outbox says so once and goes on in memory.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+from spinesense.publish.outbox_store import OutboxStore, StoreError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,6 +33,8 @@ class Message:
     retain: bool = False
     sheddable: bool = False
     """True for strides: may be dropped (and counted) when the broker cannot keep up."""
+    row: int | None = field(default=None, compare=False)
+    """Its row in the durable store (None: held in memory only)."""
 
 
 class Outbox:
@@ -45,16 +48,28 @@ class Outbox:
         self._reliable: deque[Message] = deque()
         self._strides: deque[Message] = deque(maxlen=max_strides)
         self.strides_shed = 0
+        self._store: OutboxStore | None = None
         self.path: Path | None = None
-        """The file that keeps the reliable messages across restarts (None: memory only)."""
+        """The database that keeps the reliable messages across restarts (None: memory only)."""
         if directory is not None:
-            directory.mkdir(parents=True, exist_ok=True)
-            self.path = directory / "outbox.jsonl"
-            self._load()
+            try:
+                self._store = OutboxStore(directory)
+                self._reliable.extend(Message(t, p, q, r, row=i) for i, t, p, q, r in self._store.rows())
+            except StoreError as exc:
+                self._lose_store(exc, directory)
+            else:
+                self.path = self._store.path
+        if self._reliable:
+            log.info("outbox: %d messages from a previous run still to deliver", len(self._reliable))
 
     def __len__(self) -> int:
         """Messages waiting."""
         return len(self._reliable) + len(self._strides)
+
+    @property
+    def durable(self) -> bool:
+        """Whether undelivered reliable messages survive this process (False: memory only)."""
+        return self._store is not None
 
     def put(self, message: Message) -> None:
         """Queue a message; a full stride ring sheds its oldest, a full reliable queue a superseded one."""
@@ -65,8 +80,14 @@ class Outbox:
             return
         if len(self._reliable) >= self.max_reliable:
             self._drop_one_reliable()
+        if self._store is not None:
+            try:
+                message = replace(
+                    message, row=self._store.add(message.topic, message.payload, message.qos, message.retain)
+                )
+            except StoreError as exc:
+                self._lose_store(exc)
         self._reliable.append(message)
-        self._save()
 
     def peek(self) -> Message | None:
         """The next message to send, without removing it."""
@@ -77,10 +98,14 @@ class Outbox:
     def ack(self, message: Message) -> None:
         """The broker has the message: remove it (it must be the one ``peek`` gave)."""
         if self._reliable and self._reliable[0] is message:
-            self._reliable.popleft()
-            self._save()
+            self._forget(self._reliable.popleft())
         elif self._strides and self._strides[0] is message:
             self._strides.popleft()
+
+    def close(self) -> None:
+        """Close the store; what it holds waits for the next run."""
+        if self._store is not None:
+            self._store.close()
 
     def _drop_one_reliable(self) -> None:
         """Make room: a retained message superseded on its topic goes first, else the oldest (logged)."""
@@ -88,43 +113,29 @@ class Outbox:
         for i, m in enumerate(self._reliable):
             if m.retain and latest[m.topic] != i:
                 del self._reliable[i]
+                self._forget(m)
                 return
         dropped = self._reliable.popleft()
+        self._forget(dropped)
         log.error("outbox full (%d): dropped a message for %s", self.max_reliable, dropped.topic)
 
-    def _save(self) -> None:
-        """Rewrite the file with the reliable queue (small: alerts and summaries, not strides)."""
-        if self.path is None:
-            return
-        lines = [
-            json.dumps(
-                {
-                    "topic": m.topic,
-                    "payload": base64.b64encode(m.payload).decode(),
-                    "qos": m.qos,
-                    "retain": m.retain,
-                }
-            )
-            for m in self._reliable
-        ]
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        tmp.replace(self.path)
-
-    def _load(self) -> None:
-        """Read what a previous run could not deliver; a damaged line is reported and skipped."""
-        assert self.path is not None  # noqa: S101 - only called with a directory
-        if not self.path.exists():
-            return
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), start=1):
+    def _forget(self, message: Message) -> None:
+        """Delete a message's row from the store."""
+        if self._store is not None and message.row is not None:
             try:
-                raw = json.loads(line)
-                self._reliable.append(
-                    Message(
-                        raw["topic"], base64.b64decode(raw["payload"]), int(raw["qos"]), bool(raw["retain"])
-                    )
-                )
-            except (ValueError, KeyError, TypeError):
-                log.warning("%s: line %d is damaged; skipped", self.path, number)
-        if self._reliable:
-            log.info("outbox: %d messages from a previous run still to deliver", len(self._reliable))
+                self._store.delete(message.row)
+            except StoreError as exc:
+                self._lose_store(exc)
+
+    def _lose_store(self, exc: BaseException, directory: Path | None = None) -> None:
+        """The disk failed: say so once, loudly, and keep the outbox in memory from now on."""
+        where = self._store.path if self._store is not None else directory
+        if self._store is not None:
+            self._store.close()
+        self._store = None
+        log.error(
+            "outbox: cannot write %s (%s): undelivered alerts and summaries are kept in memory only from now "
+            "on, and are lost if this process stops before the broker takes them",
+            where,
+            exc,
+        )

@@ -5,6 +5,10 @@ removing a reliable message only after the broker acknowledged it (QoS 1). ``sta
 also the last will, so a crash shows ``offline``; a clean exit publishes ``offline`` itself after the
 outbox is empty (the will is then not sent). MQTT 5 is tried first (message expiry on strides, content
 type); brokers that only speak 3.1.1 get 3.1.1.
+
+A refusal no retry can fix (wrong credentials, an untrusted certificate, a publish the broker denies
+with an MQTT 5 reason code) stops the sending for good: it is logged once, kept in ``failure``, and the
+messages stay in the outbox for a later run with the right settings.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from spinesense.publish._client import AckingClient, BrokerRefusal, refusal
 from spinesense.publish.clock import SessionClock
 from spinesense.publish.homeassistant import discovery_message
 from spinesense.publish.outbox import Message, Outbox
@@ -64,6 +69,8 @@ class Publisher:
         self.connected = False
         self.connections = 0
         self.protocol: aiomqtt.ProtocolVersion | None = None
+        self.failure: str | None = None
+        """Why the broker refused us for good (credentials, TLS, a denied publish); None while all is well."""
         self._client_id = f"spinesense-{runner}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._closing = False
@@ -96,13 +103,25 @@ class Publisher:
         except TimeoutError:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-            where = f"kept in {self.outbox.path}" if self.outbox.path else "lost"
-            log.error(  # noqa: TRY400 - no exception to show: the broker just stayed away
-                "broker %s unreachable: %d messages not delivered (%s)",
+        if len(self.outbox):
+            where = f"kept in {self.outbox.path}" if self.outbox.durable else "lost"
+            log.error(
+                "broker %s %s: %d messages not delivered (%s)",
                 self.settings.display(),
+                "refused them" if self.failure else "unreachable",
                 len(self.outbox),
                 where,
             )
+        self.outbox.close()
+
+    @property
+    def undelivered(self) -> str | None:
+        """Why messages are left after closing (a refusal, or no broker); None when all went out."""
+        if self.failure:
+            return f"broker {self.settings.display()}: {self.failure}"
+        if len(self.outbox):
+            return f"broker {self.settings.display()} unreachable: {len(self.outbox)} messages not delivered"
+        return None
 
     def publish_stride(self, stride: Stride) -> None:
         """Queue a stride (QoS 0; may be shed under pressure)."""
@@ -153,7 +172,7 @@ class Publisher:
         self.outbox.put(message)
         self._wake.set()
 
-    def _client(self, protocol: aiomqtt.ProtocolVersion) -> aiomqtt.Client:
+    def _client(self, protocol: aiomqtt.ProtocolVersion) -> AckingClient:
         """A client for one connection attempt, with the will set."""
         s = self.settings
         tls = None
@@ -163,7 +182,7 @@ class Publisher:
                 certfile=str(s.cert_file) if s.cert_file else None,
                 keyfile=str(s.key_file) if s.key_file else None,
             )
-        return aiomqtt.Client(
+        return AckingClient(
             s.host,
             s.port,
             username=s.username,
@@ -185,8 +204,9 @@ class Publisher:
         attempt = 0
         while True:
             protocol = self.protocol or candidates[attempt % 2]
+            client = self._client(protocol)
             try:
-                async with self._client(protocol) as client:
+                async with client:
                     self.protocol, self.connected, backoff = protocol, True, 0.2
                     self.connections += 1
                     log.info(
@@ -196,7 +216,13 @@ class Publisher:
                     )
                     await self._drain(client)
                     return
+            except BrokerRefusal as exc:
+                self._refused(str(exc))
+                return
             except aiomqtt.MqttError as exc:
+                if (refused := refusal(client, exc)) is not None:
+                    self._refused(str(refused))
+                    return
                 if self.connected or attempt == 0:
                     log.warning("broker %s: %s; retrying, messages stay queued", self.settings.display(), exc)
                 self.connected = False
@@ -206,26 +232,33 @@ class Publisher:
                 await asyncio.sleep(backoff * (1 + random.random() / 2))  # noqa: S311 - jitter, not crypto
                 backoff = min(backoff * 2, self.reconnect_max_s)
 
-    async def _drain(self, client: aiomqtt.Client) -> None:
+    def _refused(self, why: str) -> None:
+        """Stop sending for good: say why once; what is queued stays in the outbox."""
+        self.failure, self.connected = why, False
+        log.error(
+            "broker %s: %s; nothing more is sent, messages stay in the outbox", self.settings.display(), why
+        )
+
+    async def _drain(self, client: AckingClient) -> None:
         """Send ``online`` and discovery, then queued messages as they come; ``offline`` when closing."""
-        await client.publish(self.topics.status, b"online", qos=1, retain=True)
+        await client.publish_checked(self.topics.status, b"online", 1, retain=True)
         if self.home_assistant:
             topic, payload = discovery_message(self.topics)
-            await client.publish(topic, encode(payload), qos=1, retain=True)
+            await client.publish_checked(topic, encode(payload), 1, retain=True)
         v5 = self.protocol == aiomqtt.ProtocolVersion.V5
         while True:
             message = self.outbox.peek()
             if message is None:
                 if self._closing:
-                    await client.publish(self.topics.status, b"offline", qos=1, retain=True)
+                    await client.publish_checked(self.topics.status, b"offline", 1, retain=True)
                     return
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            await client.publish(
+            await client.publish_checked(
                 message.topic,
                 message.payload,
-                qos=message.qos,
+                message.qos,
                 retain=message.retain,
                 properties=_properties(message) if v5 else None,
             )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
-from spinesense.models import GRAVITY_MPS2, Gap, SampleBlock
+from spinesense.models import GRAVITY_MPS2, RATE_RANGE_HZ, Gap, SampleBlock
 from spinesense.sensors._errors import DefectCounter
 
 if TYPE_CHECKING:
@@ -111,7 +111,11 @@ class SensorInfo:
         version, config_id, _, acc_lsb, gyr_lsb, rate, fw1, fw2, fw3, has_gyro = cls.INFO.unpack(data)
         if version != PROTOCOL_VERSION:
             raise FrameError("info_version", f"protocol version {version}, expected {PROTOCOL_VERSION}")
-        if not (rate > 0 and acc_lsb > 0 and gyr_lsb >= 0) or not np.isfinite([rate, acc_lsb, gyr_lsb]).all():
+        low, high = RATE_RANGE_HZ
+        if (
+            not (low <= rate <= high and acc_lsb > 0 and gyr_lsb >= 0)
+            or not np.isfinite([acc_lsb, gyr_lsb]).all()
+        ):
             raise FrameError("info_values", f"rate {rate} Hz, acc lsb {acc_lsb}, gyr lsb {gyr_lsb}")
         return cls(
             sample_rate_hz=float(rate),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spinesense.capture import Capture, CaptureError, is_capture, make_header
+from spinesense.capture import Capture, CaptureError, check_regular_file, is_capture, make_header
 from spinesense.models import FrameRecord, Record, concat_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
 from spinesense.sensors import decode_records, make_decoder
@@ -34,6 +34,10 @@ EPOCH_THRESHOLD_S = 1e9
 """CSV times above this are Unix epoch seconds (2001 onwards); below, seconds from the start."""
 _YIELD_EVERY = 256
 """In fast replay, let other tasks run after this many records."""
+HOST_JUMP_S = 600.0
+"""A host time this much after the previous record, or more than ``HOST_BACK_S`` before it, is a clock
+jump (or a damaged digit), not a pause: ``info`` reports it and a paced replay never sleeps on it."""
+HOST_BACK_S = 1.0
 
 
 class RecordingError(Exception):
@@ -52,6 +56,11 @@ class Recording:
     _table: SampleTable | None = None
     skipped_lines: list[int] = field(default_factory=list)
     torn_last_line: bool = False
+    damage: str = ""
+    """What of the file could not be read at all (a damaged gzip stream), after a pass over it."""
+    host_jumps: int = 0
+    """Host-time jumps (``is_host_jump``) seen in the last pass over the records."""
+    largest_host_jump_s: float = 0.0
 
     @property
     def protocol(self) -> str:
@@ -60,11 +69,22 @@ class Recording:
 
     def records(self) -> Iterator[Record]:
         """Every record in order, as the source saw them."""
+        self.host_jumps, self.largest_host_jump_s = 0, 0.0
+        previous: int | None = None
+        for record in self._capture.records() if self._capture is not None else self._csv_records():
+            if previous is not None and is_host_jump(record.t_ns - previous):
+                self.host_jumps += 1
+                self.largest_host_jump_s = max(self.largest_host_jump_s, abs(record.t_ns - previous) * 1e-9)
+            previous = record.t_ns
+            yield record
         if self._capture is not None:
-            yield from self._capture.records()
             self.skipped_lines = list(self._capture.stats.bad_lines)
             self.torn_last_line = self._capture.stats.torn_last_line
-        elif self._table is not None:
+            self.damage = self._capture.stats.damage
+
+    def _csv_records(self) -> Iterator[Record]:
+        """The CSV's records (none without a table)."""
+        if self._table is not None:
             yield from csv_records(self._table)
 
     def decoder(self) -> StreamDecoder:
@@ -91,10 +111,7 @@ class Recording:
 def open_recording(path: Path | str) -> Recording:
     """Open a capture (``.jsonl``/``.jsonl.gz``) or a sample CSV; raises RecordingError."""
     path = Path(path)
-    if not path.exists():
-        raise RecordingError(f"{path}: no such file")
-    if path.is_dir():
-        raise RecordingError(f"{path}: is a directory, expected a capture or CSV file")
+    check_regular_file(path, RecordingError)
     try:
         if is_capture(path):
             capture = Capture(path)
@@ -164,15 +181,22 @@ def csv_records(table: SampleTable) -> Iterator[FrameRecord]:
             yield FrameRecord(round((t[k] - t_base_s) * to_ns), DATA_UUID, frame)
 
 
+def is_host_jump(step_ns: int) -> bool:
+    """Whether a step between two records' host times is a clock jump rather than time passing."""
+    return step_ns > HOST_JUMP_S * 1e9 or step_ns < -HOST_BACK_S * 1e9
+
+
 async def replay(recording: Recording, speed: float | None = 1.0) -> AsyncIterator[Record]:
     """Yield the recording's records paced at ``speed`` times real time (None: as fast as possible)."""
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
     start_wall = time.monotonic()
-    first_t_ns: int | None = None
+    first_t_ns = 0
+    previous: int | None = None
     for count, record in enumerate(recording.records(), start=1):
-        if first_t_ns is None:
-            first_t_ns = record.t_ns
+        if previous is None or is_host_jump(record.t_ns - previous):  # start, or a clock jump: pace from here
+            start_wall, first_t_ns = time.monotonic(), record.t_ns
+        previous = record.t_ns
         if speed is None:
             if count % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)

@@ -14,6 +14,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from spinesense.logs import status
 from spinesense.models import to_json_dict
 from spinesense.store._engine import StoreError, sqlite_url
@@ -182,6 +184,15 @@ def save_and_show(store: RunStore, run: NewRun) -> SaveResult:
     return result
 
 
+DISK_FAULTS = (StoreError, SQLAlchemyError, OSError)
+"""What a store on a full, size-limited or read-only disk raises."""
+
+
+def _reason(exc: BaseException) -> object:
+    """The database's own words for a failure (SQLAlchemy wraps them with the whole statement)."""
+    return getattr(exc, "orig", None) or exc
+
+
 class StoreSink:
     """The service's hook into the store: the load at a session's start, the saved run at its end."""
 
@@ -200,8 +211,8 @@ class StoreSink:
         self.started = dt.datetime.now(dt.UTC)
         try:
             self.store = open_store(self.config)
-        except StoreError as exc:
-            log.error("run store unavailable, this run will not be saved: %s", exc)  # noqa: TRY400 - no trace
+        except DISK_FAULTS as exc:  # a full or read-only disk costs the store, never the run (issue 17)
+            log.error("run store unavailable, this run will not be saved: %s", _reason(exc))  # noqa: TRY400
             return
         self._announce(self.started.date(), publisher)
 
@@ -227,6 +238,11 @@ class StoreSink:
             return
         capture = self.recording or capture
         start = header_start(header) or self.started
-        with self.store:
-            save_and_show(self.store, new_run(self.config, strides, alerts, summary, header, start, capture))
-            self._announce(start.date(), publisher)
+        try:
+            with self.store:
+                save_and_show(
+                    self.store, new_run(self.config, strides, alerts, summary, header, start, capture)
+                )
+                self._announce(start.date(), publisher)
+        except DISK_FAULTS as exc:
+            log.error("run store: this run could not be saved: %s", _reason(exc))  # noqa: TRY400 - no trace

@@ -101,11 +101,17 @@ async def serve(service: Service) -> RunResult:
                 return await service.run()
         finally:
             if service.recorder is not None:
-                status(f"capture written to {service.recorder.path}", capture=str(service.recorder.path))
+                status(service.recorder.outcome(), capture=str(service.recorder.path))
 
 
 def exit_code(service: Service) -> int:
-    """130 when a signal stopped the service, else 0."""
+    """130 when a signal stopped the service, else 0; CommandError (exit 3) for messages never delivered.
+
+    A refusal counts whatever stopped the run; a broker away to the end only for a run not cut short.
+    """
+    publisher = service.publisher
+    if publisher is not None and (publisher.failure or (publisher.undelivered and not service.interrupted)):
+        raise CommandError(str(publisher.undelivered), EXIT_UNAVAILABLE)
     return EXIT_INTERRUPTED if service.interrupted else EXIT_OK
 
 

@@ -33,6 +33,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="when the run took place (ISO 8601; default: the header's, 1970 for a new capture)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.add_argument(
+        "--sort-time",
+        action="store_true",
+        help="sort rows whose time goes backwards (else the CSV is refused; with OUT)",
+    )
+    parser.add_argument(
+        "--time-unit",
+        choices=("s", "ms", "us"),
+        default="s",
+        help="the unit of the time_s column when it is not seconds (default s; with OUT)",
+    )
     parser.add_argument("--distance-km", type=float, metavar="KM", help="the run's distance (store only)")
     parser.add_argument(
         "--watch", metavar="FILE", help="the watch's FIT/GPX/TCX file of the run (store only)"
@@ -62,10 +73,8 @@ def convert(args: argparse.Namespace) -> int:
         raise CommandError(f"{out}: a capture must end in .jsonl or .jsonl.gz", EXIT_USAGE)
     if out.exists() and not args.force:
         raise CommandError(f"{out} exists; use --force to overwrite", EXIT_USAGE)
-    if not source.is_file():
-        raise CommandError(f"{source}: no such file", EXIT_DATA)
     try:
-        table = read_sample_csv(source)
+        table = read_sample_csv(source, sort_time=args.sort_time, time_unit=args.time_unit)
     except SampleCsvError as exc:
         raise CommandError(str(exc), EXIT_DATA) from None
     header = make_header(
@@ -76,9 +85,15 @@ def convert(args: argparse.Namespace) -> int:
         source=args.source or f"imported from {source.name}",
     )
     frames = 0
-    with CaptureWriter(out, header) as writer:
+    try:
+        writer = CaptureWriter(out, header)
+    except OSError as exc:
+        raise CommandError(f"{out}: cannot write ({exc.strerror or exc})", EXIT_DATA) from None
+    with writer:
         for record in csv_records(table):
             writer.frame(record.t_ns, record.char, record.data)
             frames += 1
+    if writer.failure is not None:
+        raise CommandError(writer.outcome(), EXIT_DATA)
     print(f"wrote {out}: {table.t_s.size} samples at {table.rate_hz:.2f} Hz in {frames} records")
     return EXIT_OK

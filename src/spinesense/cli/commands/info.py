@@ -52,6 +52,9 @@ def describe(recording: Recording) -> dict[str, Any]:
         "clipped_frames": clipped_blocks,
         "skipped_lines": recording.skipped_lines,
         "torn_last_line": recording.torn_last_line,
+        "damage": recording.damage,
+        "host_time_jumps": recording.host_jumps,
+        "largest_host_time_jump_s": round(recording.largest_host_jump_s, 3),
     }
 
 
@@ -79,4 +82,11 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"bad lines     {skipped} skipped" + (", torn last line ignored" if facts["torn_last_line"] else "")
     )
+    if facts["damage"]:
+        print(f"damaged       {facts['damage']}")
+    if facts["host_time_jumps"]:
+        print(
+            f"clock jumps   {facts['host_time_jumps']} in the host times (largest "
+            f"{facts['largest_host_time_jump_s']:.0f} s): never slept on by a paced replay"
+        )
     return EXIT_OK

@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
 from spinesense.logs import status
 
 if TYPE_CHECKING:
@@ -68,8 +68,11 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--duration must be positive, got {args.duration:g}", EXIT_USAGE)
     if args.max_attempts is not None and args.max_attempts < 1:
         raise CommandError(f"--max-attempts must be at least 1, got {args.max_attempts}", EXIT_USAGE)
-    with bluetooth_errors():
-        report = asyncio.run(_main(args))
+    try:
+        with bluetooth_errors():
+            report = asyncio.run(_main(args))
+    except OSError as exc:  # OUT cannot be written, or the disk failed during the recording
+        raise CommandError(f"{args.out}: cannot write ({exc.strerror or exc})", EXIT_DATA) from None
     status(
         f"{report.frames} frames, {report.connects} connects, {report.lost_samples} samples lost; "
         f"capture written to {args.out}",

@@ -84,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         config=config.alerts,
         history=last_four_weeks(config, start, result.summary),
     )
-    out.write_text(render(page), encoding="utf-8")
+    try:
+        out.write_text(render(page), encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"{out}: cannot write ({exc.strerror or exc})", EXIT_DATA) from None
     print(f"wrote {out} ({len(result.strides)} strides, {result.raised} alerts)")
     return EXIT_OK

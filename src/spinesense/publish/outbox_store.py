@@ -1,0 +1,102 @@
+"""The durable half of the outbox: reliable messages in SQLite, one row each, deleted on acknowledgement.
+
+WAL journal with ``synchronous=FULL``: each put and ack is one small transaction whose WAL frame is
+fsynced before it returns, so a power cut loses no message the outbox accepted (``NORMAL`` would only
+survive a crash of the process, not of the machine). Reliable messages are few (alerts, summaries every
+20 strides, session messages), so one fsync each costs nothing that matters. An ``outbox.jsonl`` left by
+an older spinesense is moved into the database once, then removed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import json
+import logging
+import sqlite3
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "outbox.sqlite3"
+LEGACY_NAME = "outbox.jsonl"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS message (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: ids never reused, so id order is send order
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL
+)
+"""
+
+Row = tuple[int, str, bytes, int, bool]
+"""(id, topic, payload, qos, retain)."""
+StoreError = (sqlite3.Error, OSError)
+"""What a full disk, a size limit, a read-only directory or a damaged database raise."""
+
+
+class OutboxStore:
+    """Reliable messages on disk, in the order they were put; every call commits (and fsyncs)."""
+
+    def __init__(self, directory: Path) -> None:
+        """Open (or create) ``directory/outbox.sqlite3``; raises one of ``StoreError`` when it cannot."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / DB_NAME
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(SCHEMA)
+            self._migrate(directory / LEGACY_NAME)
+        except BaseException:
+            self._db.close()
+            raise
+
+    def rows(self) -> list[Row]:
+        """Every stored message, oldest first."""
+        cursor = self._db.execute("SELECT id, topic, payload, qos, retain FROM message ORDER BY id")
+        return [(i, t, bytes(p), int(q), bool(r)) for i, t, p, q, r in cursor]
+
+    def add(self, topic: str, payload: bytes, qos: int, retain: bool) -> int:
+        """Store one message; its row id."""
+        cursor = self._db.execute(
+            "INSERT INTO message (topic, payload, qos, retain) VALUES (?, ?, ?, ?)",
+            (topic, payload, qos, int(retain)),
+        )
+        assert cursor.lastrowid is not None  # noqa: S101 - an INSERT always sets it
+        return cursor.lastrowid
+
+    def delete(self, row: int) -> None:
+        """Forget a message the broker has acknowledged (or that was dropped to make room)."""
+        self._db.execute("DELETE FROM message WHERE id = ?", (row,))
+
+    def close(self) -> None:
+        """Close the database (a clean close also folds the WAL back into the file)."""
+        with contextlib.suppress(*StoreError):
+            self._db.close()
+
+    def _migrate(self, legacy: Path) -> None:
+        """Move an older ``outbox.jsonl``'s messages into the database in one transaction; remove it."""
+        if not legacy.is_file():
+            return
+        rows = []
+        for number, line in enumerate(legacy.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+            try:
+                raw = json.loads(line)
+                rows.append(
+                    (str(raw["topic"]), base64.b64decode(raw["payload"]), int(raw["qos"]), int(raw["retain"]))
+                )
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                log.warning("%s: line %d is damaged; skipped", legacy, number)
+        with self._db:  # one transaction: all of them or none
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO message (topic, payload, qos, retain) VALUES (?, ?, ?, ?)", rows
+            )
+        legacy.unlink()
+        log.info("outbox: moved %d messages from %s into %s", len(rows), legacy, self.path)

@@ -1,0 +1,54 @@
+"""The durable outbox on SQLite: one row per reliable message, deleted on acknowledgement, an older
+outbox.jsonl moved in once (issue 17: 1, 8)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from typing import TYPE_CHECKING
+
+from spinesense.publish.outbox import Message, Outbox
+from spinesense.publish.outbox_store import DB_NAME, LEGACY_NAME
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _rows(folder: Path) -> list[tuple[str, bytes]]:
+    with sqlite3.connect(folder / DB_NAME) as db:
+        return [(t, bytes(p)) for t, p in db.execute("SELECT topic, payload FROM message ORDER BY id")]
+
+
+def test_one_row_per_reliable_message_deleted_on_ack(tmp_path: Path) -> None:
+    outbox = Outbox(directory=tmp_path)
+    outbox.put(Message("a", b"1"))
+    outbox.put(Message("s", b"stride", 0, sheddable=True))  # strides never touch the disk
+    outbox.put(Message("b", b"2"))
+    assert _rows(tmp_path) == [("a", b"1"), ("b", b"2")]
+    first = outbox.peek()
+    assert first is not None
+    outbox.ack(first)
+    assert _rows(tmp_path) == [("b", b"2")]
+    with sqlite3.connect(tmp_path / DB_NAME) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    outbox.close()
+
+
+def test_an_older_jsonl_outbox_is_moved_in_once(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {"topic": f"t{n}", "payload": base64.b64encode(b"p%d" % n).decode(), "qos": 1, "retain": n == 1}
+        )
+        for n in range(3)
+    ]
+    (tmp_path / LEGACY_NAME).write_text("\n".join([lines[0], "{damaged", lines[1], lines[2]]) + "\n")
+    outbox = Outbox(directory=tmp_path)
+    assert not (tmp_path / LEGACY_NAME).exists()
+    got = []
+    while (message := outbox.peek()) is not None:
+        got.append((message.topic, message.payload, message.retain))
+        outbox.ack(message)
+    assert got == [("t0", b"p0", False), ("t1", b"p1", True), ("t2", b"p2", False)]
+    outbox.close()
+    assert Outbox(directory=tmp_path).peek() is None  # moved once, delivered once
