@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from spinesense.processing.gait import CONFIRM_G, CONTACT_G, LANDING_G, TOE_OFF_G, ContactDetector
+from spinesense.processing.gait import CONFIRM_G, CONTACT_G, LANDING_G, PUSH_OFF_G, ContactDetector
 from spinesense.processing.walking import LEVEL_G, PEAK_G, SUPPORTED_G, WalkingContacts
 
 RATE_HZ = 200.0
-Event = tuple[str, int, int, int, int, int, int]
+Event = tuple[str, int, int, int, int, int, int, int]
 
 
 def _signal(seed: int, *, nan: bool) -> NDArray[np.float64]:
@@ -30,7 +30,7 @@ def _signal(seed: int, *, nan: bool) -> NDArray[np.float64]:
     f_g = np.where((t % 6.0) < 4.0, running, walking)
     f_g[1500:1800] = 1.5  # a contact longer than MAX_CONTACT_S
     on_level = rng.random(t.size) < 0.05
-    levels = [CONTACT_G, LANDING_G, CONFIRM_G, TOE_OFF_G, LEVEL_G, PEAK_G, SUPPORTED_G]
+    levels = [CONTACT_G, LANDING_G, CONFIRM_G, PUSH_OFF_G, LEVEL_G, PEAK_G, SUPPORTED_G]
     f_g[on_level] = rng.choice(levels, int(on_level.sum()))
     if nan:
         f_g[rng.random(t.size) < 0.002] = np.nan
@@ -53,7 +53,8 @@ def _contacts(f_g: NDArray[np.float64], size: int) -> list[Event]:
             e.contact.ic,
             e.contact.confirmed_at,
             e.contact.to,
-            e.contact.last_high if e.contact.to != -2 else -1,
+            e.contact.push_off if e.contact.to != -2 else -1,
+            e.contact.end,
         )
         for e in events
     ]

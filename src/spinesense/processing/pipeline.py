@@ -288,11 +288,15 @@ class Pipeline:
                     self._measure()
 
     def _vote_forward(self, contact: Contact) -> None:
-        """Let the early stance of a finished contact vote on the sign of the forward axis."""
+        """Let the early stance of a finished contact vote on the sign of the forward axis.
+
+        The stance is taken up to the contact's end at CONTACT_G, which the samples seen so far always hold
+        (its toe-off may lie a little after it, or be unknown).
+        """
         assert self.alignment.body_from_sensor is not None  # noqa: S101 - contacts exist only once aligned
-        part = max(1, round((contact.to - contact.ic) * EARLY_STANCE))
-        ic, to = self._shifted(contact.ic), self._shifted(contact.to)
-        forward = self._history.get("acc", ic, to) @ self.alignment.body_from_sensor[0]
+        part = max(1, round((contact.end - contact.ic) * EARLY_STANCE))
+        ic, end = self._shifted(contact.ic), self._shifted(contact.end)
+        forward = self._history.get("acc", ic, end) @ self.alignment.body_from_sensor[0]
         # Braking early, propulsion late: early minus late is negative with the right sign. Taking the
         # difference cancels the vertical force that leaks into the forward axis when posture changes.
         if self.alignment.vote_braking(float(forward[:part].sum() - forward[-part:].sum()) / part):
