@@ -11,10 +11,10 @@ from pathlib import Path
 from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
 
 from _datasets import datasets_root
-from spinesense.validation import mobgap_walking
-from spinesense.validation.alcantara import score_all
-from spinesense.validation.errors import PairedScores
-from spinesense.validation.fukuchi import score_session
+from validation import mobgap_walking
+from validation.alcantara import score_all
+from validation.errors import PairedScores
+from validation.fukuchi import score_session
 
 UNITS = {"(ms)": "ms", "(steps/min)": "spm", "(BW)": "BW"}
 

@@ -7,8 +7,8 @@ Usage: .venv/bin/python benchmarks/accuracy_split.py [DATASETS_DIR]   (default .
 from __future__ import annotations
 
 from _datasets import datasets_root
-from spinesense.validation.alcantara import load_trials, score_trial
-from spinesense.validation.errors import PairedScores
+from validation.alcantara import load_trials, score_trial
+from validation.errors import PairedScores
 
 
 def main() -> None:

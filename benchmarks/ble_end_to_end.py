@@ -13,8 +13,8 @@ import statistics
 import sys
 from pathlib import Path
 
-from spinesense.capture import EventRecord
 from spinesense.emulator.scenario import dropout_run
+from spinesense.models import EventRecord
 
 RECORDING = Path(__file__).resolve().parent.parent / "replay_data" / "skdh" / "example_2min.jsonl.gz"
 

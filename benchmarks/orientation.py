@@ -19,7 +19,7 @@ from scipy.signal import lfilter
 
 from _datasets import datasets_root
 from spinesense.processing.tilt import Orientation, quat_to_matrix
-from spinesense.validation.broad import inclination_rmse, load_trial
+from validation.broad import inclination_rmse, load_trial
 
 Filter = Callable[[NDArray[np.float64], NDArray[np.float64], float, int], NDArray[np.float64]]
 """(acc, gyr, rate, block size) -> estimated vertical in sensor axes, (n, 3)."""

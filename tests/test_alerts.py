@@ -17,8 +17,8 @@ from conftest import REPLAY_DATA
 from spinesense.alerts import AlertConfig, AlertEngine, RunnerProfile, check_baseline
 from spinesense.capture import CaptureWriter
 from spinesense.cli import main
-from spinesense.commands import EXIT_DATA, EXIT_OK
-from spinesense.commands._offline import process_recording
+from spinesense.cli.commands import EXIT_DATA, EXIT_OK
+from spinesense.cli.commands._offline import process_recording
 from spinesense.errors import ConfigError
 from spinesense.models import GRAVITY_MPS2, Gap, SampleBlock, Stride
 from spinesense.processing.offline import strides_from_blocks

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 from fixtures_blesession import Link, ScriptedSensor
-from spinesense.capture import FrameRecord, read_capture
-from spinesense.commands.record import record_to
+from spinesense.capture import read_capture
+from spinesense.cli.commands.record import record_to
+from spinesense.models import FrameRecord
 from spinesense.sensors import reference
 from spinesense.sources.ble import BleSession, SessionGaveUpError, SessionOptions
 from spinesense.sources.replay import open_recording

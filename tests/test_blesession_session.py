@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from fixtures_blesession import Link, ScriptedSensor
-from spinesense.capture import EventRecord, FrameRecord, Record
-from spinesense.models import concat_blocks
+from spinesense.models import EventRecord, FrameRecord, Record, concat_blocks
 from spinesense.sensors import movesense, reference
 from spinesense.sensors import polar_pmd as pmd
 from spinesense.sources.ble import (

@@ -16,12 +16,11 @@ import pytest
 from spinesense.capture import (
     CaptureError,
     CaptureWriter,
-    EventRecord,
-    FrameRecord,
     is_capture,
     make_header,
     read_capture,
 )
+from spinesense.models import EventRecord, FrameRecord
 from spinesense.sensors.reference import DATA_UUID, INFO_UUID
 
 HEADER = make_header(protocol="reference", rate_hz=200.0, sensor_name="SpineSense-ABCD", source="test")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from spinesense.cli import main
-from spinesense.commands import EXIT_OK, EXIT_USAGE
+from spinesense.cli.commands import EXIT_OK, EXIT_USAGE
 from spinesense.config import load_config, starter_file
 from spinesense.errors import ConfigError
 

@@ -18,9 +18,8 @@ from bumble.controller import Controller
 from bumble.transport.tcp_server import open_tcp_server_transport_with_socket
 
 from conftest import REPLAY_DATA
-from spinesense.capture import FrameRecord
 from spinesense.emulator import Radio, backend_for
-from spinesense.models import concat_blocks
+from spinesense.models import FrameRecord, concat_blocks
 from spinesense.sensors import reference
 from spinesense.sources.ble import BleSession, SessionOptions
 from spinesense.sources.replay import open_recording

@@ -14,11 +14,11 @@ from dataclasses import fields
 import numpy as np
 
 from conftest import REPLAY_DATA
-from spinesense.capture import EventRecord, FrameRecord
 from spinesense.emulator.scenario import dropout_run
-from spinesense.models import Stride
-from spinesense.processing.offline import strides_from_blocks, strides_from_file
+from spinesense.models import EventRecord, FrameRecord, Stride
+from spinesense.processing.offline import strides_from_blocks
 from spinesense.sensors import reference
+from spinesense.sources.replay import strides_from_file
 
 RECORDING = REPLAY_DATA / "skdh" / "example_2min.jsonl.gz"
 HANG_GUARD_S = 90.0

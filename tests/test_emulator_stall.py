@@ -11,8 +11,8 @@ import asyncio
 import numpy as np
 
 from conftest import REPLAY_DATA
-from spinesense.capture import EventRecord, FrameRecord
 from spinesense.emulator import VirtualSensor
+from spinesense.models import EventRecord, FrameRecord
 from spinesense.sensors import reference
 from spinesense.sources.ble import Backoff, BleSession, SessionOptions
 from spinesense.sources.replay import open_recording

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPLAY_DATA
-from spinesense.processing.offline import strides_from_file
-from spinesense.validation.errors import PairedScores
-from spinesense.validation.fukuchi import score_session
+from spinesense.sources.replay import strides_from_file
+from validation.errors import PairedScores
+from validation.fukuchi import score_session
 
 # Measured 2026-12-03 (benchmarks/accuracy.py), 161 strides / 302 stances of two runners:
 # tilt range RMSE 1.78 deg, rotation range 1.00 deg, drop in stance 2.20 deg; vertical oscillation 0.69 cm

@@ -13,10 +13,10 @@ from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA
 from spinesense.models import Gap, SampleBlock, concat_blocks, repeat_block
-from spinesense.processing.offline import strides_from_blocks, strides_from_file
+from spinesense.processing.offline import strides_from_blocks
 from spinesense.processing.pipeline import Pipeline
-from spinesense.sources.replay import open_recording
-from spinesense.validation.alcantara import load_trials, score_all
+from spinesense.sources.replay import open_recording, strides_from_file
+from validation.alcantara import load_trials, score_all
 
 if TYPE_CHECKING:
     from pathlib import Path

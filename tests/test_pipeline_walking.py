@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conftest import REPLAY_DATA
-from spinesense.processing.offline import strides_from_file
-from spinesense.validation.mobgap_walking import load_trials, our_contacts, score
+from spinesense.sources.replay import strides_from_file
 from test_pipeline import SHIMMER_RUN, _feed_in_pieces, _whole
+from validation.mobgap_walking import load_trials, our_contacts, score
 
 if TYPE_CHECKING:
     from pathlib import Path

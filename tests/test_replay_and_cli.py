@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from conftest import REPLAY_DATA
-from spinesense.capture import FrameRecord, read_capture
+from spinesense.capture import read_capture
 from spinesense.cli import main
-from spinesense.commands import EXIT_DATA, EXIT_OK, EXIT_USAGE
-from spinesense.processing.offline import strides_from_file
+from spinesense.cli.commands import EXIT_DATA, EXIT_OK, EXIT_USAGE
+from spinesense.models import FrameRecord
 from spinesense.sample_csv import SampleCsvError, read_sample_csv, write_sample_csv
-from spinesense.sources.replay import RecordingError, open_recording, replay
+from spinesense.sources.replay import RecordingError, open_recording, replay, strides_from_file
 
 RATE = 100.0
 SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from spinesense.cli import main
-from spinesense.commands import EXIT_OK
+from spinesense.cli.commands import EXIT_OK
 from test_service import _leaning_capture
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA, REPO_ROOT
 from fixtures_mqtt import Listener, Mosquitto, collect
-from spinesense.capture import CaptureWriter, EventRecord, FrameRecord, read_capture
-from spinesense.processing.offline import strides_from_file
+from spinesense.capture import CaptureWriter, read_capture
+from spinesense.models import EventRecord, FrameRecord
 from spinesense.publish.broker import free_port
 from spinesense.sample_csv import SampleTable
-from spinesense.sources.replay import csv_records
+from spinesense.sources.replay import csv_records, strides_from_file
 from test_alerts import _altered, _long_run
 
 if TYPE_CHECKING:

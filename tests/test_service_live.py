@@ -16,7 +16,7 @@ async def test_stop_ends_a_live_session_while_the_sensor_is_out_of_range() -> No
     # and yields nothing. Ctrl-C/SIGTERM (stop) must still end the run instead of waiting for the sensor.
     sensor = ScriptedSensor([Link(frames=60)])
     source = BleSession(None, backend=sensor.backend(), options=SessionOptions(scan_timeout_s=30.0))
-    session = Session(make_decoder("reference"), AlertEngine(AlertConfig.default()), show=None)
+    session = Session(make_decoder("reference"), AlertEngine(AlertConfig.default()))
     run = asyncio.create_task(session.run(aiter(source)))
 
     async def dropout_heard() -> None:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from conftest import REPO_ROOT
 from spinesense.capture import read_capture
-from spinesense.logformat import STATUS_LOGGER, JsonFormatter, TextFormatter
+from spinesense.cli.logformat import JsonFormatter, TextFormatter
+from spinesense.logs import STATUS_LOGGER
 
 if TYPE_CHECKING:
     from fixtures_mqtt import Mosquitto

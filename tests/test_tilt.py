@@ -10,7 +10,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from spinesense.processing.tilt import Orientation, body_angles, quat_to_matrix
-from spinesense.validation.broad import inclination_rmse, load_trial
+from validation.broad import inclination_rmse, load_trial
 
 if TYPE_CHECKING:
     from pathlib import Path

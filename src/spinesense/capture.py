@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 
+from spinesense.models import EventRecord, FrameRecord
+
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator
     from types import TracebackType
+
+    from spinesense.models import Record
 
 log = logging.getLogger(__name__)
 
@@ -34,27 +38,6 @@ GZIP_MAGIC: Final = b"\x1f\x8b"
 
 class CaptureError(Exception):
     """The file is not a usable capture (missing, unreadable, or no valid header)."""
-
-
-@dataclass(frozen=True, slots=True)
-class FrameRecord:
-    """A notification or characteristic read, with the host time it was received."""
-
-    t_ns: int
-    char: str
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class EventRecord:
-    """Something that happened to the link or the run: connect, disconnect, note."""
-
-    t_ns: int
-    event: str
-    fields: dict[str, Any]
-
-
-Record = FrameRecord | EventRecord
 
 
 @dataclass(slots=True)

@@ -1,5 +1,8 @@
 """Data contracts passed between the stages of the flow: source -> decoder -> pipeline -> rules -> sinks.
 
+Records (frames and link events) come out of sources; SampleBlocks out of decoders; Strides out of the
+pipeline; Alerts out of the rules.
+
 Units are SI inside (s, m/s^2, rad/s). Axes of a SampleBlock are the sensor's own; the pipeline finds
 the body frame (x forward, y left, z up).
 """
@@ -16,6 +19,28 @@ if TYPE_CHECKING:
 
 GRAVITY_MPS2 = 9.80665
 """Standard gravity, used to convert g to m/s^2 and back."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRecord:
+    """A notification or characteristic read (the raw bytes a sensor sent), with its host receive time."""
+
+    t_ns: int
+    char: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """Something that happened to the link or the run: connect, disconnect, note."""
+
+    t_ns: int
+    event: str
+    fields: dict[str, Any]
+
+
+Record = FrameRecord | EventRecord
+"""What a source yields and a capture holds: frames and link events, in the order they happened."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +188,14 @@ class Stride:
     """0..1: how much the stride can be trusted (gaps, clipping, irregular timing lower it)."""
     flags: tuple[str, ...] = field(default=())
     """Why quality is below 1, e.g. ("gap", "clipped")."""
+
+
+STRIDE_METRICS = tuple(
+    f.name
+    for f in fields(Stride)
+    if f.name not in {"index", "t_start_s", "t_end_s", "side", "running", "quality", "flags"}
+)
+"""Every numeric per-stride metric, in the order of the Stride fields (summaries and baselines use them)."""
 
 
 @dataclass(frozen=True, slots=True)

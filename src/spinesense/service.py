@@ -1,7 +1,7 @@
 """The service: one source's records -> decoder -> pipeline -> alert rules -> sinks.
 
 Sinks: the MQTT publisher (non-blocking: a slow or absent broker never stalls the sensor), the capture
-recorder (raw frames, byte for byte), and the console. The same code serves ``run``, ``demo`` and
+recorder (raw frames, byte for byte), and a console callback. The same code serves ``run``, ``demo`` and
 ``replay --broker``. One event loop; a bounded queue between the source and the processing.
 """
 
@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from spinesense.capture import EventRecord
-from spinesense.console import alert_line, note, stride_line
+from spinesense.logs import note
+from spinesense.models import EventRecord
 from spinesense.processing.offline import StreamProcessor
 from spinesense.processing.summary import session_summary
 
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from spinesense.alerts import AlertEngine
-    from spinesense.capture import CaptureWriter, Record
-    from spinesense.models import Alert, SampleBlock, Stride
+    from spinesense.capture import CaptureWriter
+    from spinesense.models import Alert, Record, SampleBlock, Stride
     from spinesense.publish import Publisher
     from spinesense.sensors import StreamDecoder
 
@@ -63,9 +63,9 @@ class Session:
         *,
         publisher: Publisher | None = None,
         recorder: CaptureWriter | None = None,
-        show: Callable[[str], None] | None = print,
+        show: Callable[[Stride | Alert], None] | None = None,
     ) -> None:
-        """Wire the stages; ``show`` prints the console lines (None: quiet)."""
+        """Wire the stages; ``show`` is told every stride and alert event (for a console; None: quiet)."""
         self.decoder = decoder
         self.engine = engine
         self.publisher = publisher
@@ -160,7 +160,7 @@ class Session:
         done = len(self.report.strides) - len(strides)  # the processor has already kept them
         for n, stride in enumerate(strides, start=done + 1):
             if self.show is not None:
-                self.show(stride_line(stride))
+                self.show(stride)
             if self.publisher is not None:
                 self.publisher.publish_stride(stride)
             self._alerts(self.engine.on_stride(stride))
@@ -172,7 +172,7 @@ class Session:
         for alert in alerts:
             self.report.alerts.append(alert)
             if self.show is not None:
-                self.show(alert_line(alert))
+                self.show(alert)
             if self.publisher is not None:
                 self.publisher.publish_alert(alert)
         if alerts and self.publisher is not None:

@@ -10,8 +10,7 @@ import numpy as np
 
 from spinesense.alerts.rules import ALERT_KINDS, RECOVERED, SENSOR_KINDS, STRIDE_RULES, Finding
 from spinesense.errors import ConfigError
-from spinesense.models import Alert
-from spinesense.processing.summary import METRICS
+from spinesense.models import STRIDE_METRICS, Alert
 
 if TYPE_CHECKING:
     from spinesense.alerts.config import AlertConfig
@@ -35,8 +34,10 @@ def check_baseline(table: object) -> dict[str, float]:
     if not isinstance(table, dict):
         raise ConfigError("runner.baseline", "must be a table of metric = number")
     for key, value in table.items():
-        if key not in METRICS:
-            raise ConfigError(f"runner.baseline.{key}", f"unknown metric (known: {', '.join(METRICS)})")
+        if key not in STRIDE_METRICS:
+            raise ConfigError(
+                f"runner.baseline.{key}", f"unknown metric (known: {', '.join(STRIDE_METRICS)})"
+            )
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"runner.baseline.{key}", f"must be a number, got {value!r}")
     return {key: float(value) for key, value in table.items()}
@@ -140,7 +141,7 @@ class AlertEngine:
         if elapsed < self.config.warmup_s:
             return
         if elapsed < self.config.warmup_s + self.config.baseline_s:
-            for name in METRICS:
+            for name in STRIDE_METRICS:
                 value = getattr(stride, name)
                 if value is not None:
                     b.values.setdefault(name, []).append(float(value))
@@ -151,7 +152,7 @@ class AlertEngine:
         """Per-metric medians over the last ``size`` strides (metrics missing in most are left out)."""
         window = list(self._window)[-size:]
         out: dict[str, float] = {}
-        for name in METRICS:
+        for name in STRIDE_METRICS:
             values = [v for s in window if (v := getattr(s, name)) is not None]
             if len(values) * 2 > len(window):
                 out[name] = float(np.median(values))

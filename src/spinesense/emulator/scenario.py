@@ -17,7 +17,7 @@ from spinesense.sources.replay import open_recording
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from spinesense.capture import EventRecord, FrameRecord
+    from spinesense.models import EventRecord, FrameRecord
 
 FAST_OPTIONS = SessionOptions(
     scan_timeout_s=0.5, connect_timeout_s=5.0, watchdog_s=2.0, backoff=Backoff(initial_s=0.05, jitter=0.0)

@@ -1,4 +1,4 @@
-"""Whole recordings through the pipeline at once: for reports, alerts, benchmarks and tests."""
+"""Blocks through one pipeline, keeping every stride and notice: for whole recordings and the service."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from spinesense.processing.pipeline import Pipeline
-from spinesense.sources.replay import open_recording
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from pathlib import Path
 
     from spinesense.models import SampleBlock, Stride
 
@@ -54,8 +52,3 @@ def strides_from_blocks(blocks: Iterable[SampleBlock]) -> StreamProcessor:
         processor.feed(block)
     processor.flush()
     return processor
-
-
-def strides_from_file(path: Path | str) -> list[Stride]:
-    """Decode a capture or sample CSV and return all its strides (raises RecordingError if unreadable)."""
-    return strides_from_blocks(open_recording(path).blocks()).strides

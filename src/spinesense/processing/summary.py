@@ -6,19 +6,17 @@ Flat JSON-able keys (``<metric>_median``, ``<metric>_iqr``, ``<metric>_first_med
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spinesense.models import Stride
+from spinesense.models import STRIDE_METRICS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-NON_METRICS = {"index", "t_start_s", "t_end_s", "side", "running", "quality", "flags"}
-METRICS = tuple(f.name for f in fields(Stride) if f.name not in NON_METRICS)
-"""Every numeric per-stride metric, in the order of the Stride fields."""
+    from spinesense.models import Stride
+
 TREND_WINDOW_S = 300.0
 """First vs last five minutes: how form drifts with fatigue. Shorter runs compare their halves."""
 
@@ -44,7 +42,7 @@ def session_summary(strides: Sequence[Stride]) -> dict[str, Any]:
     first = [s for s in running if s.t_start_s < start + window]
     last = [s for s in running if s.t_end_s > end - window]
     summary["trend_window_s"] = round(window, 1)
-    for name in METRICS:
+    for name in STRIDE_METRICS:
         values = [v for s in running if (v := getattr(s, name)) is not None]
         if not values:
             continue

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 from bleak import BleakClient
 from bleak.exc import BleakError
 
-from spinesense.capture import EventRecord, FrameRecord, Record
+from spinesense.models import EventRecord, FrameRecord, Record
 from spinesense.sensors import make_decoder
 from spinesense.sources.ble_discovery import (
     BleakBackend,

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spinesense.capture import Capture, CaptureError, FrameRecord, Record, is_capture, make_header
-from spinesense.models import concat_blocks
+from spinesense.capture import Capture, CaptureError, is_capture, make_header
+from spinesense.models import FrameRecord, Record, concat_blocks
+from spinesense.processing.offline import strides_from_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
 from spinesense.sensors import make_decoder
 from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
@@ -25,7 +26,7 @@ from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encod
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from spinesense.models import SampleBlock
+    from spinesense.models import SampleBlock, Stride
     from spinesense.sensors import StreamDecoder
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,11 @@ def open_recording(path: Path | str) -> Recording:
     except (CaptureError, SampleCsvError) as exc:
         raise RecordingError(str(exc)) from None
     raise RecordingError(f"{path}: unknown format (expected a spinesense capture or a sample CSV)")
+
+
+def strides_from_file(path: Path | str) -> list[Stride]:
+    """Decode a capture or sample CSV and return all its strides (raises RecordingError if unreadable)."""
+    return strides_from_blocks(open_recording(path).blocks()).strides
 
 
 def _looks_like_csv(path: Path) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_USAGE, CommandError
-from spinesense.commands._ble import bluetooth_errors, run_live
-from spinesense.commands._session import add_session_arguments, config_from_args, replay_session
+from spinesense.cli.commands._base import EXIT_USAGE, CommandError
+from spinesense.cli.commands._ble import bluetooth_errors, run_live
+from spinesense.cli.commands._session import add_session_arguments, config_from_args, replay_session
 from spinesense.sources.ble import SessionOptions
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_DATA, CommandError
+from spinesense.cli.commands._base import EXIT_DATA, CommandError
 from spinesense.models import repeat_block
 from spinesense.sensors import UnknownProtocolError
 from spinesense.sources.replay import Recording, RecordingError, open_recording

@@ -1,4 +1,4 @@
-"""The ``spinesense`` command: parses arguments and dispatches to ``spinesense.commands``."""
+"""The ``spinesense`` command: parses arguments and dispatches to ``spinesense.cli.commands``."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import os
 import pkgutil
 import sys
 
-from spinesense import __version__, commands, logformat
-from spinesense.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense import __version__
+from spinesense.cli import commands, logformat
+from spinesense.cli.commands import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
 
 LOG_FORMAT_ENV = "SPINESENSE_LOG_FORMAT"
 
 
 def command_modules() -> list[str]:
-    """Names of the subcommand modules: every public module of ``spinesense.commands``, sorted."""
+    """Names of the subcommand modules: every public module of ``spinesense.cli.commands``, sorted."""
     return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
 
 
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
-        importlib.import_module(f"spinesense.commands.{name}").register(subparsers)
+        importlib.import_module(f"spinesense.cli.commands.{name}").register(subparsers)
     return parser
 
 

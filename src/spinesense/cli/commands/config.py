@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._session import load_for_command
+from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._session import load_for_command
 from spinesense.config import DEFAULT_PATH, ENV, starter_file
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@
 arguments and returning the exit code. Errors a user can fix are raised as ``CommandError``.
 """
 
-from spinesense.commands._base import (
+from spinesense.cli.commands._base import (
     EXIT_DATA,
     EXIT_INTERRUPTED,
     EXIT_OK,

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from spinesense.alerts import AlertEngine
 from spinesense.capture import CaptureWriter
-from spinesense.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._recording import open_for_command, recording_length_s
+from spinesense.cli.commands._base import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._recording import open_for_command, recording_length_s
+from spinesense.cli.console import print_line
+from spinesense.cli.liveview import LiveView
 from spinesense.config import load_config
 from spinesense.errors import ConfigError
-from spinesense.liveview import LiveView
-from spinesense.logformat import status
+from spinesense.logs import status
 from spinesense.publish import Publisher, embedded_broker
 from spinesense.service import Session
 from spinesense.sources.replay import replay
@@ -27,8 +28,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import AsyncGenerator, AsyncIterator
 
-    from spinesense.capture import Record
     from spinesense.config import Config
+    from spinesense.models import Record
     from spinesense.publish import BrokerSettings
     from spinesense.sensors import StreamDecoder
 
@@ -145,7 +146,7 @@ async def run_session(
                     AlertEngine(config.alerts, config.profile),
                     publisher=publisher,
                     recorder=recorder,
-                    show=None if live else print,
+                    show=None if live else print_line,
                 )
                 _install_signals(session, recorder)
                 if live:

@@ -16,7 +16,7 @@ import numpy as np
 
 from spinesense.models import SampleBlock
 from spinesense.processing.offline import strides_from_blocks
-from spinesense.validation.errors import ErrorStats, match_events
+from validation.errors import ErrorStats, match_events
 
 if TYPE_CHECKING:
     from collections.abc import Callable

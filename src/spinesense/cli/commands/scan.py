@@ -6,8 +6,8 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.commands._ble import bluetooth_errors
+from spinesense.cli.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
+from spinesense.cli.commands._ble import bluetooth_errors
 from spinesense.sources.ble import scan
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import numpy as np
 
 from spinesense.models import GRAVITY_MPS2, SampleBlock
 from spinesense.processing.offline import strides_from_blocks
-from spinesense.validation.errors import PairedScores, crossings, match_events
+from validation.errors import PairedScores, crossings, match_events
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -13,15 +13,13 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Final
 
+from spinesense.logs import NOTICE_LOGGER, STATUS_LOGGER
+
 if TYPE_CHECKING:
     from typing import TextIO
 
 LOG_FORMATS: Final = ("text", "json")
 TEXT_FORMAT: Final = "%(levelname)s %(name)s: %(message)s"
-NOTICE_LOGGER: Final = "spinesense.notice"
-"""Pipeline and service notices for the person at the terminal (re-alignment, samples lost)."""
-STATUS_LOGGER: Final = "spinesense.status"
-"""Status lines for the person at the terminal (where data goes, totals, the capture); shown bare as text."""
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is worth keeping.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
@@ -91,8 +89,3 @@ def configure(log_format: str, verbose: bool) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("amqtt", "transitions"):  # the embedded broker's chatter is not the user's business
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
-
-
-def status(text: str, **fields: object) -> None:
-    """A status line for the person running the command (JSON consumers also get ``fields``)."""
-    logging.getLogger(STATUS_LOGGER).info(text, extra=fields)

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-from typing import TYPE_CHECKING
-
-from spinesense.logformat import NOTICE_LOGGER
-
-if TYPE_CHECKING:
-    from spinesense.models import Alert, Stride
+from spinesense.models import Alert, Stride
 
 
 def _value(value: float | None, fmt: str) -> str:
@@ -32,6 +26,6 @@ def alert_line(a: Alert) -> str:
     return f"{mark} {a.kind} ({a.severity}) t={a.t_s:.1f} s: {a.message}"
 
 
-def note(text: str) -> None:
-    """A notice from the pipeline or the service, in the chosen log format (``note: ...`` as text)."""
-    logging.getLogger(NOTICE_LOGGER).warning(text)
+def print_line(event: Stride | Alert) -> None:
+    """Print a stride or an alert event as its line on stdout (the service's console sink)."""
+    print(alert_line(event) if isinstance(event, Alert) else stride_line(event), flush=True)

@@ -7,13 +7,12 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from spinesense.capture import FrameRecord
-from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._recording import add_file_argument, open_for_command
-from spinesense.commands._session import add_session_arguments, config_from_args, replay_session
-from spinesense.console import note, stride_line
-from spinesense.logformat import status
-from spinesense.models import to_json_dict
+from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._recording import add_file_argument, open_for_command
+from spinesense.cli.commands._session import add_session_arguments, config_from_args, replay_session
+from spinesense.cli.console import stride_line
+from spinesense.logs import note, status
+from spinesense.models import FrameRecord, to_json_dict
 from spinesense.processing.offline import StreamProcessor
 from spinesense.processing.summary import session_summary
 from spinesense.sources.replay import replay

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_DATA, EXIT_OK, CommandError
-from spinesense.commands._offline import process_recording
-from spinesense.commands._recording import add_file_argument
-from spinesense.console import alert_line
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError
+from spinesense.cli.commands._offline import process_recording
+from spinesense.cli.commands._recording import add_file_argument
+from spinesense.cli.console import alert_line
 from spinesense.models import to_json_dict
 
 if TYPE_CHECKING:

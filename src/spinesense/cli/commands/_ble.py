@@ -7,8 +7,8 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from spinesense.capture import make_header
-from spinesense.commands._base import EXIT_UNAVAILABLE, CommandError
-from spinesense.commands._session import run_session
+from spinesense.cli.commands._base import EXIT_UNAVAILABLE, CommandError
+from spinesense.cli.commands._session import run_session
 from spinesense.sensors import make_decoder
 from spinesense.sources.ble import (
     BleakBackend,
@@ -24,8 +24,8 @@ from spinesense.sources.ble import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from spinesense.capture import Record
     from spinesense.config import Config
+    from spinesense.models import Record
 
 END_GRACE_S = 0.5
 """After a sensor's stream ends: time for the notifications still on their way."""

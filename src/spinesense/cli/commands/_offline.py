@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from spinesense.alerts import AlertEngine
-from spinesense.commands._recording import open_for_command
-from spinesense.commands._session import load_for_command
+from spinesense.cli.commands._recording import open_for_command
+from spinesense.cli.commands._session import load_for_command
 from spinesense.service import Session
 from spinesense.sources.replay import replay
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import spinesense
-from spinesense.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
-from spinesense.commands._ble import bluetooth_errors, run_live
-from spinesense.commands._recording import load_block
-from spinesense.commands._session import add_session_arguments, config_from_args
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
+from spinesense.cli.commands._ble import bluetooth_errors, run_live
+from spinesense.cli.commands._recording import load_block
+from spinesense.cli.commands._session import add_session_arguments, config_from_args
 from spinesense.emulator import VirtualSensor
 from spinesense.sources.ble import Backoff, SessionOptions
 

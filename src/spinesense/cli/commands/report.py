@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_OK
-from spinesense.commands._offline import process_recording
-from spinesense.commands._recording import add_file_argument
-from spinesense.report import RunData, render
+from spinesense.cli.commands._base import EXIT_OK
+from spinesense.cli.commands._offline import process_recording
+from spinesense.cli.commands._recording import add_file_argument
+from spinesense.cli.report import RunData, render
 
 if TYPE_CHECKING:
     import argparse

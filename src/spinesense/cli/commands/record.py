@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.capture import CaptureWriter, FrameRecord
-from spinesense.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.commands._ble import bluetooth_errors, header_for
-from spinesense.logformat import status
+from spinesense.capture import CaptureWriter
+from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._ble import bluetooth_errors, header_for
+from spinesense.logs import status
+from spinesense.models import FrameRecord
 from spinesense.sources.ble import BleSession, SessionOptions
 
 if TYPE_CHECKING:
     import argparse
 
-    from spinesense.capture import Record
+    from spinesense.models import Record
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.capture import CaptureWriter, make_header
-from spinesense.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
 from spinesense.sample_csv import SampleCsvError, read_sample_csv
 from spinesense.sources.replay import csv_records
 

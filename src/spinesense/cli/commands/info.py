@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from spinesense.commands._base import EXIT_OK
-from spinesense.commands._recording import add_file_argument, open_for_command
+from spinesense.cli.commands._base import EXIT_OK
+from spinesense.cli.commands._recording import add_file_argument, open_for_command
 
 if TYPE_CHECKING:
     import argparse

@@ -14,10 +14,10 @@ import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.commands._recording import load_block
+from spinesense.cli.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
+from spinesense.cli.commands._recording import load_block
 from spinesense.emulator import VirtualSensor, on_transport
-from spinesense.logformat import status
+from spinesense.logs import status
 
 if TYPE_CHECKING:
     import argparse

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spinesense.processing.offline import strides_from_file
 from spinesense.processing.strides import detrended_range, other_side
-from spinesense.validation.errors import PairedScores, match_events
+from spinesense.sources.replay import strides_from_file
+from validation.errors import PairedScores, match_events
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -76,7 +76,7 @@ def _score_drop(
 def _score_contacts(strides: list[Stride], meta: dict[str, object], score: PairedScores) -> None:
     """Initial contacts, contact time and peak force against the treadmill, where it recorded forces."""
     contacts = meta["contacts_from_forces"]
-    assert isinstance(contacts, list)  # noqa: S101 - the file's documented shape
+    assert isinstance(contacts, list)
     if not contacts:
         return
     ics = np.array([c["ic_s"] for c in contacts])
