@@ -12,8 +12,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from _datasets import datasets_root
-from spinesense.validation.alcantara import load_trials, score_trial
-from spinesense.validation.errors import PairedScores
+from validation.alcantara import load_trials, score_trial
+from validation.errors import PairedScores
 
 TOE_OFF, GCT = "toe-off (ms)", "ground contact time (ms)"
 MOUNTINGS = {

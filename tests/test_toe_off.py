@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from spinesense.validation.alcantara import load_trials, score_trial
-from spinesense.validation.errors import PairedScores
+from validation.alcantara import load_trials, score_trial
+from validation.errors import PairedScores
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from spinesense.validation.alcantara import TreadmillTrial
+    from validation.alcantara import TreadmillTrial
 
 TOE_OFF, GCT, FLIGHT = "toe-off (ms)", "ground contact time (ms)", "flight time (ms)"
 BOUNDS = {
