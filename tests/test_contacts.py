@@ -109,7 +109,7 @@ def test_toe_off_of_a_spring_mass_force_lies_near_its_end(size: int) -> None:
     """Half-sine contacts of the spring-mass model (peak pi/2 * step / contact, Morin et al. 2005; 0.23 s
     of a 0.33 s step): each toe-off, timed from the push-off's descent and the next step, lies within
     12 ms of the force's end (the model's own fraction at this duty factor is 0.14 of the step, the fitted
-    one 0.165: 9 ms later). The last contact has no next step, so its toe-off stays unknown."""
+    one 0.16: 7 ms later). The last contact has no next step, so its toe-off stays unknown."""
     step, contact = round(0.33 * RATE_HZ), round(0.23 * RATE_HZ)
     peak = np.pi / 2 * step / contact
     f_g = np.zeros(8 * step)

@@ -11,7 +11,7 @@ from validation.errors import PairedScores
 from validation.fukuchi import score_session
 
 # Measured 2026-12-03 (benchmarks/accuracy.py), 161 strides / 302 stances of two runners:
-# tilt range RMSE 1.78 deg, rotation range 1.00 deg, drop in stance 2.20 deg (2.75 over 296 stances since
+# tilt range RMSE 1.78 deg, rotation range 1.00 deg, drop in stance 2.20 deg (2.75 over 294 stances since
 # toe-off is timed from the push-off: the stances are 34 ms longer, closer to the forces'); vertical
 # oscillation 0.69 cm (bias +0.19; 0.60 with strides from the 0.4 g crossing, 4.59 when it integrated the
 # low-passed force).

@@ -40,7 +40,7 @@ CONFIRM_G = 1.3
 PUSH_OFF_G = 1.3
 """The push-off's steep descent: toe-off is timed from the last sample at or above this (g). Not above
 CONFIRM_G, so every confirmed contact has one."""
-TOE_OFF_STEP = 0.165
+TOE_OFF_STEP = 0.16
 """Toe-off follows the last sample at PUSH_OFF_G by this fraction of the step time (this initial contact
 to the next: the step the contact's impulse carries the body through). Fitted on half the Alcantara
 trials (benchmarks/README.md); the half-sine model gives 0.10-0.18 over their duty factors."""
@@ -242,8 +242,9 @@ class ContactDetector:
             step = contact.ic - last.ic
             if self._steps[0] <= step <= self._steps[1]:
                 # The crossing lies between push_off and the sample after it (confirmed, so it reached
-                # CONFIRM_G >= PUSH_OFF_G): the nearest sample to crossing + TOE_OFF_STEP * step.
-                last.to = last.push_off + 1 + math.floor(TOE_OFF_STEP * step)
+                # CONFIRM_G >= PUSH_OFF_G). Like an initial contact, the toe-off is the first sample at or
+                # after the instant, so that contact times carry no bias from the sample rate.
+                last.to = math.ceil(last.push_off + 0.5 + TOE_OFF_STEP * step)
         events.append(ContactEvent("confirmed", contact, at))
 
 
