@@ -81,7 +81,7 @@ def measure(protocol: str, frames: list[tuple[str, bytes]]) -> tuple[float, floa
     samples = 0
     for _ in range(3):
         decoder: StreamDecoder = make_decoder(protocol)
-        feed = decoder.feed_record
+        feed = decoder.feed
         start = time.perf_counter()
         for char, data in frames:
             feed(char, data, None)

@@ -1,7 +1,7 @@
 """The live BLE path end to end through the bumble virtual sensor, with forced dropouts.
 
 Usage: .venv/bin/python benchmarks/ble_end_to_end.py [SPEED ...]   (default speeds 10 30 100)
-Streams replay_data/skdh/example_2min.jsonl.gz (105 s, 98 Hz, acc + gyro) through BleSession while the
+Streams replay_data/skdh/example_2min.jsonl.gz (105 s, 98 Hz, acc + gyro) through SensorLink while the
 sensor drops the link three times and vanishes once for 0.8 s; prints frames sent and lost, gaps injected
 against gaps reported, and reconnect times, as a Markdown table.
 """
@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from spinesense.emulator.scenario import dropout_run
-from spinesense.models import EventRecord
 
 RECORDING = Path(__file__).resolve().parent.parent / "replay_data" / "skdh" / "example_2min.jsonl.gz"
 
@@ -22,15 +21,15 @@ RECORDING = Path(__file__).resolve().parent.parent / "replay_data" / "skdh" / "e
 async def one(speed: float) -> str:
     """One dropout run at ``speed``; one Markdown table row."""
     run = await dropout_run(RECORDING, speed=speed)
-    sensor, stats = run.sensor.stats, run.session.stats
-    gaps = [r for r in run.records if isinstance(r, EventRecord) and r.event == "gap"]
-    reconnect = stats.reconnect_s
+    sensor, link = run.sensor.counts, run.link.counts
+    gaps = [gap for block in run.blocks() for gap in block.gaps]
+    reconnect = link.reconnect_s
     median_ms = 1000 * statistics.median(reconnect) if reconnect else float("nan")
     worst_ms = 1000 * max(reconnect) if reconnect else float("nan")
     return (
-        f"| {speed:g}x | {run.wall_s:.1f} | {sensor.frames_total} | {sensor.frames_sent} | {stats.frames} "
-        f"| {sensor.samples_lost} | {sum(int(g.fields['missing']) for g in gaps)} | {len(gaps)} "
-        f"| {stats.connects} | {median_ms:.0f} / {worst_ms:.0f} |"
+        f"| {speed:g}x | {run.wall_s:.1f} | {len(run.sensor.frames)} | {sensor.frames} | {link.frames} "
+        f"| {sensor.lost_samples} | {sum(g.missing for g in gaps)} | {len(gaps)} "
+        f"| {link.connects} | {median_ms:.0f} / {worst_ms:.0f} |"
     )
 
 
@@ -38,7 +37,7 @@ async def main(speeds: list[float]) -> None:
     """Print the table header and one row per speed."""
     print(
         "| speed | wall s | frames sampled | sent | received | samples lost (sensor) "
-        "| samples lost (reported) | gap events | connects | reconnect ms median / worst |\n"
+        "| samples lost (reported) | gaps | connects | reconnect ms median / worst |\n"
         "|---|---|---|---|---|---|---|---|---|---|"
     )
     for speed in speeds:

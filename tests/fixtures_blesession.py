@@ -53,6 +53,9 @@ class ScriptedSensor:
     frames: list[bytes] = field(default_factory=list)
     cursor: int = 0
     connections: int = 0
+    scans: int = 0
+    scans_at_connect: list[int] = field(default_factory=list)
+    """How many scans had started when each connection began."""
     writes: list[tuple[str, bytes]] = field(default_factory=list)
     fail_scan_with: BaseException | None = None
 
@@ -90,6 +93,7 @@ class FakeScanner(BaseBleakScanner):
     async def start(self) -> None:
         if self.sensor.fail_scan_with is not None:
             raise self.sensor.fail_scan_with
+        self.sensor.scans += 1
         self.seen_devices = {}
         self._task = asyncio.create_task(self._advertise())
 
@@ -134,6 +138,7 @@ class FakeClient(BaseBleakClient):
     async def connect(self, pair: bool, **kwargs: Any) -> None:
         self._link = self.sensor.links[self.sensor.connections]
         self.sensor.connections += 1
+        self.sensor.scans_at_connect.append(self.sensor.scans)
         if self._link.connect_hangs:
             await asyncio.sleep(3600)
         self.services = _services(self.sensor)

@@ -14,11 +14,11 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA
+from spinesense import analyse
 from spinesense.alerts import AlertConfig, AlertEngine, RunnerProfile, check_baseline
 from spinesense.capture import CaptureWriter
 from spinesense.cli import main
 from spinesense.cli.commands import EXIT_DATA, EXIT_OK
-from spinesense.cli.commands._offline import process_recording
 from spinesense.errors import ConfigError
 from spinesense.models import GRAVITY_MPS2, Gap, SampleBlock, Stride
 from spinesense.processing.offline import strides_from_blocks
@@ -300,7 +300,7 @@ def test_a_dropped_link_is_raised_on_the_sensor_clock(tmp_path: Path) -> None:
                 writer.event(epoch_ns + record.t_ns, "disconnect")
                 writer.event(epoch_ns + record.t_ns + 10**9, "connect")
             writer.frame(epoch_ns + record.t_ns, record.char, record.data)
-    events = [(a.kind, a.state, a.t_s) for a in process_recording(str(path), None).report.alerts]
+    events = [(a.kind, a.state, a.t_s) for a in analyse(path).alerts]
     assert [(k, s) for k, s, _ in events] == [("signal_lost", "raised"), ("signal_lost", "cleared")]
     assert events[0][2] == pytest.approx(30.0, abs=0.1)
     assert events[1][2] == pytest.approx(31.0, abs=0.1)

@@ -40,7 +40,7 @@ def test_delta_frame_decodes_reference_plus_lsb_first_deltas() -> None:
 def test_compressed_acc_frame_through_the_decoder() -> None:
     decoder = make_decoder("polar_h10")
     frame = struct.pack("<BQB", pmd.MEAS_ACC, 5_000_000_000, 0x81) + bytes.fromhex("e803fbff00000401f203")
-    block = decoder.feed_record(pmd.DATA_UUID, frame, 123)
+    block = decoder.feed(pmd.DATA_UUID, frame, 123)
     assert block is not None
     np.testing.assert_allclose(block.acc_mps2 / GRAVITY_MPS2 * 1000, [[1000, -5, 0], [1002, -6, 3]])
     assert block.gyr_radps is None
@@ -51,18 +51,18 @@ def test_h10_timing_from_last_sample_stamp_and_gap_estimate() -> None:
     decoder = pmd.PolarDecoder(pmd.H10)
     period_ns = 5_000_000  # 200 Hz
     t_last = 10**15
-    first = decoder.feed_record(pmd.DATA_UUID, pmd_frame(2, t_last, [(0, 0, 1000)] * 4))
+    first = decoder.feed(pmd.DATA_UUID, pmd_frame(2, t_last, [(0, 0, 1000)] * 4))
     assert first is not None
     np.testing.assert_allclose(first.t_s, [-0.015, -0.010, -0.005, 0.0], atol=1e-9)
     np.testing.assert_allclose(first.acc_mps2[0], [0, 0, GRAVITY_MPS2])
     # Ten samples are lost, then four more arrive.
-    second = decoder.feed_record(pmd.DATA_UUID, pmd_frame(2, t_last + 14 * period_ns, [(0, 0, 1000)] * 4))
+    second = decoder.feed(pmd.DATA_UUID, pmd_frame(2, t_last + 14 * period_ns, [(0, 0, 1000)] * 4))
     assert second is not None
     assert second.first_index == 14
     assert [(g.before_index, g.missing, g.exact) for g in second.gaps] == [(14, 10, False)]
     assert decoder.lost_samples == 10
     # The next frame follows without loss.
-    third = decoder.feed_record(pmd.DATA_UUID, pmd_frame(2, t_last + 18 * period_ns, [(0, 0, 1000)] * 4))
+    third = decoder.feed(pmd.DATA_UUID, pmd_frame(2, t_last + 18 * period_ns, [(0, 0, 1000)] * 4))
     assert third is not None
     assert third.first_index == 18
     assert third.gaps == ()
@@ -71,14 +71,14 @@ def test_h10_timing_from_last_sample_stamp_and_gap_estimate() -> None:
 def test_verity_pairs_gyro_with_acc_using_the_factor_from_the_start_response() -> None:
     decoder = pmd.PolarDecoder(pmd.VERITY_SENSE)
     # Start response for GYRO: F0 02 05 00 00, then FACTOR setting (type 5, one float32).
-    decoder.feed_record(pmd.CONTROL_UUID, bytes.fromhex("f002050000") + struct.pack("<BBf", 5, 1, 0.5))
+    decoder.feed(pmd.CONTROL_UUID, bytes.fromhex("f002050000") + struct.pack("<BBf", 5, 1, 0.5))
     assert decoder.factors[pmd.MEAS_GYRO] == pytest.approx(0.5)
     period_ns = round(1e9 / 208)
     t_last = 7 * period_ns
-    acc = decoder.feed_record(pmd.DATA_UUID, pmd_frame(2, t_last, [(0, 0, 1000)] * 8), 1)
+    acc = decoder.feed(pmd.DATA_UUID, pmd_frame(2, t_last, [(0, 0, 1000)] * 8), 1)
     assert acc is None  # held until angular rate covers it
     gyr = [(2 * k, 0, -360) for k in range(8)]  # raw * 0.5 deg/s
-    block = decoder.feed_record(pmd.DATA_UUID, pmd_frame(5, t_last, gyr), 2)
+    block = decoder.feed(pmd.DATA_UUID, pmd_frame(5, t_last, gyr), 2)
     assert block is not None
     assert block.gyr_radps is not None
     np.testing.assert_allclose(np.rad2deg(block.gyr_radps[:, 0]), np.arange(8), atol=1e-6)
@@ -90,7 +90,7 @@ def test_verity_acc_does_not_wait_forever_for_a_silent_gyro() -> None:
     decoder = pmd.PolarDecoder(pmd.VERITY_SENSE)
     period_ns = round(1e9 / 208)
     out = [
-        decoder.feed_record(pmd.DATA_UUID, pmd_frame(2, (k + 1) * 26 * period_ns, [(0, 0, 1000)] * 26))
+        decoder.feed(pmd.DATA_UUID, pmd_frame(2, (k + 1) * 26 * period_ns, [(0, 0, 1000)] * 26))
         for k in range(12)
     ]
     released = [b for b in out if b is not None]
@@ -110,7 +110,7 @@ def test_verity_acc_does_not_wait_forever_for_a_silent_gyro() -> None:
 )
 def test_polar_bad_frames_are_counted_not_decoded(data: bytes, kind: str) -> None:
     decoder = pmd.PolarDecoder(pmd.H10)
-    assert decoder.feed_record(pmd.DATA_UUID, data) is None
+    assert decoder.feed(pmd.DATA_UUID, data) is None
     assert decoder.errors[kind] == 1
 
 
@@ -131,7 +131,7 @@ def test_movesense_imu6_payload_units_timing_and_gap() -> None:
     decoder = ms.MovesenseDecoder(rate_hz=104)
     acc = [(0.0, 0.0, 9.81)] * 8
     gyr = [(90.0, 0.0, -45.0)] * 8
-    block = decoder.feed_record(ms.NOTIFY_UUID, imu6(1000, acc, gyr), 5)
+    block = decoder.feed(ms.NOTIFY_UUID, imu6(1000, acc, gyr), 5)
     assert block is not None
     assert len(block) == 8
     np.testing.assert_allclose(block.acc_mps2[0], [0, 0, 9.81], rtol=1e-6)
@@ -139,11 +139,11 @@ def test_movesense_imu6_payload_units_timing_and_gap() -> None:
     np.testing.assert_allclose(block.gyr_radps[0], [np.pi / 2, 0, -np.pi / 4], rtol=1e-6)
     np.testing.assert_allclose(block.t_s, np.arange(8) / 104)
     # 8 samples later (77 ms at 104 Hz) comes the next one; then 16 samples go missing.
-    nxt = decoder.feed_record(ms.NOTIFY_UUID, imu6(1077, acc, gyr))
+    nxt = decoder.feed(ms.NOTIFY_UUID, imu6(1077, acc, gyr))
     assert nxt is not None
     assert nxt.first_index == 8
     assert nxt.gaps == ()
-    late = decoder.feed_record(ms.NOTIFY_UUID, imu6(1000 + round(32 / 104 * 1000), acc, gyr))
+    late = decoder.feed(ms.NOTIFY_UUID, imu6(1000 + round(32 / 104 * 1000), acc, gyr))
     assert late is not None
     assert late.first_index == 32
     assert [(g.missing, g.exact) for g in late.gaps] == [(16, False)]
@@ -153,12 +153,12 @@ def test_movesense_imu6_payload_units_timing_and_gap() -> None:
 def test_movesense_payload_split_over_two_notifications_and_clock_wrap() -> None:
     decoder = ms.MovesenseDecoder(rate_hz=208)
     whole = imu6(2**32 - 10, [(1.0, 2.0, 3.0)] * 8, [(0.0, 0.0, 0.0)] * 8)
-    assert decoder.feed_record(ms.NOTIFY_UUID, whole[:100]) is None
-    block = decoder.feed_record(ms.NOTIFY_UUID, bytes([ms.RESP_DATA_PART2, ms.REFERENCE]) + whole[100:])
+    assert decoder.feed(ms.NOTIFY_UUID, whole[:100]) is None
+    block = decoder.feed(ms.NOTIFY_UUID, bytes([ms.RESP_DATA_PART2, ms.REFERENCE]) + whole[100:])
     assert block is not None
     np.testing.assert_allclose(block.acc_mps2[-1], [1, 2, 3])
     # The millisecond clock wraps: the next payload 8 samples later (38 ms) continues without a gap.
-    after = decoder.feed_record(ms.NOTIFY_UUID, imu6(28, [(1.0, 2.0, 3.0)] * 8, [(0.0, 0.0, 0.0)] * 8))
+    after = decoder.feed(ms.NOTIFY_UUID, imu6(28, [(1.0, 2.0, 3.0)] * 8, [(0.0, 0.0, 0.0)] * 8))
     assert after is not None
     assert after.first_index == 8
     assert after.gaps == ()
@@ -166,11 +166,11 @@ def test_movesense_payload_split_over_two_notifications_and_clock_wrap() -> None
 
 def test_movesense_foreign_and_broken_notifications_are_counted() -> None:
     decoder = ms.MovesenseDecoder()
-    assert decoder.feed_record(ms.NOTIFY_UUID, bytes([ms.RESP_DATA, 7]) + b"\x00" * 28) is None
-    assert decoder.feed_record(ms.NOTIFY_UUID, bytes([ms.RESP_DATA_PART2, ms.REFERENCE, 0])) is None
+    assert decoder.feed(ms.NOTIFY_UUID, bytes([ms.RESP_DATA, 7]) + b"\x00" * 28) is None
+    assert decoder.feed(ms.NOTIFY_UUID, bytes([ms.RESP_DATA_PART2, ms.REFERENCE, 0])) is None
     nan = imu6(0, [(float("nan"), 0.0, 0.0)], [(0.0, 0.0, 0.0)])
-    assert decoder.feed_record(ms.NOTIFY_UUID, nan) is None
-    assert decoder.feed_record(ms.NOTIFY_UUID, bytes([ms.RESP_COMMAND_RESULT, ms.REFERENCE, 200])) is None
+    assert decoder.feed(ms.NOTIFY_UUID, nan) is None
+    assert decoder.feed(ms.NOTIFY_UUID, bytes([ms.RESP_COMMAND_RESULT, ms.REFERENCE, 200])) is None
     assert dict(decoder.errors) == {"not_ours": 1, "orphan_part2": 1, "not_finite": 1}
 
 

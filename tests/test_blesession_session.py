@@ -1,4 +1,4 @@
-"""BleSession under scripted link faults: backoff, watchdog, resubscription, gap accounting, overflow."""
+"""SensorLink under scripted link faults: backoff, watchdog, resubscription, gap accounting, overflow."""
 
 # ruff: noqa: S311 - seeded generators drive the jitter under test
 
@@ -12,41 +12,48 @@ import numpy as np
 import pytest
 
 from fixtures_blesession import Link, ScriptedSensor
-from spinesense.models import EventRecord, FrameRecord, Record, concat_blocks
-from spinesense.sensors import movesense, reference
+from spinesense.models import EventRecord, FrameRecord, Gap, Record, concat_blocks
+from spinesense.sensors import make_decoder, movesense, reference
 from spinesense.sensors import polar_pmd as pmd
 from spinesense.sources.ble import (
     Backoff,
-    BleSession,
     BluetoothUnavailableError,
-    SessionGaveUpError,
-    SessionOptions,
+    LinkGaveUpError,
+    LinkOptions,
+    SensorLink,
     find_sensor,
     identify,
     scan,
 )
 
-FAST = SessionOptions(scan_timeout_s=0.3, connect_timeout_s=0.2, watchdog_s=0.3, max_attempts=2)
+FAST = LinkOptions(scan_timeout_s=0.3, connect_timeout_s=0.2, watchdog_s=0.3, max_attempts=2)
 
 
-async def collect(session: BleSession, delay_s: float = 0.0) -> list[Record]:
-    """Every record until the session gives up (a slow consumer when ``delay_s`` > 0)."""
+async def collect(link: SensorLink, delay_s: float = 0.0) -> list[Record]:
+    """Every record until the link gives up (a slow consumer when ``delay_s`` > 0)."""
     records: list[Record] = []
 
     async def consume() -> None:
         async with asyncio.timeout(30):  # hang guard only
-            async for record in session:
+            async for record in link:
                 records.append(record)
                 if delay_s:
                     await asyncio.sleep(delay_s)
 
-    with pytest.raises(SessionGaveUpError):
+    with pytest.raises(LinkGaveUpError):
         await consume()
     return records
 
 
 def events(records: list[Record], name: str) -> list[EventRecord]:
     return [r for r in records if isinstance(r, EventRecord) and r.event == name]
+
+
+def decoded_gaps(records: list[Record], protocol: str) -> list[Gap]:
+    """The gaps the service's decoder finds in the link's records (the link itself does not decode)."""
+    decoder = make_decoder(protocol)
+    blocks = [decoder.feed(r.char, r.data, r.t_ns) for r in records if isinstance(r, FrameRecord)]
+    return [gap for block in blocks if block is not None for gap in block.gaps]
 
 
 def data_frames(records: list[Record]) -> list[bytes]:
@@ -68,19 +75,17 @@ def test_backoff_doubles_up_to_the_cap_within_the_jitter() -> None:
 
 async def test_reconnects_resubscribe_and_report_the_exact_gap() -> None:
     sensor = ScriptedSensor([Link(frames=20, lost_after=5), Link(frames=20)])
-    session = BleSession(None, backend=sensor.backend(), options=FAST, sleep=no_sleep)
-    records = await collect(session)
+    link = SensorLink(None, backend=sensor.backend(), options=FAST, sleep=no_sleep)
+    records = await collect(link)
     # Every frame the sensor sent while connected arrived, in order; the five sent in between did not.
     assert data_frames(records) == sensor.frames[:20] + sensor.frames[25:45]
     assert len(events(records, "connect")) == 2
-    gaps = events(records, "gap")
-    assert [(g.fields["missing"], g.fields["exact"]) for g in gaps] == [(5 * 19, True)]
-    assert session.stats.lost_samples == 5 * 19
-    assert session.stats.disconnects == 2
-    assert len(session.stats.reconnect_s) == 1
+    assert [(g.missing, g.exact) for g in decoded_gaps(records, "reference")] == [(5 * 19, True)]
+    assert link.counts.disconnects == 2
+    assert len(link.counts.reconnect_s) == 1
     # Info was read again on the second connection; the decoded stream continues across the gap.
     decoder = reference.ReferenceDecoder()
-    blocks = [b for d in data_frames(records) if (b := decoder.feed(d)) is not None]
+    blocks = [b for d in data_frames(records) if (b := decoder.decode(d)) is not None]
     joined = concat_blocks(blocks)
     assert joined.first_index == 0
     assert len(joined) == 40 * 19
@@ -95,11 +100,11 @@ async def test_backoff_schedule_is_followed_while_the_sensor_is_away() -> None:
         slept.append(s)
 
     backoff = Backoff(initial_s=1.0, factor=2.0, max_s=60.0, jitter=0.1)
-    options = SessionOptions(scan_timeout_s=0.1, watchdog_s=1.0, max_attempts=4, backoff=backoff)
-    session = BleSession(
+    options = LinkOptions(scan_timeout_s=0.1, watchdog_s=1.0, max_attempts=4, backoff=backoff)
+    link = SensorLink(
         "SpineSense-", backend=sensor.backend(), options=options, rng=random.Random(7), sleep=record_sleep
     )
-    records = await collect(session)
+    records = await collect(link)
     expected_rng = random.Random(7)
     # After the streaming link ends (it delivered data: failures reset), three scans find nothing.
     assert slept == pytest.approx([backoff.delay(n, expected_rng) for n in (1, 1, 2, 3)])
@@ -109,32 +114,33 @@ async def test_backoff_schedule_is_followed_while_the_sensor_is_away() -> None:
 
 async def test_watchdog_forces_a_reconnect_on_a_zombie_link() -> None:
     sensor = ScriptedSensor([Link(frames=5, then="silent"), Link(frames=5)])
-    session = BleSession(None, backend=sensor.backend(), options=FAST, sleep=no_sleep)
-    records = await collect(session)
+    link = SensorLink(None, backend=sensor.backend(), options=FAST, sleep=no_sleep)
+    records = await collect(link)
     reasons = [e.fields["reason"] for e in events(records, "disconnect")]
     assert "although the link is up" in reasons[0]
-    assert session.stats.watchdog_resets == 1
+    assert link.counts.watchdog_resets == 1
     assert data_frames(records) == sensor.frames[:10]
 
 
 async def test_a_connect_that_hangs_is_abandoned_and_retried() -> None:
     sensor = ScriptedSensor([Link(connect_hangs=True), Link(frames=4)])
-    session = BleSession(None, backend=sensor.backend(), options=FAST, sleep=no_sleep)
-    records = await collect(session)
+    link = SensorLink(None, backend=sensor.backend(), options=FAST, sleep=no_sleep)
+    records = await collect(link)
     assert "TimeoutError" in events(records, "disconnect")[0].fields["reason"]
     assert data_frames(records) == sensor.frames[:4]
 
 
 async def test_a_slow_consumer_gets_overflow_events_and_the_decoder_sees_the_loss() -> None:
     sensor = ScriptedSensor([Link(frames=60)], interval_s=0.0005)
-    options = SessionOptions(scan_timeout_s=0.3, watchdog_s=0.5, max_attempts=1, queue_size=4)
-    session = BleSession(None, backend=sensor.backend(), options=options, sleep=no_sleep)
-    records = await collect(session, delay_s=0.004)
+    options = LinkOptions(scan_timeout_s=0.3, watchdog_s=0.5, max_attempts=1, queue_size=4)
+    link = SensorLink(None, backend=sensor.backend(), options=options, sleep=no_sleep)
+    records = await collect(link, delay_s=0.004)
     dropped = sum(e.fields["dropped"] for e in events(records, "overflow"))
     assert dropped > 0
-    assert dropped == session.stats.overflowed
+    assert dropped == link.counts.dropped_frames
     assert len(data_frames(records)) + dropped == 60
-    assert session.stats.lost_samples == dropped * 19 - _trailing_dropped(records, sensor) * 19
+    lost = sum(g.missing for g in decoded_gaps(records, "reference"))
+    assert lost == dropped * 19 - _trailing_dropped(records, sensor) * 19
 
 
 def _trailing_dropped(records: list[Record], sensor: ScriptedSensor) -> int:
@@ -150,7 +156,7 @@ async def test_no_dbus_gives_one_clear_error() -> None:
     with pytest.raises(BluetoothUnavailableError, match="Bluetooth is unavailable: no D-Bus"):
         await scan(0.1, backend=sensor.backend())
     with pytest.raises(BluetoothUnavailableError):
-        async for _ in BleSession(None, backend=sensor.backend(), options=FAST):
+        async for _ in SensorLink(None, backend=sensor.backend(), options=FAST):
             pass
 
 
@@ -192,15 +198,15 @@ async def test_polar_is_restarted_on_every_connection_and_its_gap_estimated() ->
         data_uuid=pmd.DATA_UUID,
         frames=pmd_pairs(30),
     )
-    session = BleSession("Polar Sense", backend=sensor.backend(), options=FAST, sleep=no_sleep)
-    records = await collect(session)
+    link = SensorLink("Polar Sense", backend=sensor.backend(), options=FAST, sleep=no_sleep)
+    records = await collect(link)
     # SDK mode, acceleration and gyroscope started after each (re)subscription.
     start = pmd.VERITY_SENSE.start_commands()
     assert sensor.writes == [(pmd.CONTROL_UUID, c) for c in start] * 2
     received = [r.data for r in records if isinstance(r, FrameRecord) and r.char == pmd.DATA_UUID]
     assert received == sensor.frames[:20] + sensor.frames[24:44]
-    gaps = events(records, "gap")
-    assert [(g.fields["missing"], g.fields["exact"]) for g in gaps] == [(2 * 36, False)]
+    gaps = decoded_gaps(records, "polar_verity")
+    assert [(g.missing, g.exact) for g in gaps] == [(2 * 36, False)]
 
 
 def test_families_are_recognised_by_name_then_by_service() -> None:

@@ -2,7 +2,7 @@
 
 The test serves a bumble controller on a free loopback port (the emulator's host drives it with
 ``--transport tcp-client:...``); that controller shares an in-process link with the test's central,
-which finds the sensor, connects and receives the recording through bleak and a BleSession.
+which finds the sensor, connects and receives the recording through bleak and a SensorLink.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from conftest import REPLAY_DATA
 from spinesense.emulator import Radio, backend_for
 from spinesense.models import FrameRecord, concat_blocks
 from spinesense.sensors import reference
-from spinesense.sources.ble import BleSession, SessionOptions
+from spinesense.sources.ble import LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
 RECORDING = REPLAY_DATA / "skdh" / "example_2min.jsonl.gz"
@@ -41,13 +41,11 @@ async def test_an_emulate_process_is_found_and_streams_the_recording() -> None:
         "--transport", f"tcp-client:127.0.0.1:{port}", "--speed", "10", "--name", "SpineSense-T1",
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    session = BleSession(
-        "SpineSense-T1", backend=backend_for(radio), options=SessionOptions(scan_timeout_s=5)
-    )
+    link = SensorLink("SpineSense-T1", backend=backend_for(radio), options=LinkOptions(scan_timeout_s=5))
     frames: list[FrameRecord] = []
     try:
         async with asyncio.timeout(60):
-            async for record in session:
+            async for record in link:
                 if isinstance(record, FrameRecord) and record.char == reference.DATA_UUID:
                     frames.append(record)
                     if len(frames) >= FRAMES:
@@ -58,7 +56,7 @@ async def test_an_emulate_process_is_found_and_streams_the_recording() -> None:
         _, err = await proc.communicate()
         await transport.close()
     decoder = reference.ReferenceDecoder()
-    blocks = [b for f in frames if (b := decoder.feed_record(f.char, f.data)) is not None]
+    blocks = [b for f in frames if (b := decoder.feed(f.char, f.data)) is not None]
     received = concat_blocks(blocks)
     original = open_recording(RECORDING).block()
     first = received.first_index

@@ -1,4 +1,4 @@
-"""End to end over the virtual radio: a two-minute recording through BleSession with forced dropouts.
+"""End to end over the virtual radio: a two-minute recording through SensorLink with forced dropouts.
 
 The sensor streams 30x faster than real time, drops the link three times and vanishes once; the live
 samples must equal the recording's except exactly the samples the session reports lost, and the strides
@@ -14,11 +14,11 @@ from dataclasses import fields
 import numpy as np
 
 from conftest import REPLAY_DATA
+from spinesense import analyse
 from spinesense.emulator.scenario import dropout_run
-from spinesense.models import EventRecord, FrameRecord, Stride
+from spinesense.models import EventRecord, Stride
 from spinesense.processing.offline import strides_from_blocks
 from spinesense.sensors import reference
-from spinesense.sources.replay import strides_from_file
 
 RECORDING = REPLAY_DATA / "skdh" / "example_2min.jsonl.gz"
 HANG_GUARD_S = 90.0
@@ -26,30 +26,27 @@ HANG_GUARD_S = 90.0
 
 async def test_live_samples_equal_the_recording_apart_from_reported_losses() -> None:
     run = await asyncio.wait_for(dropout_run(RECORDING, speed=30.0), HANG_GUARD_S)
-    sensor, session, records = run.sensor, run.session, run.records
-    decoder = reference.ReferenceDecoder()
-    decoded = [decoder.feed_record(r.char, r.data) for r in records if isinstance(r, FrameRecord)]
-    blocks = [block for block in decoded if block is not None]
+    sensor, link = run.sensor, run.link
+    blocks = run.blocks()
     received = np.concatenate([block.first_index + np.arange(len(block.t_s)) for block in blocks])
     total = len(sensor.block.t_s)
-    lost = np.concatenate([np.arange(first, first + n) for first, n in sensor.stats.lost_ranges])
+    lost = np.concatenate([np.arange(first, first + n) for first, n in sensor.lost_ranges])
 
-    assert sensor.stats.disconnects_forced == 4  # three disconnects and the vanish
-    assert session.stats.connects >= 5  # the first connect and one after each fault
+    assert sensor.counts.disconnects == 4  # three disconnects and the vanish
+    assert link.counts.connects >= 5  # the first connect and one after each fault
     # No sample arrives twice or out of thin air; every sample the sensor lost on the air is missing.
     assert len(np.unique(received)) == len(received)
     assert received.max() < total
     assert not np.isin(lost, received).any()
-    # The session reports exactly the samples missing between the first and the last received: those the
+    # The decoder reports exactly the samples missing between the first and the last received: those the
     # sensor lost, plus notifications in flight when a link dropped (at most a few per link drop).
     missing = np.setdiff1d(np.arange(received.min(), received.max() + 1), received)
     in_flight = np.setdiff1d(missing, lost)
     assert len(missing) > 0
-    assert len(in_flight) <= sensor.stats.disconnects_forced * 16 * reference.MAX_SAMPLES_PER_FRAME
-    gaps = [r for r in records if isinstance(r, EventRecord) and r.event == "gap"]
-    assert sum(int(g.fields["missing"]) for g in gaps) == len(missing)
-    assert all(g.fields["exact"] for g in gaps)
-    assert session.stats.lost_samples == len(missing)
+    assert len(in_flight) <= sensor.counts.disconnects * 16 * reference.MAX_SAMPLES_PER_FRAME
+    gaps = [gap for block in blocks for gap in block.gaps]
+    assert sum(g.missing for g in gaps) == len(missing)
+    assert all(g.exact for g in gaps)
     # Received samples are the recording's, up to quantisation.
     acc = np.vstack([block.acc_mps2 for block in blocks])
     np.testing.assert_allclose(
@@ -82,18 +79,13 @@ def _same_except(a: Stride, b: Stride, skip: tuple[str, ...]) -> list[str]:
 
 async def test_live_strides_equal_the_replayed_strides_apart_from_reported_losses() -> None:
     run = await asyncio.wait_for(dropout_run(RUNNING, speed=30.0), HANG_GUARD_S)
-    decoder = reference.ReferenceDecoder()
-    decoded = [decoder.feed_record(r.char, r.data) for r in run.records if isinstance(r, FrameRecord)]
-    live = strides_from_blocks([block for block in decoded if block is not None]).strides
-    replayed = strides_from_file(RUNNING)
+    blocks = run.blocks()
+    live = strides_from_blocks(blocks).strides
+    replayed = analyse(RUNNING).strides
     events = [r for r in run.records if isinstance(r, EventRecord)]
     assert {e.fields["mtu"] for e in events if e.event == "connect"} == {247}
     rate = run.sensor.block.rate_hz
-    lost = [
-        (int(g.fields["before_index"]) - int(g.fields["missing"]), int(g.fields["before_index"]))
-        for g in events
-        if g.event == "gap"
-    ]
+    lost = [(g.before_index - g.missing, g.before_index) for block in blocks for g in block.gaps]
     assert len(lost) >= 4
     spans = [(first / rate, end / rate + SETTLE_S) for first, end in lost]
     first_gap_s = spans[0][0]

@@ -56,7 +56,7 @@ async def test_connect_mtu_info_and_exact_samples(virtual_sensor: StartSensor) -
         await asyncio.wait_for(done.wait(), TIMEOUT_S)
 
     decoder = reference.ReferenceDecoder(info)
-    blocks = [block for frame in frames[:60] if (block := decoder.feed(frame)) is not None]
+    blocks = [block for frame in frames[:60] if (block := decoder.decode(frame)) is not None]
     n = sum(len(block.t_s) for block in blocks)
     assert n == 60 * reference.MAX_SAMPLES_PER_FRAME
     assert decoder.errors == {}
@@ -109,7 +109,7 @@ async def test_dropped_frames_are_exact_gaps_for_the_decoder(virtual_sensor: Sta
         await asyncio.wait_for(done.wait(), TIMEOUT_S)
 
     decoder = reference.ReferenceDecoder(reference.SensorInfo.from_bytes(sensor.info.to_bytes()))
-    blocks = [block for frame in frames[:30] if (block := decoder.feed(frame)) is not None]
+    blocks = [block for frame in frames[:30] if (block := decoder.decode(frame)) is not None]
     assert decoder.lost_samples == 7 * reference.MAX_SAMPLES_PER_FRAME
-    assert sensor.stats.samples_lost >= 7 * reference.MAX_SAMPLES_PER_FRAME
+    assert sensor.counts.lost_samples >= 7 * reference.MAX_SAMPLES_PER_FRAME
     assert [gap.missing for block in blocks for gap in block.gaps] == [7 * reference.MAX_SAMPLES_PER_FRAME]

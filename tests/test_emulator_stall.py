@@ -14,7 +14,7 @@ from conftest import REPLAY_DATA
 from spinesense.emulator import VirtualSensor
 from spinesense.models import EventRecord, FrameRecord
 from spinesense.sensors import reference
-from spinesense.sources.ble import Backoff, BleSession, SessionOptions
+from spinesense.sources.ble import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
 RECORDING = REPLAY_DATA / "skdh" / "example_2min.jsonl.gz"
@@ -23,15 +23,15 @@ WATCHDOG_S = 0.5
 
 async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -> None:
     block = open_recording(RECORDING).block()
-    options = SessionOptions(scan_timeout_s=1.0, watchdog_s=WATCHDOG_S, backoff=Backoff(initial_s=0.05))
+    options = LinkOptions(scan_timeout_s=1.0, watchdog_s=WATCHDOG_S, backoff=Backoff(initial_s=0.05))
     records: list[FrameRecord | EventRecord] = []
     async with VirtualSensor.running(block, speed=20.0) as (sensor, backend):
-        session = BleSession(sensor.name, backend=backend, options=options)
+        link = SensorLink(sensor.name, backend=backend, options=options)
 
         streaming = asyncio.Event()
 
         async def consume() -> None:
-            async for record in session:
+            async for record in link:
                 records.append(record)
                 if len(records) > 20:
                     streaming.set()
@@ -45,14 +45,14 @@ async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -
         consumer.cancel()
         await asyncio.gather(consumer, return_exceptions=True)
 
-    assert session.stats.watchdog_resets >= 1
-    assert session.stats.connects >= 2  # reconnected and resubscribed after the reset
+    assert link.counts.watchdog_resets >= 1
+    assert link.counts.connects >= 2  # reconnected and resubscribed after the reset
     decoder = reference.ReferenceDecoder()
-    blocks = [b for r in records if isinstance(r, FrameRecord) and (b := decoder.feed_record(r.char, r.data))]
+    decoded = [decoder.feed(r.char, r.data, r.t_ns) for r in records if isinstance(r, FrameRecord)]
+    blocks = [b for b in decoded if b is not None]
     received = np.concatenate([b.first_index + np.arange(len(b)) for b in blocks])
     assert received.max() == len(block) - 1  # the stream came back and ran to the end
     missing = np.setdiff1d(np.arange(received.min(), received.max() + 1), received)
-    lost_by_sensor = sum(n for _, n in sensor.stats.lost_ranges)
+    lost_by_sensor = sum(n for _, n in sensor.lost_ranges)
     assert len(missing) >= lost_by_sensor > 0
-    gaps = [r for r in records if isinstance(r, EventRecord) and r.event == "gap"]
-    assert sum(int(g.fields["missing"]) for g in gaps) == len(missing) == session.stats.lost_samples
+    assert sum(g.missing for b in blocks for g in b.gaps) == len(missing) == decoder.lost_samples

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPLAY_DATA
-from spinesense.sources.replay import strides_from_file
+from spinesense import analyse
 from validation.errors import PairedScores
 from validation.fukuchi import score_session
 
@@ -39,7 +39,7 @@ def test_error_against_motion_capture(score: PairedScores, metric: str) -> None:
 
 
 def test_standing_calibration_gives_no_strides_and_running_does() -> None:
-    strides = strides_from_file(REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz")
+    strides = analyse(REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz").strides
     assert strides
     assert all(s.t_start_s > 10.0 for s in strides)  # the first 10 s are standing still
     assert all(s.running for s in strides)

@@ -12,10 +12,11 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA
+from spinesense import analyse
 from spinesense.models import Gap, SampleBlock, concat_blocks, repeat_block
 from spinesense.processing.offline import strides_from_blocks
 from spinesense.processing.pipeline import Pipeline
-from spinesense.sources.replay import open_recording, strides_from_file
+from spinesense.sources.replay import open_recording
 from validation.alcantara import load_trials, score_all
 
 if TYPE_CHECKING:
@@ -202,7 +203,7 @@ def test_walking_and_steady_running_raise_no_realignment(name: str) -> None:
     ],
 )
 def test_walking_and_standing_give_no_running_strides(name: str) -> None:
-    assert [s for s in strides_from_file(REPLAY_DATA / name) if s.running] == []
+    assert [s for s in analyse(REPLAY_DATA / name).strides if s.running] == []
 
 
 def test_fiddling_with_the_sensor_gives_no_strides() -> None:

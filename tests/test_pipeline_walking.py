@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from conftest import REPLAY_DATA
-from spinesense.sources.replay import strides_from_file
+from spinesense import analyse
 from test_pipeline import SHIMMER_RUN, _feed_in_pieces, _whole
 from validation.mobgap_walking import load_trials, our_contacts, score
 
@@ -38,6 +38,6 @@ def test_walking_strides_whatever_the_block_sizes_and_on_time() -> None:
 
 
 def test_running_is_never_taken_for_walking() -> None:
-    strides = strides_from_file(SHIMMER_RUN)
+    strides = analyse(SHIMMER_RUN).strides
     assert strides
     assert all(s.running for s in strides)

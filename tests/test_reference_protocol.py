@@ -37,7 +37,7 @@ def _signal(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def _decode_all(frames: list[bytes], decoder: ReferenceDecoder | None = None) -> list[SampleBlock]:
     decoder = decoder or ReferenceDecoder(INFO)
-    return [b for f in frames if (b := decoder.feed(f)) is not None]
+    return [b for f in frames if (b := decoder.decode(f)) is not None]
 
 
 def test_info_round_trip() -> None:
@@ -140,9 +140,9 @@ def test_stream_restart_continues_time_and_estimates_the_loss() -> None:
     t0 = 1_000_000_000
     period_ns = 19 * 5_000_000  # one frame of samples at 200 Hz
     for k, frame in enumerate(first):
-        decoder.feed(frame, t0 + k * period_ns)
+        decoder.decode(frame, t0 + k * period_ns)
     restart_ns = t0 + 3 * period_ns + 2_000_000_000  # two seconds later
-    block = decoder.feed(second[0], restart_ns)
+    block = decoder.decode(second[0], restart_ns)
     assert block is not None
     (gap,) = block.gaps
     assert not gap.exact
@@ -225,7 +225,7 @@ def test_random_bytes_raise_only_frame_error(data: bytes) -> None:
     except FrameError:
         return
     assert frame.raw.shape == (data[2], 6)
-    ReferenceDecoder(INFO).feed(data)
+    ReferenceDecoder(INFO).decode(data)
 
 
 @settings(max_examples=300)
@@ -240,7 +240,11 @@ def test_mutated_frames_never_raise_from_the_decoder(position: int, value: int, 
     mutated = bytearray(frames[1])
     mutated[position % len(mutated)] = value
     decoder = ReferenceDecoder(INFO)
-    out = [decoder.feed(frames[0]), decoder.feed(bytes(mutated[: max(cut, 1)])), decoder.feed(frames[2])]
+    out = [
+        decoder.decode(frames[0]),
+        decoder.decode(bytes(mutated[: max(cut, 1)])),
+        decoder.decode(frames[2]),
+    ]
     assert out[0] is not None
     received = sum(len(b) for b in out if b is not None)
     assert received + decoder.lost_samples >= 19 * 2 or sum(decoder.errors.values()) >= 1

@@ -13,12 +13,13 @@ import numpy as np
 import pytest
 
 from conftest import REPLAY_DATA
+from spinesense import analyse
 from spinesense.capture import read_capture
 from spinesense.cli import main
 from spinesense.cli.commands import EXIT_DATA, EXIT_OK, EXIT_USAGE
 from spinesense.models import FrameRecord
 from spinesense.sample_csv import SampleCsvError, read_sample_csv, write_sample_csv
-from spinesense.sources.replay import RecordingError, open_recording, replay, strides_from_file
+from spinesense.sources.replay import RecordingError, open_recording, replay
 
 RATE = 100.0
 SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
@@ -183,13 +184,13 @@ def test_replay_prints_one_line_per_stride(capsys: pytest.CaptureFixture[str]) -
     assert main(["replay", str(SHIMMER_RUN), "--fast"]) == EXIT_OK
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    assert len(lines) == len(strides_from_file(SHIMMER_RUN)) >= 4
+    assert len(lines) == len(analyse(SHIMMER_RUN).strides) >= 4
     assert all(line.startswith("stride") and "cadence" in line and "GCT" in line for line in lines)
     assert "no gyroscope" in captured.err
 
 
 def test_replay_json_gives_every_stride_and_summary_the_medians(capsys: pytest.CaptureFixture[str]) -> None:
-    expected = strides_from_file(SHIMMER_RUN)
+    expected = analyse(SHIMMER_RUN).strides
     assert main(["replay", str(SHIMMER_RUN), "--json"]) == EXIT_OK
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["t_start_s"] for r in rows] == [s.t_start_s for s in expected]

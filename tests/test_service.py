@@ -17,11 +17,12 @@ from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA, REPO_ROOT
 from fixtures_mqtt import Listener, Mosquitto, collect
+from spinesense import analyse
 from spinesense.capture import CaptureWriter, read_capture
 from spinesense.models import EventRecord, FrameRecord
 from spinesense.publish.broker import free_port
 from spinesense.sample_csv import SampleTable
-from spinesense.sources.replay import csv_records, strides_from_file
+from spinesense.sources.replay import csv_records
 from test_alerts import _altered, _long_run
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def test_a_dead_broker_stalls_nothing_and_its_messages_wait_for_the_next_run(
     out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     strides = [line for line in out.splitlines() if line.startswith("stride")]
-    assert len(strides) == len(strides_from_file(SHIMMER_RUN))  # the sensor side went on regardless
+    assert len(strides) == len(analyse(SHIMMER_RUN).strides)  # the sensor side went on regardless
     assert "messages not delivered (kept in" in err
     # The next run, with the broker back, delivers what the first could not: both sessions end.
     sessions: list[str] = []

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spinesense import analyse
 from spinesense.processing.strides import detrended_range, other_side
-from spinesense.sources.replay import strides_from_file
 from validation.errors import PairedScores, match_events
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def score_session(folder: Path, name: str, score: PairedScores | None = None) ->
     score = score or PairedScores()
     table, meta = load_truth(folder, name)
     t, tilt, obliquity, rotation, height = table.T
-    strides: list[Stride] = strides_from_file(folder / f"{name}.jsonl.gz")
+    strides: list[Stride] = analyse(folder / f"{name}.jsonl.gz").strides
     for s in strides:
         window = (t >= s.t_start_s) & (t <= s.t_end_s)
         if window.sum() < 20:

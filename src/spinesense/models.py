@@ -43,6 +43,35 @@ Record = FrameRecord | EventRecord
 """What a source yields and a capture holds: frames and link events, in the order they happened."""
 
 
+@dataclass(slots=True)
+class Counts:
+    """What passed through a stream, counted: one tally for the sensor link, a run and the virtual sensor.
+
+    Each keeps the counts that apply to it and leaves the others at 0.
+    """
+
+    frames: int = 0
+    """Notifications and reads received (the virtual sensor: sent)."""
+    events: int = 0
+    """Link events (connect, disconnect ...)."""
+    samples: int = 0
+    """Samples decoded."""
+    gaps: int = 0
+    lost_samples: int = 0
+    """Samples the sensor produced that never arrived."""
+    dropped_frames: int = 0
+    """Frames that never reached the next stage: the consumer fell behind (link), or no host listened
+    (the virtual sensor)."""
+    connects: int = 0
+    disconnects: int = 0
+    failed_attempts: int = 0
+    """Connection attempts that brought no data."""
+    watchdog_resets: int = 0
+    """Reconnects forced because a link that claimed to be up brought no data."""
+    reconnect_s: list[float] = field(default_factory=list)
+    """Time from each loss of the link to the next successful connect."""
+
+
 @dataclass(frozen=True, slots=True)
 class Gap:
     """Samples the sensor produced but we never received, placed just before ``before_index``."""

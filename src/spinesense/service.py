@@ -1,91 +1,193 @@
-"""The service: one source's records -> decoder -> pipeline -> alert rules -> sinks.
+"""The service: one runner's source -> the one decoder -> pipeline -> alert rules -> sinks.
 
-Sinks: the MQTT publisher (non-blocking: a slow or absent broker never stalls the sensor), the capture
-recorder (raw frames, byte for byte), and a console callback. The same code serves ``run``, ``demo`` and
-``replay --broker``. One event loop; a bounded queue between the source and the processing.
+``Service`` is an async context manager. Entering it gets the source ready (finds the sensor, opens
+the file), which names the protocol and so the decoder; starts the broker when none is configured (the
+embedded one) and the MQTT publisher with its outbox; and opens the capture recorder. ``run()`` then
+streams the source through the processing into every sink until the source ends or ``stop()`` is called;
+leaving the block flushes the outbox, publishes ``offline`` and closes the capture. The sinks: the
+publisher (non-blocking: a slow or absent broker never stalls the sensor), the recorder (raw frames,
+byte for byte), an optional console callback, and companions that run beside it (the terminal live
+view, the cockpit web page). One event loop; a bounded queue between the source and the processing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from spinesense.logs import note
-from spinesense.models import EventRecord
-from spinesense.processing.offline import StreamProcessor
+from spinesense.alerts import AlertEngine
+from spinesense.capture import CaptureWriter
+from spinesense.config import Config
+from spinesense.errors import ConfigError
+from spinesense.logs import note, status
+from spinesense.models import Alert, Stride
 from spinesense.processing.summary import session_summary
+from spinesense.run import Notice, Run, Started
+from spinesense.sensors import make_decoder
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import Callable, Coroutine, Sequence
+    from pathlib import Path
+    from types import TracebackType
 
-    from spinesense.alerts import AlertEngine
-    from spinesense.capture import CaptureWriter
-    from spinesense.models import Alert, Record, SampleBlock, Stride
+    from spinesense.models import Record
     from spinesense.publish import Publisher
-    from spinesense.sensors import StreamDecoder
+    from spinesense.run import RunEvent, RunResult
+    from spinesense.sources import Source
+
+    Companion = Callable[["Service"], Coroutine[Any, Any, None]]
+    """Runs beside the service while it runs (live view, cockpit page); cancelled when the run ends."""
 
 SOURCE_QUEUE = 4096
 """Records buffered between the source and the processing (about 40 s of frames at 200 Hz)."""
 SUMMARY_EVERY = 20
 """Publish the rolling summary every this many strides."""
+EXIT_INTERRUPTED = 130
+"""Process exit code after a second Ctrl-C (the shell's code for SIGINT)."""
 
 
-@dataclass
-class SessionReport:
-    """What a session did, for the closing lines and the tests."""
-
-    frames: int = 0
-    samples: int = 0
-    lost_samples: int = 0
-    gaps: int = 0
-    link: str = ""
-    """The sensor link's state in a few words ("" for a file, which has no link)."""
-    strides: list[Stride] = field(default_factory=list)
-    alerts: list[Alert] = field(default_factory=list)
-    corrupt_frames: dict[str, int] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def raised(self) -> int:
-        """Alerts raised (episodes), not counting their clearing."""
-        return sum(a.state == "raised" for a in self.alerts)
-
-
-class Session:
-    """Processes one stream of records and feeds every sink."""
+class Service:
+    """One runner's service around one source; use as ``async with Service(source) as service``."""
 
     def __init__(
         self,
-        decoder: StreamDecoder,
-        engine: AlertEngine,
+        source: Source,
+        config: Config | None = None,
         *,
-        publisher: Publisher | None = None,
-        recorder: CaptureWriter | None = None,
-        show: Callable[[Stride | Alert], None] | None = None,
+        publish: bool = True,
+        console: Callable[[Stride | Alert], None] | None = None,
+        companions: Sequence[Companion] = (),
     ) -> None:
-        """Wire the stages; ``show`` is told every stride and alert event (for a console; None: quiet)."""
-        self.decoder = decoder
-        self.engine = engine
-        self.publisher = publisher
-        self.recorder = recorder
-        self.show = show
-        self.processor = StreamProcessor()
-        self.report = SessionReport(strides=self.processor.strides)
-        self.stop = asyncio.Event()
-        """Set to end the session early (Ctrl-C, SIGTERM, --duration): the source stops, the rest drains."""
-        self._host_minus_sensor_s: float | None = None
-        """Host receive time minus sensor time (latest block): puts link events on the sensor clock."""
+        """Prepare the service (nothing starts before ``async with``).
 
-    async def run(self, records: AsyncIterator[Record]) -> SessionReport:
-        """Consume the source until it ends or ``stop`` is set; then flush and publish the session end."""
+        ``config``: runner, broker, data directory and alert thresholds (None: the defaults, with no
+        capture written). ``publish``: False runs without MQTT. ``console`` is told every stride and
+        alert event; ``companions`` run beside the service while it runs.
+        """
+        self.source = source
+        self.config = config or Config(record=False)
+        self.publish = publish
+        self.console = console
+        self.companions = tuple(companions)
+        self.publisher: Publisher | None = None
+        self.broker = ""
+        """Where the service publishes, for people ("" without MQTT)."""
+        self.recorder: CaptureWriter | None = None
+        self.header: dict[str, Any] = {}
+        """The capture header of the source's stream (known once the service is entered)."""
+        self.run_state: Run | None = None
+        """The run's processing and its result so far (for live views)."""
+        self.interrupted = False
+        """Set when a signal stopped the run (Ctrl-C, SIGTERM)."""
+        self._stop = asyncio.Event()
+        self._stack = contextlib.AsyncExitStack()
+        self._strides_published = 0
+
+    @property
+    def engine(self) -> AlertEngine:
+        """The alert rules of the run (their active alerts, their baseline)."""
+        return self._run().engine
+
+    async def __aenter__(self) -> Self:
+        """Get the source ready, then start the broker, the publisher and the recorder."""
+        self.header = {**await self.source.start(), "runner": {"id": self.config.runner_id}}
+        decoder = make_decoder(str(self.header.get("protocol", "")))
+        self.run_state = Run(decoder, AlertEngine(self.config.alerts, self.config.profile))
+        try:
+            if self.publish:
+                await self._open_publisher()
+            self.recorder = self._open_recorder()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Flush the outbox, publish ``offline``, stop the embedded broker and close the capture."""
+        try:
+            await self._stack.aclose()
+        finally:
+            if self.recorder is not None:
+                self.recorder.close()
+
+    async def _open_publisher(self) -> None:
+        """The configured broker, or an embedded one for the service's lifetime; the publisher on it."""
+        from spinesense.publish import Publisher, embedded_broker  # noqa: PLC0415 - only when publishing
+
+        config = self.config
+        if config.broker is not None:
+            settings, self.broker = config.broker, config.broker.display()
+        else:
+            settings = await self._stack.enter_async_context(embedded_broker())
+            self.broker = f"{settings.display()} (embedded broker)"
+        self.publisher = await self._stack.enter_async_context(
+            Publisher(settings, config.runner_id, outbox_dir=self.outbox_dir())
+        )
+
+    def outbox_dir(self) -> Path | None:
+        """Where undelivered alerts, summaries and session messages wait for the next run (per runner).
+
+        Only for a configured broker: the embedded one lives and dies with the service, so there is
+        nothing to deliver later.
+        """
+        config = self.config
+        return None if config.broker is None else config.data_dir / "outbox" / config.runner_id
+
+    def _open_recorder(self) -> CaptureWriter | None:
+        """A capture file for this run in the data directory, unless recording is off."""
+        config = self.config
+        if not config.record:
+            return None
+        try:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError("data.dir", f"cannot create {config.data_dir}: {exc.strerror}") from None
+        now = time.gmtime()
+        name = time.strftime("run-%Y%m%d-%H%M%S.jsonl.gz", now)
+        header = {**self.header, "start_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}
+        return CaptureWriter(config.data_dir / name, header)
+
+    def stop(self) -> None:
+        """End the run early: the source stops, what it already gave is processed, then the run ends."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop()`` was called."""
+        return self._stop.is_set()
+
+    def stop_on_signals(self) -> None:
+        """First Ctrl-C/SIGTERM: stop cleanly; second: close the capture and exit at once (code 130)."""
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if self.interrupted:
+                if self.recorder is not None:
+                    self.recorder.close()
+                status("spinesense: stopped at once")
+                os._exit(EXIT_INTERRUPTED)
+            status("spinesense: stopping (again to stop at once)")
+            self.interrupted = True
+            self.stop()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+
+    async def run(self) -> RunResult:
+        """Consume the source until it ends or ``stop()``; then finish the run and publish its end."""
+        run = self._run()
         queue: asyncio.Queue[Record | None] = asyncio.Queue(SOURCE_QUEUE)
 
         async def produce() -> None:
             try:
-                async for record in records:
-                    if self.stop.is_set():
+                async for record in self.source:
+                    if self._stop.is_set():
                         break
                     await queue.put(record)
             finally:
@@ -94,103 +196,77 @@ class Session:
 
         async def consume() -> None:
             while (record := await queue.get()) is not None:
-                self._handle(record)
+                if self.recorder is not None:
+                    self.recorder.write(record)
+                self._send(run.feed(record))
 
         async def stop_source() -> None:
             # A sensor out of range yields nothing: without this, Ctrl-C would wait for it to come back.
-            await self.stop.wait()
+            await self._stop.wait()
             producer.cancel()
 
-        async with asyncio.TaskGroup() as tasks:
-            producer = tasks.create_task(produce())
-            stopper = tasks.create_task(stop_source())
-            tasks.create_task(consume())
-        self._finish()
-        return self.report
+        companions = [asyncio.create_task(companion(self)) for companion in self.companions]
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                producer = tasks.create_task(produce())
+                stopper = tasks.create_task(stop_source())
+                tasks.create_task(consume())
+        finally:
+            for task in companions:
+                task.cancel()
+            await asyncio.gather(*companions, return_exceptions=True)
+        self._send(run.finish())
+        self._publish_end(run.result)
+        return run.result
 
-    def _handle(self, record: Record) -> None:
-        """One record through every stage."""
-        if self.recorder is not None:
-            self.recorder.write(record)
-        if isinstance(record, EventRecord):
-            self._on_event(record)
+    def _run(self) -> Run:
+        """The run's processing; only there once the service is entered."""
+        if self.run_state is None:
+            raise RuntimeError("the service is not started: use it as `async with Service(...)`")
+        return self.run_state
+
+    def _send(self, events: list[RunEvent]) -> None:
+        """Hand the run's events to the console and the publisher, in order."""
+        publisher = self.publisher
+        for event in events:
+            if isinstance(event, Stride | Alert) and self.console is not None:
+                self.console(event)
+            if isinstance(event, Notice):
+                note(event.text)
+            if publisher is None:
+                continue
+            if isinstance(event, Stride):
+                self._publish_stride(publisher, event)
+            elif isinstance(event, Alert):
+                publisher.publish_alert(event)
+                publisher.publish_active(self.engine.active())
+            elif isinstance(event, Notice):
+                publisher.publish_notice(event.text)
+            elif isinstance(event, Started):
+                publisher.utc_offset_ms = time.time() * 1000 - event.t_s * 1000
+                publisher.publish_session(
+                    {"state": "started", "rate_hz": event.rate_hz, "gyroscope": event.has_gyr}
+                )
+
+    def _publish_stride(self, publisher: Publisher, stride: Stride) -> None:
+        """A stride, and the rolling summary every SUMMARY_EVERY strides."""
+        publisher.publish_stride(stride)
+        self._strides_published += 1
+        n = self._strides_published
+        if n % SUMMARY_EVERY == 0:
+            publisher.publish_summary(session_summary(self._run().result.strides[:n]))
+
+    def _publish_end(self, result: RunResult) -> None:
+        """The session summary and the session's end."""
+        if self.publisher is None:
             return
-        block = self.decoder.feed_record(record.char, record.data, record.t_ns)
-        self.report.frames += 1
-        if block is not None:
-            self._on_block(block)
-
-    def _on_event(self, record: EventRecord) -> None:
-        """Connection events become sensor-trouble alerts (on the sensor clock, like every alert)."""
-        if record.event == "connect":
-            sensor = record.fields.get("sensor_name") or record.fields.get("address")
-            link = f"connected to {sensor}"
-        elif record.event == "disconnect":
-            link = f"link down ({record.fields.get('reason', 'unknown')}): reconnecting"
-        else:
-            return
-        # Before the first samples the sensor clock is unknown: the event is put at its start.
-        offset = self._host_minus_sensor_s
-        t_s = 0.0 if offset is None else record.t_ns * 1e-9 - offset
-        self._alerts(self.engine.on_signal(t_s, connected=record.event == "connect"))
-        self.report.link = link
-
-    def _on_block(self, block: SampleBlock) -> None:
-        """Samples through the pipeline and the rules, strides and alerts to the sinks."""
-        if self.publisher is not None and self.report.samples == 0:  # the first block: the session starts
-            self.publisher.utc_offset_ms = time.time() * 1000 - float(block.t_s[0]) * 1000
-            self.publisher.publish_session(
-                {"state": "started", "rate_hz": block.rate_hz, "gyroscope": block.has_gyr}
-            )
-        self.report.samples += len(block)
-        if block.host_t_ns is not None:
-            self._host_minus_sensor_s = block.host_t_ns * 1e-9 - float(block.t_s[-1])
-        for gap in block.gaps:
-            self.report.gaps += 1
-            self.report.lost_samples += gap.missing
-            self._alerts(self.engine.on_gap(gap, float(block.t_s[0]), block.rate_hz))
-        self._strides(self.processor.feed(block))
-
-    def _strides(self, strides: list[Stride]) -> None:
-        """Publish, judge and show new strides, and the pipeline's notices."""
-        for text in self.processor.take_notices():
-            note(text)
-            if self.publisher is not None:
-                self.publisher.publish_notice(text)
-        done = len(self.report.strides) - len(strides)  # the processor has already kept them
-        for n, stride in enumerate(strides, start=done + 1):
-            if self.show is not None:
-                self.show(stride)
-            if self.publisher is not None:
-                self.publisher.publish_stride(stride)
-            self._alerts(self.engine.on_stride(stride))
-            if self.publisher is not None and n % SUMMARY_EVERY == 0:
-                self.publisher.publish_summary(session_summary(self.report.strides[:n]))
-
-    def _alerts(self, alerts: list[Alert]) -> None:
-        """Show and publish alert events, and the active list when it changed."""
-        for alert in alerts:
-            self.report.alerts.append(alert)
-            if self.show is not None:
-                self.show(alert)
-            if self.publisher is not None:
-                self.publisher.publish_alert(alert)
-        if alerts and self.publisher is not None:
-            self.publisher.publish_active(self.engine.active())
-
-    def _finish(self) -> None:
-        """End of stream: last strides, the session summary, and the decoder's counts."""
-        self._strides(self.processor.flush())
-        self.report.summary = session_summary(self.report.strides)
-        self.report.corrupt_frames = dict(self.decoder.errors)
-        if self.publisher is not None:
-            self.publisher.publish_summary(self.report.summary)
-            self.publisher.publish_session(
-                {
-                    "state": "ended",
-                    "samples": self.report.samples,
-                    "lost_samples": self.report.lost_samples,
-                    "alerts": self.report.raised,
-                    "summary": self.report.summary,
-                }
-            )
+        self.publisher.publish_summary(result.summary)
+        self.publisher.publish_session(
+            {
+                "state": "ended",
+                "samples": result.counts.samples,
+                "lost_samples": result.counts.lost_samples,
+                "alerts": result.raised,
+                "summary": result.summary,
+            }
+        )

@@ -19,8 +19,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from spinesense.publish import Publisher
-    from spinesense.service import Session
+    from spinesense.service import Service
 
 SHOWN: tuple[tuple[str, str, str], ...] = (
     ("cadence_spm", "cadence", "{:.0f} steps/min"),
@@ -35,55 +34,53 @@ SHOWN: tuple[tuple[str, str, str], ...] = (
 
 
 class LiveView:
-    """Redraws a panel from the session's and the publisher's state a few times a second."""
+    """Redraws a panel from the service's and its publisher's state a few times a second."""
 
-    def __init__(
-        self, session: Session, publisher: Publisher, where: str, length_s: float | None = None
-    ) -> None:
-        """Watch ``session``; ``length_s`` (the recording's duration) enables the progress bar."""
-        self.session = session
-        self.publisher = publisher
-        self.where = where
+    def __init__(self, length_s: float | None = None) -> None:
+        """``length_s`` (the recording's duration) enables the progress bar."""
         self.length_s = length_s
 
-    def render(self) -> RenderableType:
+    def render(self, service: Service) -> RenderableType:
         """The current state as one renderable."""
-        report = self.session.report
-        state = (
-            "[green]connected[/]" if self.publisher.connected else "[yellow]broker unreachable: queueing[/]"
-        )
+        run = service.run_state
+        if run is None:
+            return Panel("starting", title="spinesense", border_style="blue")
+        result, counts, publisher = run.result, run.result.counts, service.publisher
         head = Table.grid(padding=(0, 2))
-        if report.link:
-            head.add_row("sensor", report.link)
-        head.add_row("MQTT", f"{self.where}  {state}")
+        if run.link:
+            head.add_row("sensor", run.link)
+        if publisher is not None:
+            state = (
+                "[green]connected[/]" if publisher.connected else "[yellow]broker unreachable: queueing[/]"
+            )
+            head.add_row("MQTT", f"{service.broker}  {state}")
         head.add_row(
             "data",
-            f"{report.samples} samples, {report.gaps} gaps ({report.lost_samples} lost), "
-            f"{len(report.strides)} strides",
+            f"{counts.samples} samples, {counts.gaps} gaps ({counts.lost_samples} lost), "
+            f"{len(result.strides)} strides",
         )
-        head.add_row(
-            "outbox", f"{self.publisher.outbox_depth} waiting, {self.publisher.strides_shed} strides shed"
-        )
+        if publisher is not None:
+            head.add_row("outbox", f"{publisher.outbox_depth} waiting, {publisher.strides_shed} strides shed")
         parts: list[RenderableType] = [head]
-        if self.length_s and report.strides:
-            done = min(report.strides[-1].t_end_s, self.length_s)
+        if self.length_s and result.strides:
+            done = min(result.strides[-1].t_end_s, self.length_s)
             parts.append(ProgressBar(total=self.length_s, completed=done, width=60))
-        stride = report.strides[-1] if report.strides else None
+        stride = result.strides[-1] if result.strides else None
         metrics = Table(title="last stride", show_header=False, expand=False)
         for field, label, fmt in SHOWN:
             value = getattr(stride, field) if stride else None
             metrics.add_row(label, "-" if value is None else fmt.format(value))
         parts.append(metrics)
-        active = self.session.engine.active()
+        active = run.engine.active()
         alerts = Table(title="active alerts", show_header=False)
         for alert in active:
             alerts.add_row(f"[bold red]{alert.kind}[/]", alert.message)
         parts.append(alerts if active else "[dim]no active alerts[/]")
         return Panel(Group(*parts), title="spinesense", border_style="blue")
 
-    async def run(self, console: Console | None = None) -> None:
-        """Redraw until cancelled."""
-        with Live(self.render(), console=console or Console(), refresh_per_second=4, transient=False) as live:
+    async def run(self, service: Service, console: Console | None = None) -> None:
+        """Redraw until cancelled (a companion of the service)."""
+        with Live(self.render(service), console=console or Console(), refresh_per_second=4) as live:
             while True:
                 await asyncio.sleep(0.25)
-                live.update(self.render())
+                live.update(self.render(service))

@@ -2,6 +2,6 @@
 
 from spinesense.emulator.bleak_backend import backend_for
 from spinesense.emulator.radio import DeviceFactory, Radio, on_transport
-from spinesense.emulator.sensor import SensorStats, VirtualSensor
+from spinesense.emulator.sensor import VirtualSensor
 
-__all__ = ["DeviceFactory", "Radio", "SensorStats", "VirtualSensor", "backend_for", "on_transport"]
+__all__ = ["DeviceFactory", "Radio", "VirtualSensor", "backend_for", "on_transport"]

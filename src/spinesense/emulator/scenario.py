@@ -1,4 +1,4 @@
-"""A scripted dropout run: a recording streamed through a BleSession while the virtual sensor misbehaves.
+"""A scripted dropout run: a recording streamed through a SensorLink while the virtual sensor misbehaves.
 
 Shared by the end-to-end test and ``benchmarks/ble_end_to_end.py`` so both exercise the same path.
 """
@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spinesense.emulator.sensor import VirtualSensor
-from spinesense.sources.ble_session import Backoff, BleSession, SessionOptions
+from spinesense.models import FrameRecord
+from spinesense.sensors import reference
+from spinesense.sources.ble_link import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from spinesense.models import EventRecord, FrameRecord
+    from spinesense.models import EventRecord, SampleBlock
 
-FAST_OPTIONS = SessionOptions(
+FAST_OPTIONS = LinkOptions(
     scan_timeout_s=0.5, connect_timeout_s=5.0, watchdog_s=2.0, backoff=Backoff(initial_s=0.05, jitter=0.0)
 )
 """Quick retries: the virtual sensor is back as soon as it advertises."""
@@ -27,12 +29,18 @@ FAST_OPTIONS = SessionOptions(
 
 @dataclass
 class DropoutRun:
-    """What came out of the session, and the sensor and session that produced it."""
+    """What came out of the link, and the sensor and link that produced it."""
 
     records: list[FrameRecord | EventRecord]
     sensor: VirtualSensor
-    session: BleSession
+    link: SensorLink
     wall_s: float
+
+    def blocks(self) -> list[SampleBlock]:
+        """The records decoded as the service decodes them (one reference decoder); gaps on the blocks."""
+        decoder = reference.ReferenceDecoder()
+        decoded = (decoder.feed(r.char, r.data, r.t_ns) for r in self.records if isinstance(r, FrameRecord))
+        return [block for block in decoded if block is not None]
 
 
 async def dropout_run(
@@ -42,16 +50,16 @@ async def dropout_run(
     disconnects: int = 3,
     vanish_s: float = 0.8,
     fault_every_s: float = 0.6,
-    options: SessionOptions = FAST_OPTIONS,
+    options: LinkOptions = FAST_OPTIONS,
 ) -> DropoutRun:
     """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
-        session = BleSession(sensor.name, backend=backend, options=options)
+        link = SensorLink(sensor.name, backend=backend, options=options)
         records: list[FrameRecord | EventRecord] = []
 
         async def consume() -> None:
-            async for record in session:  # kept one by one: the task is cancelled, not finished
+            async for record in link:  # kept one by one: the task is cancelled, not finished
                 records.append(record)  # noqa: PERF401
 
         loop = asyncio.get_running_loop()
@@ -70,4 +78,4 @@ async def dropout_run(
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
-    return DropoutRun(records, sensor, session, loop.time() - began)
+    return DropoutRun(records, sensor, link, loop.time() - began)

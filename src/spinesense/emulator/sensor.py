@@ -13,7 +13,6 @@ import contextlib
 import logging
 import struct
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bumble.core import UUID, AdvertisingData
@@ -21,6 +20,7 @@ from bumble.gatt import Characteristic, CharacteristicValue, Service
 
 from spinesense.emulator.bleak_backend import backend_for
 from spinesense.emulator.radio import Radio
+from spinesense.models import Counts
 from spinesense.sensors import reference
 
 if TYPE_CHECKING:
@@ -38,21 +38,6 @@ ADVERTISING_INTERVAL_MS: float = 50.0
 """Fast advertising (a sensor looking for its host), so scans find it within a fraction of a second."""
 _TIME_SYNC = struct.Struct("<Q")
 _TIME_SYNC_RESULT = struct.Struct("<II")
-
-
-@dataclass
-class SensorStats:
-    """What the sensor did: frames sent and lost (by cause), and samples behind them."""
-
-    frames_total: int = 0
-    frames_sent: int = 0
-    frames_lost: int = 0
-    """Frames sampled while no host listened (link down, stalled, or dropped on command)."""
-    samples_lost: int = 0
-    connections: int = 0
-    disconnects_forced: int = 0
-    lost_ranges: list[tuple[int, int]] = field(default_factory=list)
-    """(first_sample_index, n_samples) of every lost frame, in order."""
 
 
 class VirtualSensor:
@@ -76,7 +61,11 @@ class VirtualSensor:
         self.name = name
         self.address = address
         self.speed = speed
-        self.stats = SensorStats(frames_total=len(self.frames))
+        self.counts = Counts()
+        """Frames sent, frames dropped (sampled while no host listened: link down, stalled, dropped on
+        command) and their samples, connects, and disconnects the sensor forced."""
+        self.lost_ranges: list[tuple[int, int]] = []
+        """(first_sample_index, n_samples) of every lost frame, in order."""
         self.device: Device = device_for(name, address)
         self._connection: Connection | None = None
         self._subscribed = False
@@ -166,7 +155,7 @@ class VirtualSensor:
         """Drop the link from the sensor side; it keeps sampling and advertising (auto restart)."""
         connection = self._connection
         if connection is not None:
-            self.stats.disconnects_forced += 1
+            self.counts.disconnects += 1
             with contextlib.suppress(Exception):
                 await connection.disconnect()
 
@@ -183,7 +172,7 @@ class VirtualSensor:
         """A host connected: remember it and forget it again when it goes."""
         self._connection = connection
         self._subscribed = False
-        self.stats.connections += 1
+        self.counts.connects += 1
 
         def gone(_reason: int) -> None:
             if self._connection is connection:
@@ -266,11 +255,11 @@ class VirtualSensor:
             log.debug("frame %d lost: link went down while sending", self._cursor)
             self._lose(frame)
             return
-        self.stats.frames_sent += 1
+        self.counts.frames += 1
 
     def _lose(self, frame: bytes) -> None:
         """Count the current frame and its samples as lost."""
         n = (len(frame) - reference.HEADER.size) // reference.SAMPLE_BYTES
-        self.stats.frames_lost += 1
-        self.stats.samples_lost += n
-        self.stats.lost_ranges.append((self._cursor * reference.MAX_SAMPLES_PER_FRAME, n))
+        self.counts.dropped_frames += 1
+        self.counts.lost_samples += n
+        self.lost_ranges.append((self._cursor * reference.MAX_SAMPLES_PER_FRAME, n))

@@ -1,7 +1,7 @@
 """Sensor protocols: one module per family, each turning raw frames into SampleBlocks.
 
 ``make_decoder(protocol)`` returns the stateful decoder for a protocol named in a capture header;
-every decoder takes recorded values with ``feed_record(char, data, host_t_ns)`` and counts what it
+every decoder takes recorded values with ``feed(char, data, host_t_ns)`` and counts what it
 had to skip in ``errors``.
 """
 
@@ -31,7 +31,7 @@ class StreamDecoder(Protocol):
         """Samples reported missing so far (read-only: decoders may derive it from their stream state)."""
         ...
 
-    def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
+    def feed(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take one recorded value (notification or read); return decoded samples, if any."""
         ...
 

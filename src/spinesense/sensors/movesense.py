@@ -78,7 +78,7 @@ class MovesenseDecoder:
         """Samples reported missing (estimated from timestamps); the stream's own count."""
         return self._stream.lost_samples
 
-    def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
+    def feed(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take one notification of the GSP notify characteristic; return its samples, if any."""
         if char != NOTIFY_UUID:
             self._defects.count("unknown_characteristic", char)

@@ -182,7 +182,7 @@ class PolarDecoder:
         """Acceleration samples reported missing (estimated from timestamps); the stream's own count."""
         return self._acc.lost_samples
 
-    def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
+    def feed(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take a control point response (factors) or a data notification; return samples when ready."""
         if char == CONTROL_UUID:
             response = parse_start_response(data)

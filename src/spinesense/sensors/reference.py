@@ -274,17 +274,17 @@ class ReferenceDecoder:
         except FrameError as exc:
             self._defects.count(exc.kind, exc.detail)
 
-    def feed_record(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
+    def feed(self, char: str, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Take any recorded value of the sensor: info reads update scaling, data frames decode."""
         if char == INFO_UUID:
             self.feed_info(data)
             return None
         if char == DATA_UUID:
-            return self.feed(data, host_t_ns)
+            return self.decode(data, host_t_ns)
         self.errors["unknown_characteristic"] += 1
         return None
 
-    def feed(self, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
+    def decode(self, data: bytes, host_t_ns: int | None = None) -> SampleBlock | None:
         """Decode one notification; None when it was corrupt, duplicated or out of order."""
         try:
             frame = parse_frame(data)

@@ -1,1 +1,30 @@
-"""Sources of raw frames: BLE sensors, capture and CSV replay, MQTT raw topic."""
+"""Sources of raw frames: BLE sensors (ble), capture and CSV replay (replay).
+
+Every source offers the same two things to the service: ``start()``, which gets it ready (finds the
+sensor, opens the file) and returns the capture header of its stream (the protocol picks the decoder),
+and asynchronous iteration over its records (frames and link events).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from spinesense.models import Record
+
+
+class Source(Protocol):
+    """What the service reads: a live sensor link or a recording."""
+
+    async def start(self) -> dict[str, Any]:
+        """Get ready; return the capture header of the stream (``protocol``, ``sensor``, ``rate_hz`` ...)."""
+        ...
+
+    def __aiter__(self) -> AsyncIterator[Record]:
+        """The stream's records in the order they came."""
+        ...
+
+
+__all__ = ["Source"]

@@ -1,4 +1,4 @@
-"""Live sensors over Bluetooth LE through bleak: discovery (ble_discovery) and sessions (ble_session)."""
+"""Live sensors over Bluetooth LE through bleak: discovery (ble_discovery) and the link (ble_link)."""
 
 from spinesense.sources.ble_discovery import (
     FAMILIES,
@@ -10,25 +10,25 @@ from spinesense.sources.ble_discovery import (
     identify,
     scan,
 )
-from spinesense.sources.ble_session import (
+from spinesense.sources.ble_link import (
     Backoff,
-    BleSession,
-    SessionGaveUpError,
-    SessionOptions,
-    SessionStats,
+    LinkGaveUpError,
+    LinkOptions,
+    SensorLink,
+    SensorNotFoundError,
 )
 
 __all__ = [
     "FAMILIES",
     "Backoff",
-    "BleSession",
     "BleakBackend",
     "BluetoothUnavailableError",
     "FoundSensor",
+    "LinkGaveUpError",
+    "LinkOptions",
     "SensorFamily",
-    "SessionGaveUpError",
-    "SessionOptions",
-    "SessionStats",
+    "SensorLink",
+    "SensorNotFoundError",
     "find_sensor",
     "identify",
     "scan",

@@ -18,7 +18,6 @@ import numpy as np
 
 from spinesense.capture import Capture, CaptureError, is_capture, make_header
 from spinesense.models import FrameRecord, Record, concat_blocks
-from spinesense.processing.offline import strides_from_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
 from spinesense.sensors import make_decoder
 from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
@@ -26,7 +25,7 @@ from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encod
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-    from spinesense.models import SampleBlock, Stride
+    from spinesense.models import SampleBlock
     from spinesense.sensors import StreamDecoder
 
 log = logging.getLogger(__name__)
@@ -73,17 +72,25 @@ class Recording:
         return make_decoder(self.protocol)
 
     def blocks(self, decoder: StreamDecoder | None = None) -> Iterator[SampleBlock]:
-        """Decode the whole recording into SampleBlocks (one per frame), synchronously."""
+        """Decode the whole recording into SampleBlocks (one per frame), synchronously (no alert rules)."""
         decoder = decoder or self.decoder()
         for record in self.records():
             if isinstance(record, FrameRecord):
-                block = decoder.feed_record(record.char, record.data, record.t_ns)
+                block = decoder.feed(record.char, record.data, record.t_ns)
                 if block is not None:
                     yield block
 
     def block(self) -> SampleBlock:
         """The whole recording decoded into one SampleBlock; ValueError when it holds no samples."""
         return concat_blocks(list(self.blocks()))
+
+    def length_s(self) -> float:
+        """Seconds from the first to the last record (one pass over the file), for progress bars."""
+        first = last = None
+        for record in self.records():
+            first = record.t_ns if first is None else first
+            last = record.t_ns
+        return 0.0 if first is None or last is None else (last - first) * 1e-9
 
 
 def open_recording(path: Path | str) -> Recording:
@@ -113,11 +120,6 @@ def open_recording(path: Path | str) -> Recording:
     except (CaptureError, SampleCsvError) as exc:
         raise RecordingError(str(exc)) from None
     raise RecordingError(f"{path}: unknown format (expected a spinesense capture or a sample CSV)")
-
-
-def strides_from_file(path: Path | str) -> list[Stride]:
-    """Decode a capture or sample CSV and return all its strides (raises RecordingError if unreadable)."""
-    return strides_from_blocks(open_recording(path).blocks()).strides
 
 
 def _looks_like_csv(path: Path) -> bool:
@@ -185,3 +187,28 @@ async def replay(recording: Recording, speed: float | None = 1.0) -> AsyncIterat
             if delay > 0:
                 await asyncio.sleep(delay)
         yield record
+
+
+class ReplaySource:
+    """A recording as the service's source: its records paced as a live sensor would send them."""
+
+    def __init__(
+        self, recording: Recording | Path | str, speed: float | None = 1.0, source: str = ""
+    ) -> None:
+        """Replay ``recording`` at ``speed`` times real time (None: as fast as possible).
+
+        ``source`` names what replays it in the header of a capture written on the way (e.g. the command).
+        """
+        if speed is not None and speed <= 0:
+            raise ValueError(f"speed must be positive, got {speed}")
+        self.recording = recording if isinstance(recording, Recording) else open_recording(recording)
+        self.speed = speed
+        self.source = source or f"replay of {self.recording.path.name}"
+
+    async def start(self) -> dict[str, Any]:
+        """The recording's header, marked as a replay."""
+        return {**self.recording.header, "source": self.source}
+
+    def __aiter__(self) -> AsyncIterator[Record]:
+        """The recording's records, paced."""
+        return replay(self.recording, self.speed)

@@ -1,11 +1,13 @@
-"""Shared bits of the commands that read a recording: the FILE argument, opening it, loading it whole."""
+"""What the commands that read a recording share: the FILE argument, opening, loading and analysing it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_DATA, CommandError
+from spinesense.cli.commands._service import load_for_command
 from spinesense.models import repeat_block
+from spinesense.run import analyse
 from spinesense.sensors import UnknownProtocolError
 from spinesense.sources.replay import Recording, RecordingError, open_recording
 
@@ -13,6 +15,7 @@ if TYPE_CHECKING:
     import argparse
 
     from spinesense.models import SampleBlock
+    from spinesense.run import RunResult
     from spinesense.sensors import StreamDecoder
 
 
@@ -40,10 +43,11 @@ def load_block(path: str, duration_s: float | None) -> SampleBlock:
     return block if duration_s is None else repeat_block(block, duration_s)
 
 
-def recording_length_s(recording: Recording) -> float:
-    """Seconds from the first to the last record (one pass over the file), for progress bars."""
-    first = last = None
-    for record in recording.records():
-        first = record.t_ns if first is None else first
-        last = record.t_ns
-    return 0.0 if first is None or last is None else (last - first) * 1e-9
+def analyse_for_command(path: str, config_file: str | None) -> RunResult:
+    """The whole recording through the service's processing with the configured thresholds and profile."""
+    config = load_for_command(config_file)
+    recording, _decoder = open_for_command(path)
+    try:
+        return analyse(recording, config=config.alerts, profile=config.profile)
+    except RecordingError as exc:
+        raise CommandError(f"{path}: {exc}", EXIT_DATA) from None

@@ -6,8 +6,7 @@ import json
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError
-from spinesense.cli.commands._offline import process_recording
-from spinesense.cli.commands._recording import add_file_argument
+from spinesense.cli.commands._recording import add_file_argument, analyse_for_command
 from spinesense.cli.console import alert_line
 from spinesense.models import to_json_dict
 
@@ -33,14 +32,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run the recording through the service's processing (no broker), then print each alert event."""
-    session = process_recording(args.file, args.config)
+    result = analyse_for_command(args.file, args.config)
     if args.baseline:
-        return _print_baseline(session.engine.baseline)
-    report = session.report
-    for event in report.alerts:
+        return _print_baseline(result.baseline)
+    for event in result.alerts:
         print(json.dumps(to_json_dict(event)) if args.json else alert_line(event))
     if not args.json:
-        print(f"{report.raised} alerts over {len(report.strides)} strides")
+        print(f"{result.raised} alerts over {len(result.strides)} strides")
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._session import load_for_command
+from spinesense.cli.commands._service import load_for_command
 from spinesense.config import DEFAULT_PATH, ENV, starter_file
 
 if TYPE_CHECKING:

@@ -18,22 +18,25 @@ import spinesense
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
 from spinesense.cli.commands._ble import bluetooth_errors, run_live
 from spinesense.cli.commands._recording import load_block
-from spinesense.cli.commands._session import add_session_arguments, config_from_args
+from spinesense.cli.commands._service import add_service_arguments, config_from_args
 from spinesense.emulator import VirtualSensor
-from spinesense.sources.ble import Backoff, SessionOptions
+from spinesense.sources.ble import Backoff, LinkOptions
 
 if TYPE_CHECKING:
     import argparse
 
     from spinesense.config import Config
     from spinesense.models import SampleBlock
+    from spinesense.service import Companion, Service
 
 DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
 """Running at about 3 m/s with a sacral Shimmer (Alcantara et al. 2022, Apache-2.0)."""
 
 
-DEMO_LINK = SessionOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
+DEMO_LINK = LinkOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
 """The virtual sensor advertises every 50 ms and returns at once: short scans and retries."""
+END_GRACE_S = 0.5
+"""After the virtual sensor's recording ends: time for the notifications still on their way."""
 
 
 def replay_data_dir() -> Path:
@@ -49,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--speed", type=float, default=1.0, metavar="N", help="N times real time (default 1)")
     parser.add_argument("--file", metavar="FILE", help="another recording to play instead of the bundled one")
-    add_session_arguments(parser)
+    add_service_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -71,14 +74,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _over_ble(config: Config, block: SampleBlock, speed: float, source: str) -> int:
-    """Stream ``block`` from a virtual sensor and run the live session on it until the block ends."""
+    """Stream ``block`` from a virtual sensor and run the live service on it until the block ends."""
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         return await run_live(
             config,
             sensor.name,
             options=DEMO_LINK,
             backend=backend,
-            until=sensor.finished,
             length_s=len(block) / block.rate_hz,
             source=source,
+            companions=[_stop_when_played(sensor)],
         )
+
+
+def _stop_when_played(sensor: VirtualSensor) -> Companion:
+    """Stops the service once the virtual sensor has sent its whole recording and the last frames came."""
+
+    async def stop(service: Service) -> None:
+        await sensor.finished.wait()
+        await asyncio.sleep(END_GRACE_S)
+        service.stop()
+
+    return stop

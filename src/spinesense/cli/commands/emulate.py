@@ -75,11 +75,11 @@ async def _emulate(block: SampleBlock, args: argparse.Namespace) -> int:
         while not sensor.finished.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(sensor.finished.wait(), STATUS_EVERY_S)
-            stats = sensor.stats
+            counts = sensor.counts
             status(
-                f"{'connected' if sensor.connected else 'waiting  '}  frames sent {stats.frames_sent}"
-                f"/{stats.frames_total}, lost {stats.frames_lost} (no host listening)",
-                frames_sent=stats.frames_sent,
-                frames_lost=stats.frames_lost,
+                f"{'connected' if sensor.connected else 'waiting  '}  frames sent {counts.frames}"
+                f"/{len(sensor.frames)}, lost {counts.dropped_frames} (no host listening)",
+                frames_sent=counts.frames,
+                frames_lost=counts.dropped_frames,
             )
     return EXIT_OK

@@ -1,7 +1,7 @@
 """``spinesense record [--sensor NAME|ADDRESS] OUT``: the raw frames of a live sensor into a capture file.
 
 The capture holds every notification and read byte for byte with its host receive time, plus connect,
-disconnect, gap and overflow events, so the run replays exactly. Ctrl-C or SIGTERM stops the session
+disconnect and overflow events, so the run replays exactly. Ctrl-C or SIGTERM stops the link
 and closes the file cleanly (a gzip trailer when OUT ends in .gz).
 """
 
@@ -10,21 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.capture import CaptureWriter
 from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors, header_for
+from spinesense.cli.commands._ble import bluetooth_errors
 from spinesense.logs import status
-from spinesense.models import FrameRecord
-from spinesense.sources.ble import BleSession, SessionOptions
+from spinesense.models import Counts, FrameRecord
+from spinesense.sensors import make_decoder
+from spinesense.sources.ble import LinkOptions, SensorLink
 
 if TYPE_CHECKING:
     import argparse
-
-    from spinesense.models import Record
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,80 +47,53 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-@dataclass(slots=True)
-class RecordReport:
-    """What a recording holds when it closes."""
-
-    frames: int = 0
-    events: int = 0
-    connects: int = 0
-    lost_samples: int = 0
-
-
 async def record_to(
-    path: Path, session: BleSession, stop: asyncio.Event, *, duration_s: float | None = None
-) -> RecordReport:
-    """Write the session's records to ``path`` until ``stop`` is set or ``duration_s`` passes.
+    path: Path, link: SensorLink, stop: asyncio.Event, *, duration_s: float | None = None
+) -> Counts:
+    """Find the sensor, then write the link's records to ``path`` until ``stop`` or ``duration_s`` passes.
 
-    The header needs the sensor's protocol, so the file is created at the first connect; events before
-    it (failed scans) are kept and written right after the header.
+    The link's frames are decoded too (one decoder, for the count of samples lost); nothing is written
+    when no sensor is found.
     """
-    report = RecordReport()
-    early: list[Record] = []
-    writer: CaptureWriter | None = None
+    header = await link.start()
+    decoder = make_decoder(header["protocol"])
+    counts = Counts()
 
-    async def consume() -> None:
-        nonlocal writer
-        async for record in session:
-            if writer is None and session.sensor is not None and session.sensor.family is not None:
-                header = header_for(session.sensor, session.sensor.family, "spinesense record")
-                writer = CaptureWriter(path, header)
-                for held in early:
-                    _write(writer, held, report)
-                early.clear()
-            if writer is None:
-                early.append(record)
+    async def consume(writer: CaptureWriter) -> None:
+        async for record in link:
+            writer.write(record)
+            if isinstance(record, FrameRecord):
+                counts.frames += 1
+                decoder.feed(record.char, record.data, record.t_ns)
             else:
-                _write(writer, record, report)
+                counts.events += 1
 
-    task = asyncio.create_task(consume())
-    stopper = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({task, stopper}, timeout=duration_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for pending in (task, stopper):
-            pending.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await stopper
+    with CaptureWriter(path, header) as writer:
+        task = asyncio.create_task(consume(writer))
+        stopper = asyncio.create_task(stop.wait())
         try:
+            await asyncio.wait({task, stopper}, timeout=duration_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in (task, stopper):
+                pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stopper
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        finally:
-            if writer is not None:
-                writer.close()
-    report.connects = session.stats.connects
-    report.lost_samples = session.stats.lost_samples
-    return report
+    counts.connects = link.counts.connects
+    counts.lost_samples = decoder.lost_samples
+    return counts
 
 
-def _write(writer: CaptureWriter, record: Record, report: RecordReport) -> None:
-    """One record into the capture, counted."""
-    writer.write(record)
-    if isinstance(record, FrameRecord):
-        report.frames += 1
-    else:
-        report.events += 1
-
-
-async def _main(args: argparse.Namespace) -> RecordReport:
+async def _main(args: argparse.Namespace) -> Counts:
     """Record with Ctrl-C/SIGTERM wired to a clean stop."""
-    options = SessionOptions(scan_timeout_s=args.scan_timeout, max_attempts=args.max_attempts)
-    session = BleSession(args.sensor, options=options)
+    options = LinkOptions(scan_timeout_s=args.scan_timeout, max_attempts=args.max_attempts)
+    link = SensorLink(args.sensor, options=options, source="spinesense record")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    return await record_to(Path(args.out), session, stop, duration_s=args.duration)
+    return await record_to(Path(args.out), link, stop, duration_s=args.duration)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,9 +104,6 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--max-attempts must be at least 1, got {args.max_attempts}", EXIT_USAGE)
     with bluetooth_errors():
         report = asyncio.run(_main(args))
-    if report.frames == 0 and report.connects == 0:
-        status(f"spinesense record: no sensor connected; {args.out} not written")
-        return EXIT_OK
     status(
         f"{report.frames} frames, {report.connects} connects, {report.lost_samples} samples lost; "
         f"capture written to {args.out}",

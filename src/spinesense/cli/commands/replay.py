@@ -7,20 +7,26 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._recording import add_file_argument, open_for_command
-from spinesense.cli.commands._session import add_session_arguments, config_from_args, replay_session
+from spinesense.cli.commands._base import EXIT_USAGE, CommandError
+from spinesense.cli.commands._recording import add_file_argument
+from spinesense.cli.commands._service import (
+    add_service_arguments,
+    config_from_args,
+    exit_code,
+    replay_service,
+    serve,
+    usage_errors,
+)
 from spinesense.cli.console import stride_line
-from spinesense.logs import note, status
-from spinesense.models import FrameRecord, to_json_dict
-from spinesense.processing.offline import StreamProcessor
-from spinesense.processing.summary import session_summary
-from spinesense.sources.replay import replay
+from spinesense.logs import status
+from spinesense.models import Stride, to_json_dict
+from spinesense.service import Service
+from spinesense.sources.replay import ReplaySource
 
 if TYPE_CHECKING:
     import argparse
 
-    from spinesense.models import Stride
+    from spinesense.models import Alert
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--summary", action="store_true", help="only the session summary at the end")
     publishing = parser.add_argument_group("publishing as a live run would (any of these turns it on)")
-    add_session_arguments(publishing)
+    add_service_arguments(publishing)
     parser.set_defaults(handler=run)
 
 
@@ -55,29 +61,21 @@ def _print_summary(summary: dict[str, object], as_json: bool) -> None:
 
 
 async def _stream(args: argparse.Namespace, speed: float | None) -> int:
-    """Replay, decode and process the stream, printing strides as they complete."""
-    recording, decoder = open_for_command(args.file)
-    processor = StreamProcessor()
-    per_stride = not args.summary
+    """The recording through the service without MQTT, printing strides as they complete."""
+    with usage_errors():
+        source = ReplaySource(args.file, speed, f"spinesense replay {args.file}")
 
-    def show(strides: list[Stride]) -> None:
-        for text in processor.take_notices():
-            note(text)
-        if per_stride:
-            for stride in strides:
-                print(json.dumps(to_json_dict(stride)) if args.json else stride_line(stride), flush=True)
+    def show(event: Stride | Alert) -> None:
+        if isinstance(event, Stride) and not args.summary:
+            print(json.dumps(to_json_dict(event)) if args.json else stride_line(event), flush=True)
 
-    async for record in replay(recording, speed):
-        if isinstance(record, FrameRecord):
-            block = decoder.feed_record(record.char, record.data, record.t_ns)
-            if block is not None:
-                show(processor.feed(block))
-    show(processor.flush())
+    service = Service(source, publish=False, console=show)
+    result = await serve(service)
     if args.summary:
-        _print_summary(session_summary(processor.strides), args.json)
+        _print_summary(result.summary, args.json)
     elif not args.json:
-        status(f"{len(processor.strides)} strides", strides=len(processor.strides))
-    return EXIT_OK
+        status(f"{len(result.strides)} strides", strides=len(result.strides))
+    return exit_code(service)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,5 +86,5 @@ def run(args: argparse.Namespace) -> int:
     speed = None if args.fast or (args.speed is None and machine_output) else (args.speed or 1.0)
     if args.broker or args.runner or args.config:
         config = replace(config_from_args(args), record=False)  # the file already is the recording
-        return replay_session(config, args.file, speed, f"spinesense replay {args.file}")
+        return replay_service(config, args.file, speed, f"spinesense replay {args.file}")
     return asyncio.run(_stream(args, speed))

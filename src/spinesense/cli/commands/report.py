@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_OK
-from spinesense.cli.commands._offline import process_recording
-from spinesense.cli.commands._recording import add_file_argument
+from spinesense.cli.commands._recording import add_file_argument, analyse_for_command
 from spinesense.cli.report import RunData, render
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
-    report = process_recording(args.file, args.config).report
+    report = analyse_for_command(args.file, args.config)
     source = Path(args.file)
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
     title = f"Run report: {source.name}"

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_USAGE, CommandError
 from spinesense.cli.commands._ble import bluetooth_errors, run_live
-from spinesense.cli.commands._session import add_session_arguments, config_from_args, replay_session
-from spinesense.sources.ble import SessionOptions
+from spinesense.cli.commands._service import add_service_arguments, config_from_args, replay_service
+from spinesense.sources.ble import LinkOptions
 
 if TYPE_CHECKING:
     import argparse
@@ -29,17 +29,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--scan-timeout", type=float, default=10.0, metavar="S", help="per scan (default 10 s)"
     )
-    add_session_arguments(parser)
+    add_service_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the session until the source ends, Ctrl-C or SIGTERM."""
+    """Start the service until the source ends, Ctrl-C or SIGTERM."""
     if args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     config = config_from_args(args)
     if args.replay is None:
         with bluetooth_errors():
-            options = SessionOptions(scan_timeout_s=args.scan_timeout)
+            options = LinkOptions(scan_timeout_s=args.scan_timeout)
             return asyncio.run(run_live(config, args.sensor or config.sensor, options=options))
-    return replay_session(config, args.replay, args.speed, f"spinesense run --replay {args.replay}")
+    return replay_service(config, args.replay, args.speed, f"spinesense run --replay {args.replay}")

@@ -1,16 +1,17 @@
-"""A live BLE session that survives a run: connect, subscribe, stream, and reconnect after dropouts.
+"""The link to a live BLE sensor, kept up for a whole run: connect, subscribe, stream, reconnect.
 
-``BleSession`` is an async iterator of the records a capture holds (``FrameRecord`` per notification or
-read, ``EventRecord`` for connect, disconnect, gap, overflow ...), so the service and the recorder treat
-live and replayed streams alike. A plain notification callback stamps each value with the host receive
-time and hands it to the event loop (``call_soon_threadsafe``) into a bounded queue; when the consumer
-falls behind, frames beyond the bound are counted and reported in an ``overflow`` event, never dropped
-silently. The disconnect callback queues a marker behind the frames already received, so nothing that
-came before a disconnect is lost. After an unsolicited disconnect, a failed connect or a watchdog
-timeout (no frame for a while although the link claims to be up: a zombie link), it waits with
-exponential backoff and jitter, scans afresh, builds a new BleakClient for the fresh BLEDevice,
-resubscribes and resumes; it gives up only after ``max_attempts`` consecutive failures, when given.
-Every gap the sensor's decoder finds is reported with its size (exact for the reference protocol).
+``SensorLink`` is a source: ``start()`` finds the sensor once (its protocol picks the service's decoder
+and names the capture header), then iterating it yields the records a capture holds (``FrameRecord``
+per notification or read, ``EventRecord`` for connect, disconnect, overflow ...), so the service and
+the recorder treat live and replayed streams alike. It does not decode: the service's one decoder finds
+the gaps. A plain notification callback stamps each value with the host receive time and hands it to
+the event loop (``call_soon_threadsafe``) into a bounded queue; when the consumer falls behind, frames
+beyond the bound are counted and reported in an ``overflow`` event, never dropped silently. The
+disconnect callback queues a marker behind the frames already received, so nothing that came before a
+disconnect is lost. After an unsolicited disconnect, a failed connect or a watchdog timeout (no frame
+for a while although the link claims to be up: a zombie link), it waits with exponential backoff and
+jitter, scans afresh, builds a new BleakClient for the fresh BLEDevice, resubscribes and resumes; it
+gives up only after ``max_attempts`` consecutive failures, when given.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Final
 from bleak import BleakClient
 from bleak.exc import BleakError
 
-from spinesense.models import EventRecord, FrameRecord, Record
-from spinesense.sensors import make_decoder
+from spinesense.capture import make_header
+from spinesense.models import Counts, EventRecord, FrameRecord, Record
 from spinesense.sources.ble_discovery import (
     BleakBackend,
     SensorFamily,
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
     from bleak.backends.characteristic import BleakGATTCharacteristic
 
-    from spinesense.sensors import StreamDecoder
     from spinesense.sources.ble_discovery import FoundSensor
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,12 @@ _LOST: Final = object()
 """Queued by the disconnect callback behind every frame received before it."""
 
 
-class SessionGaveUpError(RuntimeError):
-    """The session stopped reconnecting after the allowed number of consecutive failed attempts."""
+class LinkGaveUpError(RuntimeError):
+    """The link stopped reconnecting after the allowed number of consecutive failed attempts."""
+
+
+class SensorNotFoundError(RuntimeError):
+    """No sensor matching the target answered the first scan."""
 
 
 class _AttemptEndedError(Exception):
@@ -73,26 +77,9 @@ class Backoff:
         return base * (1.0 + self.jitter * (2.0 * rng.random() - 1.0))
 
 
-@dataclass(slots=True)
-class SessionStats:
-    """What happened to the link so far, for status lines and the closing note."""
-
-    connects: int = 0
-    disconnects: int = 0
-    failed_attempts: int = 0
-    watchdog_resets: int = 0
-    frames: int = 0
-    overflowed: int = 0
-    """Frames not queued because the consumer fell behind (reported in ``overflow`` events)."""
-    gaps: int = 0
-    lost_samples: int = 0
-    reconnect_s: list[float] = field(default_factory=list)
-    """Time from each loss of the link to the next successful connect."""
-
-
 @dataclass(frozen=True, slots=True)
-class SessionOptions:
-    """Tuning of a session; the defaults suit a run."""
+class LinkOptions:
+    """Tuning of a sensor link; the defaults suit a run."""
 
     scan_timeout_s: float = 10.0
     connect_timeout_s: float = 20.0
@@ -104,7 +91,7 @@ class SessionOptions:
     queue_size: int = 4096
 
 
-class BleSession:
+class SensorLink:
     """Streams records from one sensor, reconnecting after dropouts (see the module docstring)."""
 
     def __init__(
@@ -112,21 +99,26 @@ class BleSession:
         target: str | None,
         *,
         backend: BleakBackend | None = None,
-        options: SessionOptions | None = None,
+        options: LinkOptions | None = None,
+        source: str = "spinesense",
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
-        """Prepare a session for ``target`` (name, address or service UUID; None: any known sensor).
+        """Prepare a link to ``target`` (name, address or service UUID; None: any known sensor).
 
-        ``rng``, ``sleep`` and ``clock_ns`` are injectable so tests can check the backoff schedule.
+        ``source`` names what runs it in the capture header; ``rng``, ``sleep`` and ``clock_ns`` are
+        injectable so tests can check the backoff schedule.
         """
         self.target = target
         self.backend = backend or BleakBackend()
-        self.options = options or SessionOptions()
-        self.stats = SessionStats()
+        self.options = options or LinkOptions()
+        self.source = source
+        self.counts = Counts()
         self.sensor: FoundSensor | None = None
-        self.decoder: StreamDecoder | None = None
+        """The sensor found by ``start()`` or the latest scan."""
+        self._found_once: FoundSensor | None = None
+        """Found by ``start()`` and not connected to yet: the first connection needs no second scan."""
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
         self._sleep = sleep
         self._clock_ns = clock_ns
@@ -134,15 +126,42 @@ class BleSession:
         self._overflow_reported = 0
         self._lost_at: float | None = None
 
+    async def start(self) -> dict[str, Any]:
+        """Find the sensor (one scan) and return the capture header for its stream.
+
+        Raises SensorNotFoundError when nothing matching the target speaks a protocol spinesense knows.
+        """
+        found = await find_sensor(self.target, timeout=self.options.scan_timeout_s, backend=self.backend)
+        if found is None or found.family is None:
+            wanted = repr(self.target) if self.target else "supported sensor"
+            raise SensorNotFoundError(
+                f"no {wanted} found in {self.options.scan_timeout_s:g} s (is it awake and near?)"
+            )
+        self.sensor = self._found_once = found
+        self.target = found.device.address  # reconnect to this sensor, not to any other that matches
+        return self.header()
+
+    def header(self) -> dict[str, Any]:
+        """The capture header for the stream of the sensor found (call after a scan found one)."""
+        if self.sensor is None or self.sensor.family is None:
+            raise RuntimeError("no sensor found yet: call start() first")
+        return make_header(
+            protocol=self.sensor.family.protocol,
+            rate_hz=self.sensor.family.rate_hz,
+            sensor_name=self.sensor.name,
+            sensor_address=self.sensor.device.address,
+            source=self.source,
+        )
+
     def __aiter__(self) -> AsyncIterator[Record]:
-        """Stream records until cancelled or until the session gives up."""
+        """Stream records until cancelled or until the link gives up."""
         return self._run()
 
     async def _run(self) -> AsyncIterator[Record]:
         """Connection after connection, with backoff in between."""
         failures = 0
         while True:
-            frames_before = self.stats.frames
+            frames_before = self.counts.frames
             try:
                 async for record in self._connection():
                     yield record
@@ -154,13 +173,13 @@ class BleSession:
                 yield record
             if self._lost_at is None:
                 self._lost_at = time.monotonic()
-            failures = 0 if self.stats.frames > frames_before else failures + 1
-            self.stats.failed_attempts += failures > 0
+            failures = 0 if self.counts.frames > frames_before else failures + 1
+            self.counts.failed_attempts += failures > 0
             yield self._event("disconnect", reason=reason, failures=failures)
             log.warning("sensor link down (%s)", reason)
             if self.options.max_attempts is not None and failures >= self.options.max_attempts:
                 yield self._event("give_up", failures=failures)
-                raise SessionGaveUpError(f"gave up after {failures} failed attempts; last: {reason}")
+                raise LinkGaveUpError(f"gave up after {failures} failed attempts; last: {reason}")
             delay = self.options.backoff.delay(max(1, failures), self._rng)
             yield self._event("reconnect_wait", delay_s=round(delay, 3), attempt=failures + 1)
             await self._sleep(delay)
@@ -168,7 +187,9 @@ class BleSession:
     async def _connection(self) -> AsyncIterator[Record]:
         """One scan, connect, subscribe and stream; raises _AttemptEndedError when it ends."""
         options = self.options
-        found = await find_sensor(self.target, timeout=options.scan_timeout_s, backend=self.backend)
+        found, self._found_once = self._found_once, None
+        if found is None:
+            found = await find_sensor(self.target, timeout=options.scan_timeout_s, backend=self.backend)
         if found is None:
             wanted = self.target or "any supported sensor"
             raise _AttemptEndedError(f"no sensor matching {wanted!r} found in {options.scan_timeout_s:g} s")
@@ -178,8 +199,6 @@ class BleSession:
                 f"{found.name or found.device.address} speaks no protocol spinesense knows"
             )
         self.sensor = found
-        if self.decoder is None:
-            self.decoder = make_decoder(family.protocol)
         # Unbounded on purpose: enqueue() caps frames at queue_size itself, so the _LOST marker always fits.
         queue: asyncio.Queue[FrameRecord | object] = asyncio.Queue()
         self._queue = queue
@@ -217,7 +236,7 @@ class BleSession:
 
     def _connected(self, found: FoundSensor, family: SensorFamily, mtu: int) -> EventRecord:
         """Count a connect, note the reconnect time, and describe it as an event."""
-        self.stats.connects += 1
+        self.counts.connects += 1
         fields: dict[str, Any] = {
             "address": found.device.address,
             "sensor_name": found.name,
@@ -227,7 +246,7 @@ class BleSession:
         }
         if self._lost_at is not None:
             took = time.monotonic() - self._lost_at
-            self.stats.reconnect_s.append(took)
+            self.counts.reconnect_s.append(took)
             fields["reconnect_s"] = round(took, 3)
             self._lost_at = None
         log.info("connected to %s (%s, %s)", found.name, found.device.address, family.protocol)
@@ -241,7 +260,7 @@ class BleSession:
 
         def enqueue(record: FrameRecord) -> None:
             if queue.qsize() >= limit:
-                self.stats.overflowed += 1
+                self.counts.dropped_frames += 1
                 return
             queue.put_nowait(record)
 
@@ -260,12 +279,12 @@ class BleSession:
             except TimeoutError:
                 if not client.is_connected:
                     raise _AttemptEndedError("link lost") from None
-                self.stats.watchdog_resets += 1
+                self.counts.watchdog_resets += 1
                 raise _AttemptEndedError(
                     f"no data for {watchdog_s:g} s although the link is up: forcing a reconnect"
                 ) from None
             if item is _LOST:
-                self.stats.disconnects += 1
+                self.counts.disconnects += 1
                 raise _AttemptEndedError("sensor disconnected")
             if isinstance(item, FrameRecord):
                 for record in self._received(item):
@@ -281,30 +300,21 @@ class BleSession:
         return out
 
     def _received(self, frame: FrameRecord) -> list[Record]:
-        """The frame, then any gap its decoder found and any overflow not yet reported."""
-        self.stats.frames += 1
+        """The frame, then an overflow event for frames dropped since the last one reported."""
+        self.counts.frames += 1
         out: list[Record] = [frame]
-        block = self.decoder.feed_record(frame.char, frame.data, frame.t_ns) if self.decoder else None
-        for gap in block.gaps if block is not None else ():
-            self.stats.gaps += 1
-            self.stats.lost_samples += gap.missing
-            out.append(
-                self._event("gap", before_index=gap.before_index, missing=gap.missing, exact=gap.exact)
-            )
-        if self.stats.overflowed > self._overflow_reported:
-            dropped = self.stats.overflowed - self._overflow_reported
-            self._overflow_reported = self.stats.overflowed
+        if self.counts.dropped_frames > self._overflow_reported:
+            dropped = self.counts.dropped_frames - self._overflow_reported
+            self._overflow_reported = self.counts.dropped_frames
             log.warning("consumer fell behind: %d frames not queued", dropped)
-            out.append(self._event("overflow", dropped=dropped, total=self.stats.overflowed))
+            out.append(self._event("overflow", dropped=dropped, total=self.counts.dropped_frames))
         return out
 
     def _frame(self, uuid: str, data: bytes) -> FrameRecord:
-        """A characteristic read as a record (fed to the decoder like any frame)."""
-        record = FrameRecord(self._clock_ns(), uuid, data)
-        if self.decoder is not None:
-            self.decoder.feed_record(uuid, data, record.t_ns)
-        return record
+        """A characteristic read as a record (the decoder takes it like any frame; not counted as data)."""
+        return FrameRecord(self._clock_ns(), uuid, data)
 
     def _event(self, event: str, /, **fields: Any) -> EventRecord:  # noqa: ANN401 - JSON values
-        """An event stamped with the host clock."""
+        """An event stamped with the host clock, counted."""
+        self.counts.events += 1
         return EventRecord(self._clock_ns(), event, fields)
