@@ -20,7 +20,7 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(REPO_ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
 )
 
-pytest_plugins = sorted(p.stem for p in Path(__file__).parent.glob("fixtures_*.py"))
+pytest_plugins = ["pytester", *sorted(p.stem for p in Path(__file__).parent.glob("fixtures_*.py"))]
 
 
 @pytest.fixture(autouse=True)

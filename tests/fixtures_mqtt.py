@@ -1,5 +1,8 @@
 """Real MQTT brokers for the tests: Mosquitto on a free loopback port (plain, with passwords + ACL,
-with TLS from a CA made at run time), and the embedded amqtt broker."""
+with TLS from a CA made at run time), and the embedded amqtt broker.
+
+The broker process and the subscriber (``Inbox``) come from the plugin, spinesense.testing; here are
+the variants only this suite needs."""
 
 from __future__ import annotations
 
@@ -7,26 +10,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import ipaddress
-import os
-import shutil
-import socket
 import subprocess
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
 
 import aiomqtt
 import pytest
 
 from spinesense.models import Alert
 from spinesense.publish import BrokerSettings, embedded_broker
-from spinesense.publish.broker import free_port
+from spinesense.testing import PLAIN_MOSQUITTO, Mosquitto, mosquitto_path, running_mosquitto
 
-MOSQUITTO = shutil.which("mosquitto") or (
-    "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-)
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret", "dashboard": "dash-secret"}
 
 
@@ -35,74 +30,19 @@ def lean_alert(n: int) -> Alert:
     return Alert("forward_lean", "warning", "raised", f"lean {n}", {"value": float(n)}, n, n + 8, float(n))
 
 
-@dataclass
-class Mosquitto:
-    """A Mosquitto process we own: start, stop (clean), kill, restart on the same port."""
-
-    workdir: Path
-    config_text: str
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def settings(self) -> BrokerSettings:
-        """Anonymous settings for this broker."""
-        return BrokerSettings(host="127.0.0.1", port=self.port)
-
-    def start(self) -> None:
-        """Write the config and start; wait until the port accepts connections."""
-        conf = self.workdir / "mosquitto.conf"
-        # Started as root, Mosquitto would switch to its own user and could not read the test's files.
-        as_root = "user root\n" if os.geteuid() == 0 else ""
-        conf.write_text(as_root + self.config_text.format(port=self.port, dir=self.workdir))
-        assert MOSQUITTO is not None
-        self.process = subprocess.Popen(
-            [MOSQUITTO, "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=(self.workdir / "log.txt").open("ab"),
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            if self.process.poll() is not None:
-                raise RuntimeError((self.workdir / "log.txt").read_text())
-            time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
-
-    def stop(self) -> None:
-        """Stop cleanly (SIGTERM: persistence is saved)."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
-
-
 @contextlib.contextmanager
 def _mosquitto(tmp_path: Path, config_text: str) -> Iterator[Mosquitto]:
     """Start one broker for a test and always stop it (skip the test without Mosquitto)."""
-    if MOSQUITTO is None:
+    if mosquitto_path() is None:
         pytest.skip("mosquitto is not installed")
-    broker = Mosquitto(tmp_path, config_text)
-    broker.start()
-    try:
+    with running_mosquitto(tmp_path, config_text) as broker:
         yield broker
-    finally:
-        broker.stop()
-
-
-PLAIN = """listener {port} 127.0.0.1
-allow_anonymous true
-persistence true
-persistence_location {dir}/
-autosave_interval 1
-"""
 
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
     """Anonymous Mosquitto with persistence (so a restart keeps sessions)."""
-    with _mosquitto(tmp_path, PLAIN) as broker:
+    with _mosquitto(tmp_path, PLAIN_MOSQUITTO) as broker:
         yield broker
 
 
@@ -213,7 +153,7 @@ def mosquitto_tls(tmp_path: Path) -> Iterator[tuple[Mosquitto, TlsFiles]]:
 async def any_broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BrokerSettings]:
     """The same tests against Mosquitto and against the embedded broker."""
     if request.param == "mosquitto":
-        with _mosquitto(tmp_path, PLAIN) as broker:
+        with _mosquitto(tmp_path, PLAIN_MOSQUITTO) as broker:
             yield broker.settings
     else:
         async with embedded_broker() as settings:
@@ -240,44 +180,6 @@ async def collect(
                     if len(got) >= until:
                         break
     return got
-
-
-class Listener:
-    """A dashboard stand-in: subscribes and keeps every message as it arrives."""
-
-    def __init__(self, settings: BrokerSettings, topic: str) -> None:
-        """Prepare; connecting happens in ``__aenter__``."""
-        self.settings = settings
-        self.topic = topic
-        self.messages: list[aiomqtt.Message] = []
-        self._client = aiomqtt.Client(
-            settings.host, settings.port, username=settings.username, password=settings.password
-        )
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Self:
-        """Connect and subscribe before returning, so nothing published afterwards is missed."""
-        await self._client.__aenter__()
-        await self._client.subscribe(self.topic, qos=1)
-        self._task = asyncio.create_task(self._read())
-        return self
-
-    async def _read(self) -> None:
-        async for message in self._client.messages:
-            self.messages.append(message)
-
-    async def wait_for(self, done: Callable[[list[aiomqtt.Message]], bool], seconds: float = 30.0) -> None:
-        """Wait until ``done(messages)`` holds (TimeoutError after ``seconds``)."""
-        async with asyncio.timeout(seconds):
-            while not done(self.messages):  # noqa: ASYNC110 - the list is filled by another task
-                await asyncio.sleep(0.05)
-
-    async def __aexit__(self, *exc: object) -> None:
-        """Stop reading and disconnect."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self._client.__aexit__(None, None, None)
 
 
 @pytest.fixture

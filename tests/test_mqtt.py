@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING
 import aiomqtt
 import pytest
 
-from fixtures_mqtt import PASSWORDS, Mosquitto, TlsFiles, collect, lean_alert
+from fixtures_mqtt import PASSWORDS, TlsFiles, collect, lean_alert
 from spinesense.errors import ConfigError
 from spinesense.models import Stride
 from spinesense.publish import BrokerSettings, Publisher
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.publisher import STRIDE_EXPIRY_S
+from spinesense.testing import Mosquitto
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -16,7 +16,7 @@ from spinesense.cli.logformat import JsonFormatter, TextFormatter
 from spinesense.logs import STATUS_LOGGER
 
 if TYPE_CHECKING:
-    from fixtures_mqtt import Mosquitto
+    from spinesense.testing import Mosquitto
 
 RUN = REPO_ROOT / "replay_data" / "alcantara" / "shimmer_sacral_run.jsonl.gz"  # 5.8 s of running
 

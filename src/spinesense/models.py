@@ -186,7 +186,7 @@ class Stride:
     """
 
     index: int
-    """Running count of strides in the session, from 0."""
+    """Running count of strides in the run, from 0."""
     t_start_s: float
     """Sensor time of the stride's first initial contact."""
     t_end_s: float

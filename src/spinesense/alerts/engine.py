@@ -64,7 +64,7 @@ class AlertEngine:
     """Turns strides (and sensor events) into alert events, at most one per episode per rule."""
 
     def __init__(self, config: AlertConfig, profile: RunnerProfile | None = None) -> None:
-        """Start a session; a profile baseline replaces learning one."""
+        """Start judging a run; a profile baseline replaces learning one."""
         self.config = config
         longest = max(int(r.values.get("window_strides", 0)) for r in config.rules.values())
         self._window: deque[Stride] = deque(maxlen=max(config.hold_strides, longest))

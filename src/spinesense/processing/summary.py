@@ -28,7 +28,7 @@ def _median_iqr(values: list[float]) -> tuple[float, float]:
 
 
 def session_summary(strides: Sequence[Stride]) -> dict[str, Any]:
-    """Summarise the running strides of a session (walking strides are only counted)."""
+    """Summarise the running strides of a run (walking strides are only counted)."""
     running = [s for s in strides if s.running]
     summary: dict[str, Any] = {
         "strides": len(strides),
