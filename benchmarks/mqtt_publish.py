@@ -19,7 +19,7 @@ import aiomqtt
 import numpy as np
 
 from spinesense.models import Stride
-from spinesense.publish import BrokerSettings, Publisher
+from spinesense.publish import BrokerSettings, Publisher, SessionClock
 from spinesense.publish.broker import free_port
 
 
@@ -59,7 +59,7 @@ async def measure(port: int, n: int, paced_hz: float | None) -> tuple[float, lis
     sent_at: dict[int, float] = {}
     async with aiomqtt.Client("127.0.0.1", port) as sub:
         await sub.subscribe("spinesense/v1/bench/stride")
-        async with Publisher(settings, "bench", utc_offset_ms=0, home_assistant=False) as pub:
+        async with Publisher(settings, "bench", clock=SessionClock(0), home_assistant=False) as pub:
             while not pub.connected:  # noqa: ASYNC110 - a flag the publisher sets
                 await asyncio.sleep(0.01)
             start = time.perf_counter()

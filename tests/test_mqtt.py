@@ -16,7 +16,7 @@ import pytest
 from fixtures_mqtt import PASSWORDS, TlsFiles, collect, lean_alert
 from spinesense.errors import ConfigError
 from spinesense.models import Stride
-from spinesense.publish import BrokerSettings, Publisher
+from spinesense.publish import BrokerSettings, Publisher, SessionClock
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.publisher import STRIDE_EXPIRY_S
 from spinesense.testing import Mosquitto
@@ -38,7 +38,7 @@ async def _wait_connected(publisher: Publisher) -> None:
 async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
     live = asyncio.create_task(collect(any_broker, "spinesense/v1/alex/#", until=7))
     await asyncio.sleep(0.3)
-    async with Publisher(any_broker, "alex", utc_offset_ms=1_700_000_000_000) as pub:
+    async with Publisher(any_broker, "alex", clock=SessionClock(1_700_000_000_000)) as pub:
         await _wait_connected(pub)
         pub.publish_session({"state": "started"})
         pub.publish_stride(STRIDE)
@@ -64,7 +64,7 @@ async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
 PUBLISHER_SCRIPT = textwrap.dedent(
     """
     import asyncio, sys
-    from spinesense.publish import BrokerSettings, Publisher
+    from spinesense.publish import BrokerSettings, Publisher, SessionClock
     async def main():
         async with Publisher(BrokerSettings("127.0.0.1", int(sys.argv[1])), "crashy") as pub:
             while not pub.connected:

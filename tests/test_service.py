@@ -52,6 +52,7 @@ SCHEMAS = {
         ("summary", "summary"),
         ("session", "session"),
         ("notice", "notice"),
+        ("baseline", "baseline"),
     ]
 }
 
@@ -65,6 +66,15 @@ def _validate_against_docs(messages: list[aiomqtt.Message]) -> int:
             jsonschema.validate(json.loads(message.payload), SCHEMAS[leaf])
             checked += 1
     return checked
+
+
+def _wait_for_a_stride(proc: subprocess.Popen[str]) -> None:
+    """Read the process's output up to its first stride line (the lines before it say what is set up)."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("stride"):
+            return
+    raise AssertionError("the output ended before the first stride")
 
 
 def _session_ended(messages: list[aiomqtt.Message]) -> bool:
@@ -142,7 +152,7 @@ def _leaning_run(mosquitto: Mosquitto, tmp_path: Path) -> tuple[Path, Path]:
     return capture, config
 
 
-async def test_run_publishes_each_alert_once_and_keeps_it_active(
+async def test_run_publishes_each_alert_once_active_from_the_start_until_the_end(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     capture, config = await asyncio.to_thread(_leaning_run, mosquitto, tmp_path)
@@ -154,15 +164,21 @@ async def test_run_publishes_each_alert_once_and_keeps_it_active(
     assert [(a["kind"], a["state"]) for a in alerts] == [("forward_lean", "raised")]
     assert "run tall" in alerts[0]["message"]
     assert _validate_against_docs(listener.messages) > 10
-    active = json.loads(_payloads(listener.messages, "active")[-1])
-    assert [a["kind"] for a in active["alerts"]] == ["forward_lean"]
+    # alerts/active: empty (not unknown) from the session's start, the alert while it lasts, and empty
+    # again once the run is over (nothing stays "active" on a dashboard after the run).
+    active = [[a["kind"] for a in json.loads(p)["alerts"]] for p in _payloads(listener.messages, "active")]
+    assert active == [[], ["forward_lean"], []]
+    # The baseline state, retained: learning from the start (20 s to go), then the values learned.
+    baseline = [json.loads(p) for p in _payloads(listener.messages, "baseline")]
+    assert (baseline[0]["state"], baseline[0]["seconds_left"]) == ("learning", 20.0)
+    assert baseline[-1]["state"] == "learned"
+    assert baseline[-1]["values"]["cadence_spm"] > 140
 
 
 def test_sigterm_mid_run_leaves_a_readable_capture_and_offline(mosquitto: Mosquitto, tmp_path: Path) -> None:
     broker = f"mqtt://127.0.0.1:{mosquitto.port}"
     proc = _spinesense("demo", "--duration", "120", "--broker", broker, "--data-dir", str(tmp_path))
-    assert proc.stdout is not None
-    assert proc.stdout.readline().startswith("stride")  # running for real
+    _wait_for_a_stride(proc)  # running for real
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -201,8 +217,7 @@ def test_a_dead_broker_stalls_nothing_and_its_messages_wait_for_the_next_run(
 def test_a_second_signal_stops_at_once_and_leaves_a_readable_capture(tmp_path: Path) -> None:
     dead = f"mqtt://127.0.0.1:{free_port()}"  # the graceful stop would wait for this broker
     proc = _spinesense("demo", "--duration", "120", "--broker", dead, "--data-dir", str(tmp_path))
-    assert proc.stdout is not None
-    assert proc.stdout.readline().startswith("stride")
+    _wait_for_a_stride(proc)
     proc.send_signal(signal.SIGINT)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
@@ -246,7 +261,8 @@ async def test_a_broker_killed_and_restarted_mid_replay_loses_no_alert(
     assert proc.stdout is not None
     outage_lines = []
     async with asyncio.timeout(120):
-        assert (await proc.stdout.readline()).startswith(b"stride")
+        while not (await proc.stdout.readline()).startswith(b"stride"):
+            pass  # the lines before the first stride (the baseline state)
         assert mosquitto.process is not None
         mosquitto.process.kill()  # kill -9: no clean shutdown
         await asyncio.to_thread(mosquitto.process.wait)

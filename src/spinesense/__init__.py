@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from spinesense.alerts import AlertConfig, AlertEngine, RunnerProfile
+    from spinesense.alerts import AlertConfig, AlertEngine, BaselineState, RunnerProfile
     from spinesense.config import Config, load_config
     from spinesense.models import Alert, Counts, EventRecord, FrameRecord, Gap, SampleBlock, Stride
     from spinesense.processing.pipeline import Pipeline
@@ -33,6 +33,7 @@ _HOMES = {
     "AlertConfig": "spinesense.alerts",
     "AlertEngine": "spinesense.alerts",
     "RunnerProfile": "spinesense.alerts",
+    "BaselineState": "spinesense.alerts",
     "open_recording": "spinesense.sources.replay",
     "Recording": "spinesense.sources.replay",
     "RecordingError": "spinesense.sources.replay",
@@ -54,6 +55,7 @@ __all__ = [
     "Alert",
     "AlertConfig",
     "AlertEngine",
+    "BaselineState",
     "BrokerSettings",
     "Config",
     "Counts",

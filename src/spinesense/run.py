@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from spinesense.alerts import AlertConfig, AlertEngine
+from spinesense.alerts import AlertConfig, AlertEngine, BaselineState
+from spinesense.alerts.baseline import baseline_news
 from spinesense.models import Alert, Counts, EventRecord, SampleBlock, Stride, concat_blocks
 from spinesense.processing.offline import StreamProcessor
 from spinesense.processing.summary import session_summary
@@ -35,6 +36,10 @@ class Started:
     has_gyr: bool
     t_s: float
     """Sensor time of the first sample."""
+    received_t_s: float
+    """Sensor time of the first block's last sample: the one the host received at ``host_t_ns``."""
+    host_t_ns: int | None
+    """Host receive time (ns) of the first block's last sample: where the run's clock is fixed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,7 @@ class Notice:
     text: str
 
 
-RunEvent = Started | Notice | Stride | Alert
+RunEvent = Started | Notice | Stride | Alert | BaselineState
 """What a run hands its sinks, in the order it happened."""
 
 
@@ -64,6 +69,8 @@ class RunResult:
     """Frames the decoder skipped, by reason."""
     baseline: dict[str, float] | None = None
     """The runner's baseline the alert rules used (learned in this run or given), once known."""
+    baseline_state: BaselineState | None = None
+    """Where the baseline stood at the end: learning (how far), learned or from the profile."""
 
     @property
     def raised(self) -> int:
@@ -92,6 +99,9 @@ class Run:
         self._held_samples = 0
         self._host_minus_sensor_s: float | None = None
         """Host receive time minus sensor time (latest block): puts link events on the sensor clock."""
+        self.latest_t_s = 0.0
+        """Sensor time of the latest sample: how far the run has got."""
+        self._baseline_told: BaselineState | None = None
 
     def feed(self, item: Record | SampleBlock) -> list[RunEvent]:
         """Take the next record from the source (or decoded samples); return what it produced."""
@@ -110,6 +120,7 @@ class Run:
         events = [*self._release(), *self._strides(self.processor.flush())]
         self.result.summary = session_summary(self.result.strides)
         self.result.baseline = self.engine.baseline
+        self.result.baseline_state = self.engine.baseline_state()
         if self.decoder is not None:
             self.result.corrupt_frames = dict(self.decoder.errors)
         return events
@@ -138,8 +149,10 @@ class Run:
         counts = self.result.counts
         events: list[RunEvent] = []
         if counts.samples == 0:
-            events.append(Started(block.rate_hz, block.has_gyr, float(block.t_s[0])))
+            first, last = float(block.t_s[0]), float(block.t_s[-1])
+            events += [Started(block.rate_hz, block.has_gyr, first, last, block.host_t_ns), *self._baseline()]
         counts.samples += len(block)
+        self.latest_t_s = float(block.t_s[-1])
         if block.host_t_ns is not None:
             self._host_minus_sensor_s = block.host_t_ns * 1e-9 - float(block.t_s[-1])
         for gap in block.gaps:
@@ -161,7 +174,16 @@ class Run:
         for stride in strides:
             events.append(stride)
             events += self._alerts(self.engine.on_stride(stride))
+            events += self._baseline()
         return events
+
+    def _baseline(self) -> list[BaselineState]:
+        """The baseline's state when it is news: a new state, or the learning countdown moved on."""
+        state = self.engine.baseline_state()
+        if not baseline_news(self._baseline_told, state):
+            return []
+        self._baseline_told = state
+        return [state]
 
     def _alerts(self, alerts: list[Alert]) -> list[Alert]:
         """Keep alert events in the result."""

@@ -19,14 +19,14 @@ import signal
 import time
 from typing import TYPE_CHECKING, Any, Self
 
-from spinesense.alerts import AlertEngine
+from spinesense.alerts import AlertEngine, BaselineState
 from spinesense.capture import CaptureWriter
 from spinesense.config import Config
 from spinesense.errors import ConfigError
 from spinesense.logs import note, status
 from spinesense.models import Alert, Stride
 from spinesense.processing.summary import session_summary
-from spinesense.run import Notice, Run, Started
+from spinesense.run import Notice, Run
 from spinesense.sensors import make_decoder
 
 if TYPE_CHECKING:
@@ -59,19 +59,22 @@ class Service:
         config: Config | None = None,
         *,
         publish: bool = True,
-        console: Callable[[Stride | Alert], None] | None = None,
+        console: Callable[[Stride | Alert | BaselineState], None] | None = None,
+        speak: Callable[[str], None] | None = None,
         companions: Sequence[Companion] = (),
     ) -> None:
         """Prepare the service (nothing starts before ``async with``).
 
         ``config``: runner, broker, data directory and alert thresholds (None: the defaults, with no
-        capture written). ``publish``: False runs without MQTT. ``console`` is told every stride and
-        alert event; ``companions`` run beside the service while it runs.
+        capture written). ``publish``: False runs without MQTT. ``console`` is told every stride, alert
+        event and news of the baseline; ``speak`` the message of every alert raised; ``companions`` run
+        beside the service while it runs.
         """
         self.source = source
         self.config = config or Config(record=False)
         self.publish = publish
         self.console = console
+        self.speak = speak
         self.companions = tuple(companions)
         self.publisher: Publisher | None = None
         self.broker = ""
@@ -118,7 +121,7 @@ class Service:
 
     async def _open_publisher(self) -> None:
         """The configured broker, or an embedded one for the service's lifetime; the publisher on it."""
-        from spinesense.publish import Publisher, embedded_broker  # noqa: PLC0415 - only when publishing
+        from spinesense.publish import Publisher, SessionClock, embedded_broker  # noqa: PLC0415 - if publishing
 
         config = self.config
         if config.broker is not None:
@@ -127,7 +130,12 @@ class Service:
             settings = await self._stack.enter_async_context(embedded_broker())
             self.broker = f"{settings.display()} (embedded broker)"
         self.publisher = await self._stack.enter_async_context(
-            Publisher(settings, config.runner_id, outbox_dir=self.outbox_dir())
+            Publisher(
+                settings,
+                config.runner_id,
+                outbox_dir=self.outbox_dir(),
+                clock=SessionClock.for_header(self.header),
+            )
         )
 
     def outbox_dir(self) -> Path | None:
@@ -226,27 +234,37 @@ class Service:
         return self.run_state
 
     def _send(self, events: list[RunEvent]) -> None:
-        """Hand the run's events to the console and the publisher, in order."""
+        """Hand the run's events to the console, the speaker and the publisher, in order."""
         publisher = self.publisher
+        if publisher is not None and events:
+            publisher.clock.advance(self._run().latest_t_s)
         for event in events:
-            if isinstance(event, Stride | Alert) and self.console is not None:
+            if isinstance(event, Stride | Alert | BaselineState) and self.console is not None:
                 self.console(event)
+            if isinstance(event, Alert) and event.state == "raised" and self.speak is not None:
+                self.speak(event.message)
             if isinstance(event, Notice):
                 note(event.text)
-            if publisher is None:
-                continue
-            if isinstance(event, Stride):
-                self._publish_stride(publisher, event)
-            elif isinstance(event, Alert):
-                publisher.publish_alert(event)
-                publisher.publish_active(self.engine.active())
-            elif isinstance(event, Notice):
-                publisher.publish_notice(event.text)
-            elif isinstance(event, Started):
-                publisher.utc_offset_ms = time.time() * 1000 - event.t_s * 1000
-                publisher.publish_session(
-                    {"state": "started", "rate_hz": event.rate_hz, "gyroscope": event.has_gyr}
-                )
+            if publisher is not None:
+                self._publish(publisher, event)
+
+    def _publish(self, publisher: Publisher, event: RunEvent) -> None:
+        """One event onto its topic (alerts also update the retained active list)."""
+        if isinstance(event, Stride):
+            self._publish_stride(publisher, event)
+        elif isinstance(event, Alert):
+            publisher.publish_alert(event)
+            publisher.publish_active(self.engine.active())
+        elif isinstance(event, Notice):
+            publisher.publish_notice(event.text)
+        elif isinstance(event, BaselineState):
+            publisher.publish_baseline(event)
+        else:  # Started: the session starts on one clock, with no alert active
+            publisher.clock.start(event.received_t_s, event.host_t_ns)
+            publisher.publish_session(
+                {"state": "started", "rate_hz": event.rate_hz, "gyroscope": event.has_gyr}
+            )
+            publisher.publish_active([])
 
     def _publish_stride(self, publisher: Publisher, stride: Stride) -> None:
         """A stride, and the rolling summary every SUMMARY_EVERY strides."""
@@ -261,6 +279,7 @@ class Service:
         if self.publisher is None:
             return
         self.publisher.publish_summary(result.summary)
+        self.publisher.publish_active([])  # the run is over: nothing is active any more
         self.publisher.publish_session(
             {
                 "state": "ended",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spinesense.alerts.baseline import BaselineState
 from spinesense.alerts.rules import ALERT_KINDS, RECOVERED, SENSOR_KINDS, STRIDE_RULES, Finding
 from spinesense.errors import ConfigError
 from spinesense.models import STRIDE_METRICS, Alert
@@ -56,8 +57,11 @@ class _Baseline:
     """Collects running strides after the warm-up and fixes the per-metric medians once enough came."""
 
     start_s: float | None = None
+    latest_s: float | None = None
+    """Start of the latest running stride: how far the learning has got."""
     values: dict[str, list[float]] = field(default_factory=dict)
     medians: dict[str, float] | None = None
+    from_profile: bool = False
 
 
 class AlertEngine:
@@ -68,7 +72,8 @@ class AlertEngine:
         self.config = config
         longest = max(int(r.values.get("window_strides", 0)) for r in config.rules.values())
         self._window: deque[Stride] = deque(maxlen=max(config.hold_strides, longest))
-        self._baseline = _Baseline(medians=dict(profile.baseline) if profile and profile.baseline else None)
+        given = dict(profile.baseline) if profile and profile.baseline else None
+        self._baseline = _Baseline(medians=given, from_profile=given is not None)
         self._episodes = {kind: _Episode() for kind in ALERT_KINDS}
         self._lost: deque[tuple[float, int, float]] = deque()
 
@@ -77,6 +82,17 @@ class AlertEngine:
         """The runner's baseline medians, once known."""
         return self._baseline.medians
 
+    def baseline_state(self) -> BaselineState:
+        """Whether the baseline is known (learned or from the profile) or how far its learning has got."""
+        needed = self.config.warmup_s + self.config.baseline_s
+        base = self._baseline
+        running = 0.0 if base.start_s is None or base.latest_s is None else base.latest_s - base.start_s
+        if base.from_profile:
+            return BaselineState("profile", running, 0.0, base.medians)
+        if base.medians is not None:
+            return BaselineState("learned", running, needed, base.medians)
+        return BaselineState("learning", running, needed)
+
     def active(self) -> list[Alert]:
         """The alerts raised and not yet cleared."""
         return [e.active for e in self._episodes.values() if e.active is not None]
@@ -84,23 +100,24 @@ class AlertEngine:
     def on_stride(self, stride: Stride) -> list[Alert]:
         """Take one stride; return alerts raised or cleared by it.
 
-        Form rules judge only once the baseline is known (from the profile, or learned after the
-        warm-up), so nobody hears about their warm-up strides.
+        Absolute limits judge from the first running stride; the rules relative to the baseline only
+        once it is known (from the profile, or learned after the warm-up).
         """
         events = self._judge_lost(stride.t_end_s) if self._episodes["many_gaps"].active else []
         if not stride.running or stride.quality < self.config.min_quality:
             return events
         self._learn(stride)
         self._window.append(stride)
-        if len(self._window) < self.config.hold_strides or self._baseline.medians is None:
+        if len(self._window) < self.config.hold_strides:
             return events
+        baseline = self._baseline.medians or {}
         medians: dict[int, dict[str, float]] = {}
         for kind, (table, rule) in STRIDE_RULES.items():
             config = self.config.rules[table]
             size = int(config.values.get("window_strides", self.config.hold_strides))
             if size not in medians:
                 medians[size] = self._medians(size)
-            finding = rule(medians[size], self._baseline.medians, config)
+            finding = rule(medians[size], baseline, config)
             if finding is not None:
                 events += self._judge(kind, finding, config["hysteresis"], stride, size=size)
         return events
@@ -133,10 +150,11 @@ class AlertEngine:
     def _learn(self, stride: Stride) -> None:
         """Collect baseline strides after the warm-up; fix the medians when the baseline window is over."""
         b = self._baseline
-        if b.medians is not None:
-            return
         if b.start_s is None:
             b.start_s = stride.t_start_s
+        b.latest_s = stride.t_start_s
+        if b.medians is not None:
+            return
         elapsed = stride.t_start_s - b.start_s
         if elapsed < self.config.warmup_s:
             return

@@ -16,6 +16,8 @@ from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 
+from spinesense.cli.console import MISSING, direction
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
@@ -27,9 +29,13 @@ SHOWN: tuple[tuple[str, str, str], ...] = (
     ("vgrf_peak_bw", "peak force", "{:.2f} BW"),
     ("loading_rate_g_per_s", "loading rate", "{:.0f} g/s"),
     ("vertical_oscillation_cm", "bounce", "{:.1f} cm"),
-    ("trunk_lean_deg", "trunk lean", "{:+.1f}°"),
-    ("trunk_lateral_lean_deg", "side lean", "{:+.1f}°"),
     ("pelvic_tilt_rom_deg", "pelvic tilt", "{:.1f}°"),
+    ("pelvic_drop_left_deg", "pelvic drop left", "{:.1f}°"),
+    ("pelvic_drop_right_deg", "pelvic drop right", "{:.1f}°"),
+)
+LEANS: tuple[tuple[str, str, str, str], ...] = (
+    ("trunk_lean_deg", "trunk lean", "forward", "back"),
+    ("trunk_lateral_lean_deg", "side lean", "left", "right"),
 )
 
 
@@ -59,6 +65,7 @@ class LiveView:
             f"{counts.samples} samples, {counts.gaps} gaps ({counts.lost_samples} lost), "
             f"{len(result.strides)} strides",
         )
+        head.add_row("baseline", run.engine.baseline_state().describe())
         if publisher is not None:
             head.add_row("outbox", f"{publisher.outbox_depth} waiting, {publisher.strides_shed} strides shed")
         parts: list[RenderableType] = [head]
@@ -69,7 +76,9 @@ class LiveView:
         metrics = Table(title="last stride", show_header=False, expand=False)
         for field, label, fmt in SHOWN:
             value = getattr(stride, field) if stride else None
-            metrics.add_row(label, "-" if value is None else fmt.format(value))
+            metrics.add_row(label, MISSING if value is None else fmt.format(value))
+        for field, label, positive, negative in LEANS:
+            metrics.add_row(label, direction(getattr(stride, field) if stride else None, positive, negative))
         parts.append(metrics)
         active = run.engine.active()
         alerts = Table(title="active alerts", show_header=False)

@@ -16,6 +16,7 @@ import numpy as np
 from spinesense import __version__
 
 if TYPE_CHECKING:
+    from spinesense.alerts import BaselineState
     from spinesense.models import Alert, Stride
 
 SERIES: tuple[tuple[str, str, str], ...] = (
@@ -37,12 +38,14 @@ WIDTH, HEIGHT, PAD = 760, 170, 44
 
 @dataclass(frozen=True)
 class RunData:
-    """What the report shows: the strides, the alert events and the session summary of one run."""
+    """What the report shows: the strides, the alert events, the session summary and the baseline."""
 
     title: str
     strides: list[Stride]
     alerts: list[Alert]
     summary: dict[str, Any]
+    baseline: BaselineState | None = None
+    """The baseline at the end of the run (None: not known to the caller; no claim is made)."""
 
 
 def _values(strides: list[Stride], name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -149,8 +152,17 @@ def reading(run: RunData) -> list[str]:
         kinds = sorted({a.kind.replace("_", " ") for a in raised})
         out.append(f"{len(raised)} alert{'s' if len(raised) > 1 else ''} during the run: {', '.join(kinds)}.")
     else:
-        out.append("No alerts: your form held up against your own baseline.")
+        out.append(_no_alerts(run.baseline))
+    if run.baseline is not None:
+        out.append(f"Alerts: {run.baseline.describe()}.")
     return out
+
+
+def _no_alerts(baseline: BaselineState | None) -> str:
+    """What no alert means: against the runner's own baseline only if one was known."""
+    if baseline is not None and baseline.known:
+        return "No alerts: your form held up against your own baseline."
+    return "No alerts: your form stayed within the absolute limits (no personal baseline to compare with)."
 
 
 def _summary_table(summary: dict[str, Any]) -> str:

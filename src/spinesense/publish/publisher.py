@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 import uuid
 from typing import TYPE_CHECKING, Any, Self
 
@@ -20,6 +19,7 @@ import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from spinesense.publish.clock import SessionClock
 from spinesense.publish.homeassistant import discovery_message
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.topics import Topics, alert_payload, encode, stride_payload
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
+    from spinesense.alerts import BaselineState
     from spinesense.models import Alert, Stride
     from spinesense.publish.settings import BrokerSettings
 
@@ -46,16 +47,17 @@ class Publisher:
         runner: str,
         *,
         outbox_dir: Path | None = None,
-        utc_offset_ms: float | None = None,
+        clock: SessionClock | None = None,
         flush_timeout_s: float = 10.0,
         reconnect_max_s: float = 5.0,
         home_assistant: bool = True,
     ) -> None:
-        """Prepare (nothing connects before ``__aenter__``); ``utc_offset_ms`` maps sensor time to UTC."""
+        """Prepare (nothing connects before ``__aenter__``); ``clock`` stamps every ``time_ms``."""
         self.settings = settings
         self.topics = Topics(runner)
         self.outbox = Outbox(directory=outbox_dir)
-        self.utc_offset_ms = time.time() * 1000 if utc_offset_ms is None else utc_offset_ms
+        self.clock = clock or SessionClock()
+        """Sensor time -> UTC for every ``time_ms``; the session starts it at its first block."""
         self.flush_timeout_s = flush_timeout_s
         self.reconnect_max_s = reconnect_max_s
         self.home_assistant = home_assistant
@@ -105,29 +107,42 @@ class Publisher:
     def publish_stride(self, stride: Stride) -> None:
         """Queue a stride (QoS 0; may be shed under pressure)."""
         self._put(
-            Message(self.topics.stride, encode(stride_payload(stride, self.utc_offset_ms)), 0, sheddable=True)
+            Message(
+                self.topics.stride,
+                encode(stride_payload(stride, self.clock.ms(stride.t_start_s))),
+                0,
+                sheddable=True,
+            )
         )
 
     def publish_alert(self, alert: Alert) -> None:
         """Queue an alert event (QoS 1, kept until acknowledged)."""
-        self._put(Message(self.topics.alert, encode(alert_payload(alert, self.utc_offset_ms))))
+        self._put(Message(self.topics.alert, encode(alert_payload(alert, self.clock.ms(alert.t_s)))))
 
     def publish_active(self, alerts: list[Alert]) -> None:
         """Queue the retained list of alerts active now."""
-        payload = {"alerts": [alert_payload(a, self.utc_offset_ms) for a in alerts]}
-        self._put(Message(self.topics.alerts_active, _stamped(payload), retain=True))
+        payload = {"alerts": [alert_payload(a, self.clock.ms(a.t_s)) for a in alerts]}
+        self._put(Message(self.topics.alerts_active, self._stamped(payload), retain=True))
 
     def publish_summary(self, summary: dict[str, Any]) -> None:
         """Queue the retained rolling summary (flat JSON)."""
-        self._put(Message(self.topics.summary, _stamped(summary), retain=True))
+        self._put(Message(self.topics.summary, self._stamped(summary), retain=True))
 
     def publish_session(self, session: dict[str, Any]) -> None:
         """Queue the retained session message (start, or end with the session summary)."""
-        self._put(Message(self.topics.session, _stamped(session), retain=True))
+        self._put(Message(self.topics.session, self._stamped(session), retain=True))
+
+    def publish_baseline(self, state: BaselineState) -> None:
+        """Queue the retained baseline state (learning with the seconds left, or the values)."""
+        self._put(Message(self.topics.baseline, self._stamped(state.to_json()), retain=True))
 
     def publish_notice(self, text: str) -> None:
         """Queue a notice from the pipeline (re-alignment, gaps)."""
-        self._put(Message(self.topics.notice, _stamped({"text": text})))
+        self._put(Message(self.topics.notice, self._stamped({"text": text})))
+
+    def _stamped(self, payload: dict[str, Any]) -> bytes:
+        """``payload`` as JSON, led by the session clock's present (``time_ms``)."""
+        return encode({"time_ms": self.clock.now_ms(), **payload})
 
     def _put(self, message: Message) -> None:
         """Enqueue and wake the sender."""
@@ -220,8 +235,3 @@ def _properties(message: Message) -> Properties:
     if message.sheddable:
         props.MessageExpiryInterval = STRIDE_EXPIRY_S
     return props
-
-
-def _stamped(payload: dict[str, Any]) -> bytes:
-    """``payload`` as JSON, led by the host's wall-clock time of publishing (``time_ms``)."""
-    return encode({"time_ms": round(time.time() * 1000), **payload})

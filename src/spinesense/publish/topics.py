@@ -63,6 +63,11 @@ class Topics:
         return f"{self.base}/session"
 
     @property
+    def baseline(self) -> str:
+        """The baseline state: learning (seconds left) or known (the values) (retained)."""
+        return f"{self.base}/baseline"
+
+    @property
     def notice(self) -> str:
         """Things the pipeline wants known: re-alignment, gaps (QoS 1, not retained)."""
         return f"{self.base}/notice"
@@ -73,11 +78,11 @@ def encode(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
 
 
-def stride_payload(stride: Stride, utc_offset_ms: float) -> dict[str, Any]:
+def stride_payload(stride: Stride, time_ms: int) -> dict[str, Any]:
     """A stride with ``time_ms``: its start in epoch milliseconds (sensor time mapped to UTC)."""
-    return {"time_ms": round(utc_offset_ms + stride.t_start_s * 1000), **to_json_dict(stride)}
+    return {"time_ms": time_ms, **to_json_dict(stride)}
 
 
-def alert_payload(alert: Alert, utc_offset_ms: float) -> dict[str, Any]:
-    """An alert event with ``time_ms`` in epoch milliseconds."""
-    return {"time_ms": round(utc_offset_ms + alert.t_s * 1000), **to_json_dict(alert)}
+def alert_payload(alert: Alert, time_ms: int) -> dict[str, Any]:
+    """An alert event with ``time_ms``: its sensor time in epoch milliseconds."""
+    return {"time_ms": time_ms, **to_json_dict(alert)}

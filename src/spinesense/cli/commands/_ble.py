@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from spinesense.config import Config
     from spinesense.service import Companion
     from spinesense.sources.ble import BleakBackend, LinkOptions
+    from spinesense.speech import Speaker
 
 
 @contextlib.contextmanager
@@ -35,7 +36,7 @@ def bluetooth_errors() -> Iterator[None]:
         raise CommandError(str(exc), EXIT_UNAVAILABLE) from None
 
 
-async def run_live(
+async def run_live(  # noqa: PLR0913 - keyword-only options of one live service
     config: Config,
     target: str | None,
     *,
@@ -44,6 +45,7 @@ async def run_live(
     length_s: float | None = None,
     source: str = "spinesense run",
     companions: Sequence[Companion] = (),
+    speaker: Speaker | None = None,
 ) -> int:
     """The service on a live sensor (found once, its protocol picks the decoder), reconnecting after dropouts.
 
@@ -51,4 +53,5 @@ async def run_live(
     """
     link = SensorLink(target, backend=backend, options=options, source=source)
     length = None if length_s is None else (lambda: length_s)
-    return await serve_and_report(terminal_service(link, config, length_s=length, companions=companions))
+    service = terminal_service(link, config, length_s=length, companions=companions, speaker=speaker)
+    return await serve_and_report(service)

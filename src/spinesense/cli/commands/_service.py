@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from spinesense.cli.commands._base import EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._base import (
+    EXIT_DATA,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    CommandError,
+)
 from spinesense.cli.console import print_line
 from spinesense.config import load_config
 from spinesense.errors import ConfigError
@@ -21,11 +28,13 @@ from spinesense.logs import status
 from spinesense.sensors import UnknownProtocolError
 from spinesense.service import Service
 from spinesense.sources.replay import RecordingError, ReplaySource
+from spinesense.speech import Speaker, SpeechUnavailableError, find_engine
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Iterator, Sequence
 
+    from spinesense.alerts import BaselineState
     from spinesense.config import Config
     from spinesense.models import Alert, Stride
     from spinesense.run import RunResult
@@ -44,6 +53,23 @@ def add_service_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+
+
+def add_speak_argument(parser: argparse.ArgumentParser) -> None:
+    """``--speak``: voice each alert through the system's speech engine."""
+    parser.add_argument(
+        "--speak", action="store_true", help="speak each alert aloud (espeak-ng on Linux, say on macOS)"
+    )
+
+
+def speaker_for(args: argparse.Namespace) -> Speaker | None:
+    """The speaker ``--speak`` asks for (None without it); a one-line error when there is no engine."""
+    if not getattr(args, "speak", False):
+        return None
+    try:
+        return Speaker(find_engine())
+    except SpeechUnavailableError as exc:
+        raise CommandError(str(exc), EXIT_UNAVAILABLE) from None
 
 
 def load_for_command(config_file: str | None, **flags: Any) -> Config:  # noqa: ANN401 - load_config's flags
@@ -127,23 +153,29 @@ def terminal_service(
     *,
     length_s: Callable[[], float] | None = None,
     companions: Sequence[Companion] = (),
+    speaker: Speaker | None = None,
 ) -> Service:
     """A publishing service showing a live view on a terminal, one plain line per stride and alert otherwise.
 
-    ``length_s`` gives the source's duration for the live view's progress bar (asked only on a terminal).
+    ``length_s`` gives the source's duration for the live view's progress bar (asked only on a terminal);
+    ``speaker`` speaks each alert raised.
     """
+    speak = None if speaker is None else speaker.say
+    companions = [*companions, *([] if speaker is None else [speaker.beside])]
     if sys.stdout.isatty():
         from spinesense.cli.liveview import LiveView  # noqa: PLC0415 - rich, only on a terminal
 
         view = LiveView(length_s() if length_s else None)
-        return Service(source, config, companions=[view.run, *companions])
-    console: Callable[[Stride | Alert], None] = print_line
-    return Service(source, config, console=console, companions=companions)
+        return Service(source, config, speak=speak, companions=[view.run, *companions])
+    console: Callable[[Stride | Alert | BaselineState], None] = print_line
+    return Service(source, config, console=console, speak=speak, companions=companions)
 
 
-def replay_service(config: Config, file: str, speed: float | None, source: str) -> int:
+def replay_service(
+    config: Config, file: str, speed: float | None, source: str, speaker: Speaker | None = None
+) -> int:
     """A recording through the service as a live run would go, paced at ``speed`` (None: at once)."""
     with usage_errors():
         replayed = ReplaySource(file, speed, source)
-    service = terminal_service(replayed, config, length_s=replayed.recording.length_s)
+    service = terminal_service(replayed, config, length_s=replayed.recording.length_s, speaker=speaker)
     return asyncio.run(serve_and_report(service))

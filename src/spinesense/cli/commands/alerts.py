@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     for event in result.alerts:
         print(json.dumps(to_json_dict(event)) if args.json else alert_line(event))
     if not args.json:
+        if result.baseline_state is not None:
+            print(result.baseline_state.describe())
         print(f"{result.raised} alerts over {len(result.strides)} strides")
     return EXIT_OK
 

@@ -1,7 +1,8 @@
 """``spinesense demo``: the zero-setup main job: a real recording through the whole service, over BLE.
 
-The virtual reference sensor (emulator/, on bumble's in-process BLE stack) streams a bundled sacral
-running recording (replay_data/), looped, in real time; the service finds it, connects and subscribes
+The virtual reference sensor (emulator/, on bumble's in-process BLE stack) streams the bundled demo run
+(replay_data/demo/: 11 minutes of real running pelvis motion with a gyroscope and a documented fatigue
+drift, a demonstration, not a measurement) in real time; the service finds it, connects and subscribes
 through bleak exactly as it would a sensor on the belt, and runs it through the pipeline and the alert
 rules into the embedded MQTT broker (or ``--broker``), while the terminal shows what the runner would
 see. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts can appear in a short run.
@@ -18,19 +19,26 @@ import spinesense
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
 from spinesense.cli.commands._ble import bluetooth_errors, run_live
 from spinesense.cli.commands._recording import load_block
-from spinesense.cli.commands._service import add_service_arguments, config_from_args
+from spinesense.cli.commands._service import (
+    add_service_arguments,
+    add_speak_argument,
+    config_from_args,
+    speaker_for,
+)
 from spinesense.emulator import VirtualSensor
 from spinesense.sources.ble import Backoff, LinkOptions
 
 if TYPE_CHECKING:
     import argparse
 
+    from spinesense.alerts import AlertConfig
     from spinesense.config import Config
     from spinesense.models import SampleBlock
     from spinesense.service import Companion, Service
+    from spinesense.speech import Speaker
 
-DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
-"""Running at about 3 m/s with a sacral Shimmer (Alcantara et al. 2022, Apache-2.0)."""
+DEMO_RECORDING = Path("demo") / "fatigue_run.jsonl.gz"
+"""11 min of running (Fukuchi RBDS0041's pelvis, CC BY 4.0), a fatigue drift added (scripts/make_demo.py)."""
 
 
 DEMO_LINK = LinkOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
@@ -48,17 +56,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add the ``demo`` command."""
     parser = subparsers.add_parser("demo", help="zero-setup demo: a real recording through the whole service")
     parser.add_argument(
-        "--duration", type=float, default=30.0, metavar="S", help="seconds of sensor time (default 30)"
+        "--duration",
+        type=float,
+        metavar="S",
+        help="seconds of sensor time (default: the whole recording, once; longer loops it)",
     )
     parser.add_argument("--speed", type=float, default=1.0, metavar="N", help="N times real time (default 1)")
     parser.add_argument("--file", metavar="FILE", help="another recording to play instead of the bundled one")
+    add_speak_argument(parser)
     add_service_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Play the recording for ``--duration`` seconds of sensor time."""
-    if args.speed <= 0 or args.duration <= 0:
+    """Play the recording (for ``--duration`` seconds of sensor time, when given)."""
+    if args.speed <= 0 or (args.duration is not None and args.duration <= 0):
         raise CommandError("--speed and --duration must be positive", EXIT_USAGE)
     path = Path(args.file) if args.file else replay_data_dir() / DEMO_RECORDING
     if not path.exists():
@@ -66,14 +78,22 @@ def run(args: argparse.Namespace) -> int:
             f"{path}: demo recording not found (run the demo from a clone of the repository)", EXIT_DATA
         )
     config = config_from_args(args)
-    alerts = replace(config.alerts, warmup_s=10.0, baseline_s=20.0)
-    config = replace(config, alerts=alerts, runner_id=config.runner_id if args.runner else "demo")
+    speaker = speaker_for(args)
+    runner = config.runner_id if args.runner else "demo"
+    config = replace(config, alerts=demo_alerts(config.alerts), runner_id=runner)
     block = load_block(str(path), args.duration)
     with bluetooth_errors():
-        return asyncio.run(_over_ble(config, block, args.speed, f"spinesense demo ({path.name})"))
+        return asyncio.run(_over_ble(config, block, args.speed, f"spinesense demo ({path.name})", speaker))
 
 
-async def _over_ble(config: Config, block: SampleBlock, speed: float, source: str) -> int:
+def demo_alerts(alerts: AlertConfig) -> AlertConfig:
+    """The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts can come in a short run."""
+    return replace(alerts, warmup_s=10.0, baseline_s=20.0)
+
+
+async def _over_ble(
+    config: Config, block: SampleBlock, speed: float, source: str, speaker: Speaker | None
+) -> int:
     """Stream ``block`` from a virtual sensor and run the live service on it until the block ends."""
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         return await run_live(
@@ -84,6 +104,7 @@ async def _over_ble(config: Config, block: SampleBlock, speed: float, source: st
             length_s=len(block) / block.rate_hz,
             source=source,
             companions=[_stop_when_played(sensor)],
+            speaker=speaker,
         )
 
 

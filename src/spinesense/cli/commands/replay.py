@@ -26,6 +26,7 @@ from spinesense.sources.replay import ReplaySource
 if TYPE_CHECKING:
     import argparse
 
+    from spinesense.alerts import BaselineState
     from spinesense.models import Alert
 
 
@@ -65,7 +66,7 @@ async def _stream(args: argparse.Namespace, speed: float | None) -> int:
     with usage_errors():
         source = ReplaySource(args.file, speed, f"spinesense replay {args.file}")
 
-    def show(event: Stride | Alert) -> None:
+    def show(event: Stride | Alert | BaselineState) -> None:
         if isinstance(event, Stride) and not args.summary:
             print(json.dumps(to_json_dict(event)) if args.json else stride_line(event), flush=True)
 

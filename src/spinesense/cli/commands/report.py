@@ -28,6 +28,9 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.file)
     out = Path(args.output) if args.output else source.with_name(source.name.split(".")[0] + ".html")
     title = f"Run report: {source.name}"
-    out.write_text(render(RunData(title, report.strides, report.alerts, report.summary)), encoding="utf-8")
+    out.write_text(
+        render(RunData(title, report.strides, report.alerts, report.summary, report.baseline_state)),
+        encoding="utf-8",
+    )
     print(f"wrote {out} ({len(report.strides)} strides, {report.raised} alerts)")
     return EXIT_OK

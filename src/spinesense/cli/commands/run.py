@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_USAGE, CommandError
 from spinesense.cli.commands._ble import bluetooth_errors, run_live
-from spinesense.cli.commands._service import add_service_arguments, config_from_args, replay_service
+from spinesense.cli.commands._service import (
+    add_service_arguments,
+    add_speak_argument,
+    config_from_args,
+    replay_service,
+    speaker_for,
+)
 from spinesense.sources.ble import LinkOptions
 
 if TYPE_CHECKING:
@@ -29,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--scan-timeout", type=float, default=10.0, metavar="S", help="per scan (default 10 s)"
     )
+    add_speak_argument(parser)
     add_service_arguments(parser)
     parser.set_defaults(handler=run)
 
@@ -38,8 +45,11 @@ def run(args: argparse.Namespace) -> int:
     if args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     config = config_from_args(args)
+    speaker = speaker_for(args)
     if args.replay is None:
         with bluetooth_errors():
             options = LinkOptions(scan_timeout_s=args.scan_timeout)
-            return asyncio.run(run_live(config, args.sensor or config.sensor, options=options))
-    return replay_service(config, args.replay, args.speed, f"spinesense run --replay {args.replay}")
+            target = args.sensor or config.sensor
+            return asyncio.run(run_live(config, target, options=options, speaker=speaker))
+    source = f"spinesense run --replay {args.replay}"
+    return replay_service(config, args.replay, args.speed, source, speaker)
