@@ -13,7 +13,7 @@ import numpy as np
 from conftest import REPLAY_DATA
 from spinesense.emulator import VirtualSensor
 from spinesense.models import EventRecord, FrameRecord
-from spinesense.sensors import reference
+from spinesense.sensors import decode_records, reference
 from spinesense.sources.ble import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
@@ -48,8 +48,7 @@ async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -
     assert link.counts.watchdog_resets >= 1
     assert link.counts.connects >= 2  # reconnected and resubscribed after the reset
     decoder = reference.ReferenceDecoder()
-    decoded = [decoder.feed(r.char, r.data, r.t_ns) for r in records if isinstance(r, FrameRecord)]
-    blocks = [b for b in decoded if b is not None]
+    blocks = list(decode_records(records, decoder))
     received = np.concatenate([b.first_index + np.arange(len(b)) for b in blocks])
     assert received.max() == len(block) - 1  # the stream came back and ran to the end
     missing = np.setdiff1d(np.arange(received.min(), received.max() + 1), received)

@@ -23,7 +23,7 @@ from spinesense.models import EventRecord, FrameRecord
 from spinesense.publish.broker import free_port
 from spinesense.sample_csv import SampleTable
 from spinesense.sources.replay import csv_records
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 from test_alerts import _altered, _long_run
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ SCHEMAS = {
         ("summary", "summary"),
         ("session", "session"),
         ("notice", "notice"),
+        ("load", "load"),
         ("baseline", "baseline"),
     ]
 }
@@ -81,7 +82,7 @@ def _session_ended(messages: list[aiomqtt.Message]) -> bool:
     return any(b'"ended"' in p for p in _payloads(messages, "session"))
 
 
-async def _run_to_the_end(listener: Inbox, *args: str) -> str:
+async def _run_to_the_end(listener: Listener, *args: str) -> str:
     """Run spinesense to completion; wait until the subscriber saw the session end; return stdout."""
     proc = await asyncio.to_thread(_spinesense, *args)
     out, err = await asyncio.to_thread(proc.communicate, timeout=120)
@@ -94,7 +95,7 @@ async def _run_to_the_end(listener: Inbox, *args: str) -> str:
 async def test_demo_publishes_status_strides_and_the_session_summary(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    async with Inbox(mosquitto.settings, "spinesense/v1/demo/#") as listener:
+    async with Listener(mosquitto.settings, "spinesense/v1/demo/#") as listener:
         broker = f"mqtt://127.0.0.1:{mosquitto.port}"
         out = await _run_to_the_end(
             listener,
@@ -156,7 +157,7 @@ async def test_run_publishes_each_alert_once_active_from_the_start_until_the_end
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     capture, config = await asyncio.to_thread(_leaning_run, mosquitto, tmp_path)
-    async with Inbox(mosquitto.settings, "spinesense/v1/lea/#") as listener:
+    async with Listener(mosquitto.settings, "spinesense/v1/lea/#") as listener:
         await _run_to_the_end(
             listener, "run", "--replay", str(capture), "--speed", "20", "--config", str(config)
         )
@@ -205,7 +206,7 @@ def test_a_dead_broker_stalls_nothing_and_its_messages_wait_for_the_next_run(
     sessions: list[str] = []
 
     async def next_run() -> None:
-        async with Inbox(mosquitto.settings, "spinesense/v1/dee/session") as listener:
+        async with Listener(mosquitto.settings, "spinesense/v1/dee/session") as listener:
             broker = f"mqtt://127.0.0.1:{mosquitto.port}"
             await _run_to_the_end(listener, "run", "--replay", str(SHIMMER_RUN), "--broker", broker, *common)
             sessions.extend(json.loads(m.payload)["state"] for m in listener.messages)

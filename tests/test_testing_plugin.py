@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from spinesense.publish import BrokerSettings
-    from spinesense.testing import Inbox, StartSensor
+    from spinesense.testing import Listener, StartSensor
 
 TESTING_DOC = REPO_ROOT / "docs" / "testing.md"
 
@@ -65,16 +65,16 @@ def test_the_plugin_imports_nothing_heavy() -> None:
     assert out.strip() == "[]"
 
 
-async def test_the_inbox_wakes_on_each_message(
-    mqtt_broker: BrokerSettings, mqtt_messages: Callable[[str], Inbox]
+async def test_the_listener_wakes_on_each_message(
+    mqtt_broker: BrokerSettings, mqtt_messages: Callable[[str], Listener]
 ) -> None:
-    async with mqtt_messages("plugin/#") as inbox:
+    async with mqtt_messages("plugin/#") as listener:
         async with aiomqtt.Client(mqtt_broker.host, mqtt_broker.port) as client:
             for n in range(3):
                 await client.publish(f"plugin/{n}", json.dumps(n), qos=1)
-        got = await inbox.next(3)
+        got = await listener.next(3)
     assert [str(m.topic) for m in got] == ["plugin/0", "plugin/1", "plugin/2"]
-    assert inbox.payloads("2") == [b"2"]
+    assert listener.payloads("2") == [b"2"]
 
 
 async def test_the_virtual_sensor_is_found_through_bleak(virtual_sensor: StartSensor) -> None:

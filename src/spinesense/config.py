@@ -26,6 +26,10 @@ DEFAULT_PATH = Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) 
 DEFAULT_DATA_DIR = (
     Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "spinesense" / "captures"
 )
+STORE_SCHEMES = ("sqlite:///", "sqlite+pysqlite:///", "postgresql://", "postgresql+psycopg://")
+"""The databases the run store works with."""
+DEFAULT_SHOE_LIMIT_KM = 800.0
+"""The high end of the usual 500-800 km replacement range of running shoes."""
 RUNNER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 ENV = {
@@ -36,6 +40,7 @@ ENV = {
     "SPINESENSE_BROKER_URL": "broker.url",
     "SPINESENSE_BROKER_PASSWORD": "broker.password (never written to a file)",
     "SPINESENSE_DATA_DIR": "data.dir",
+    "SPINESENSE_STORE_URL": "store.url",
     "SPINESENSE_LOG_FORMAT": "stderr format, text or json (the global --log-format wins)",
 }
 """Environment variables and the key each one sets."""
@@ -45,6 +50,8 @@ SECTIONS: dict[str, set[str]] = {
     "sensor": {"name"},
     "broker": {"url", "password_file", "ca_file", "cert_file", "key_file"},
     "data": {"dir", "record"},
+    "store": {"url"},
+    "shoes": {"limit_km"},
     "thresholds": set(),  # validated by alerts.AlertConfig
 }
 
@@ -61,6 +68,13 @@ class Config:
     """None: the embedded broker (the zero-setup default)."""
     data_dir: Path = DEFAULT_DATA_DIR
     record: bool = True
+    store_url: str | None = None
+    """The run store's database URL; None: the SQLite file ``runs.sqlite`` in ``data_dir``."""
+    shoe_limit_km: float = DEFAULT_SHOE_LIMIT_KM
+    distance_km: float | None = None
+    """This run's distance as the runner gives it (--distance-km)."""
+    watch_file: Path | None = None
+    """The watch's FIT/GPX/TCX recording of this run (--watch)."""
     alerts: AlertConfig = field(default_factory=AlertConfig.default)
     origin: dict[str, str] = field(default_factory=dict)
     """Key -> "default", "file", "env" or "flag"."""
@@ -82,6 +96,8 @@ class Config:
             "broker.cert_file": str(self.broker.cert_file if self.broker else None),
             "data.dir": str(self.data_dir),
             "data.record": str(self.record).lower(),
+            "store.url": self.store_url or f"(SQLite file in {self.data_dir})",
+            "shoes.limit_km": f"{self.shoe_limit_km:g}",
             "thresholds": "defaults" if self.origin.get("thresholds") == "default" else "from file",
         }
 
@@ -131,6 +147,30 @@ def _path(key: str, value: object, base: Path) -> Path:
         raise ConfigError(key, f"must be a path, got {value!r}")
     path = Path(value).expanduser()
     return path if path.is_absolute() else base / path
+
+
+def _limit_km(value: object) -> float:
+    """A shoe distance limit in km."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 100 <= value <= 5000:
+        raise ConfigError("shoes.limit_km", f"must be a distance between 100 and 5000 km, got {value!r}")
+    return float(value)
+
+
+def _store_url(value: object) -> str | None:
+    """The run store's database URL, or None for the default SQLite file."""
+    if value is None:
+        return None
+    if not str(value).startswith(STORE_SCHEMES):
+        raise ConfigError("store.url", f"must start with sqlite:/// or postgresql://, got {value!r}")
+    return str(value)
+
+
+def _this_run(flags: Mapping[str, Any]) -> tuple[float | None, Path | None]:
+    """This run's distance and watch file from the flags (``distance_km``, ``watch``)."""
+    distance_km, watch = flags.get("distance_km"), flags.get("watch")
+    if distance_km is not None and not 0 < distance_km <= 1000:
+        raise ConfigError("--distance-km", f"must be a distance above 0 and up to 1000 km, got {distance_km}")
+    return distance_km, None if watch is None else Path(watch)
 
 
 def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path) -> BrokerSettings:
@@ -202,6 +242,9 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         raise ConfigError("data.record", f"must be true or false, got {record!r}")
     if flags.get("no_record"):
         record = False
+    store_url = pick("store.url", file.get("store", {}).get("url"), "SPINESENSE_STORE_URL", None)
+    limit_km = pick("shoes.limit_km", file.get("shoes", {}).get("limit_km"), None, None)
+    distance_km, watch = _this_run(flags)
     thresholds = file.get("thresholds", {})
     origin["thresholds"] = "file" if thresholds else "default"
     return Config(
@@ -212,6 +255,10 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         broker=settings,
         data_dir=DEFAULT_DATA_DIR if data_dir is None else _path("data.dir", str(data_dir), base),
         record=record,
+        store_url=_store_url(store_url),
+        shoe_limit_km=DEFAULT_SHOE_LIMIT_KM if limit_km is None else _limit_km(limit_km),
+        distance_km=distance_km,
+        watch_file=watch,
         alerts=AlertConfig.from_mapping(thresholds),
         origin=origin,
     )
@@ -238,6 +285,12 @@ id = "runner"              # MQTT topics: spinesense/v1/<id>/...; with Mosquitto
 [data]
 # dir = "~/.local/share/spinesense/captures"   # raw captures of every run
 record = true
+
+[store]
+# url = "postgresql://coach@db.example/spinesense"  # default: runs.sqlite in the data directory
+
+[shoes]
+# limit_km = 800           # alert when the shoes in use reach this distance (a warning from 500 km)
 
 """
 

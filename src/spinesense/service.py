@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from spinesense.publish import Publisher
     from spinesense.run import RunEvent, RunResult
     from spinesense.sources import Source
+    from spinesense.store import StoreSink
 
     Companion = Callable[["Service"], Coroutine[Any, Any, None]]
     """Runs beside the service while it runs (live view, cockpit page); cancelled when the run ends."""
@@ -62,13 +63,15 @@ class Service:
         console: Callable[[Stride | Alert | BaselineState], None] | None = None,
         speak: Callable[[str], None] | None = None,
         companions: Sequence[Companion] = (),
+        store: StoreSink | None = None,
     ) -> None:
         """Prepare the service (nothing starts before ``async with``).
 
         ``config``: runner, broker, data directory and alert thresholds (None: the defaults, with no
         capture written). ``publish``: False runs without MQTT. ``console`` is told every stride, alert
         event and news of the baseline; ``speak`` the message of every alert raised; ``companions`` run
-        beside the service while it runs.
+        beside the service while it runs; ``store`` shows the training load when the service starts and
+        saves the run when it ends.
         """
         self.source = source
         self.config = config or Config(record=False)
@@ -76,6 +79,7 @@ class Service:
         self.console = console
         self.speak = speak
         self.companions = tuple(companions)
+        self.store = store
         self.publisher: Publisher | None = None
         self.broker = ""
         """Where the service publishes, for people ("" without MQTT)."""
@@ -104,6 +108,8 @@ class Service:
             if self.publish:
                 await self._open_publisher()
             self.recorder = self._open_recorder()
+            if self.store is not None:
+                self.store.start(self.publisher)
         except BaseException:
             await self._stack.aclose()
             raise
@@ -165,11 +171,6 @@ class Service:
         """End the run early: the source stops, what it already gave is processed, then the run ends."""
         self._stop.set()
 
-    @property
-    def stopping(self) -> bool:
-        """Whether ``stop()`` was called."""
-        return self._stop.is_set()
-
     def stop_on_signals(self) -> None:
         """First Ctrl-C/SIGTERM: stop cleanly; second: close the capture and exit at once (code 130)."""
         loop = asyncio.get_running_loop()
@@ -190,6 +191,25 @@ class Service:
     async def run(self) -> RunResult:
         """Consume the source until it ends or ``stop()``; then finish the run and publish its end."""
         run = self._run()
+        companions = [asyncio.create_task(companion(self)) for companion in self.companions]
+        try:
+            await self._stream(run)
+        except BaseExceptionGroup as group:
+            # One stage failed (a link that gave up, an unreadable file): raise its error as it is.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+        finally:
+            for task in companions:
+                task.cancel()
+            await asyncio.gather(*companions, return_exceptions=True)
+        self._send(run.finish())
+        self._publish_end(run.result)
+        self._save(run.result)
+        return run.result
+
+    async def _stream(self, run: Run) -> None:
+        """The source's records, through a bounded queue, to the recorder and the run, in order."""
         queue: asyncio.Queue[Record | None] = asyncio.Queue(SOURCE_QUEUE)
 
         async def produce() -> None:
@@ -213,19 +233,19 @@ class Service:
             await self._stop.wait()
             producer.cancel()
 
-        companions = [asyncio.create_task(companion(self)) for companion in self.companions]
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                producer = tasks.create_task(produce())
-                stopper = tasks.create_task(stop_source())
-                tasks.create_task(consume())
-        finally:
-            for task in companions:
-                task.cancel()
-            await asyncio.gather(*companions, return_exceptions=True)
-        self._send(run.finish())
-        self._publish_end(run.result)
-        return run.result
+        async with asyncio.TaskGroup() as tasks:
+            producer = tasks.create_task(produce())
+            stopper = tasks.create_task(stop_source())
+            tasks.create_task(consume())
+
+    def _save(self, result: RunResult) -> None:
+        """The finished run into the run store (its capture closed first: the capture identifies it)."""
+        if self.store is None:
+            return
+        if self.recorder is not None:
+            self.recorder.close()
+        capture = None if self.recorder is None else self.recorder.path
+        self.store.finish(result.strides, result.alerts, result.summary, self.header, capture, self.publisher)
 
     def _run(self) -> Run:
         """The run's processing; only there once the service is entered."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from spinesense.emulator.sensor import VirtualSensor
 from spinesense.models import FrameRecord
-from spinesense.sensors import reference
+from spinesense.sensors import decode_records, reference
 from spinesense.sources.ble_link import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
@@ -38,9 +38,7 @@ class DropoutRun:
 
     def blocks(self) -> list[SampleBlock]:
         """The records decoded as the service decodes them (one reference decoder); gaps on the blocks."""
-        decoder = reference.ReferenceDecoder()
-        decoded = (decoder.feed(r.char, r.data, r.t_ns) for r in self.records if isinstance(r, FrameRecord))
-        return [block for block in decoded if block is not None]
+        return list(decode_records(self.records, reference.ReferenceDecoder()))
 
 
 async def dropout_run(
@@ -52,20 +50,27 @@ async def dropout_run(
     fault_every_s: float = 0.6,
     options: LinkOptions = FAST_OPTIONS,
 ) -> DropoutRun:
-    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
+    """Stream ``path`` at ``speed``x while the sensor misbehaves, faults timed from the first samples.
+
+    Every ``fault_every_s`` the sensor drops the link (``disconnects`` times), then vanishes for ``vanish_s``.
+    """
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         link = SensorLink(sensor.name, backend=backend, options=options)
         records: list[FrameRecord | EventRecord] = []
+        streaming = asyncio.Event()
 
         async def consume() -> None:
             async for record in link:  # kept one by one: the task is cancelled, not finished
-                records.append(record)  # noqa: PERF401
+                records.append(record)
+                if isinstance(record, FrameRecord) and record.char == reference.DATA_UUID:
+                    streaming.set()
 
         loop = asyncio.get_running_loop()
         began = loop.time()
         consumer = asyncio.create_task(consume())
         try:
+            await streaming.wait()  # the faults are timed from the first samples, however long the scan took
             for _ in range(disconnects):
                 await asyncio.sleep(fault_every_s)
                 await sensor.disconnect()

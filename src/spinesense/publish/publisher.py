@@ -136,6 +136,10 @@ class Publisher:
         """Queue the retained baseline state (learning with the seconds left, or the values)."""
         self._put(Message(self.topics.baseline, self._stamped(state.to_json()), retain=True))
 
+    def publish_load(self, load: dict[str, Any]) -> None:
+        """Queue the retained training load (docs/schemas/load.schema.json)."""
+        self._put(Message(self.topics.load, self._stamped(load), retain=True))
+
     def publish_notice(self, text: str) -> None:
         """Queue a notice from the pipeline (re-alignment, gaps)."""
         self._put(Message(self.topics.notice, self._stamped({"text": text})))

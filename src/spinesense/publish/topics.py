@@ -68,6 +68,11 @@ class Topics:
         return f"{self.base}/baseline"
 
     @property
+    def load(self) -> str:
+        """Training load: the last 7 days, acute:chronic ratio, shoes (retained)."""
+        return f"{self.base}/load"
+
+    @property
     def notice(self) -> str:
         """Things the pipeline wants known: re-alignment, gaps (QoS 1, not retained)."""
         return f"{self.base}/notice"

@@ -14,6 +14,7 @@ from spinesense.sources.replay import Recording, RecordingError, open_recording
 if TYPE_CHECKING:
     import argparse
 
+    from spinesense.config import Config
     from spinesense.models import SampleBlock
     from spinesense.run import RunResult
     from spinesense.sensors import StreamDecoder
@@ -45,9 +46,13 @@ def load_block(path: str, duration_s: float | None) -> SampleBlock:
 
 def analyse_for_command(path: str, config_file: str | None) -> RunResult:
     """The whole recording through the service's processing with the configured thresholds and profile."""
-    config = load_for_command(config_file)
+    return analyse_with(load_for_command(config_file), path)[1]
+
+
+def analyse_with(config: Config, path: str) -> tuple[Recording, RunResult]:
+    """The recording, and its processing with ``config``'s thresholds and runner profile."""
     recording, _decoder = open_for_command(path)
     try:
-        return analyse(recording, config=config.alerts, profile=config.profile)
+        return recording, analyse(recording, config=config.alerts, profile=config.profile)
     except RecordingError as exc:
         raise CommandError(f"{path}: {exc}", EXIT_DATA) from None

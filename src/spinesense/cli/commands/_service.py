@@ -29,6 +29,7 @@ from spinesense.sensors import UnknownProtocolError
 from spinesense.service import Service
 from spinesense.sources.replay import RecordingError, ReplaySource
 from spinesense.speech import Speaker, SpeechUnavailableError, find_engine
+from spinesense.store import StoreSink
 
 if TYPE_CHECKING:
     import argparse
@@ -53,6 +54,8 @@ def add_service_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+    parser.add_argument("--distance-km", type=float, metavar="KM", help="this run's distance, for the shoes")
+    parser.add_argument("--watch", metavar="FILE", help="the watch's FIT/GPX/TCX file of this run (distance)")
 
 
 def add_speak_argument(parser: argparse.ArgumentParser) -> None:
@@ -101,6 +104,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
         broker=args.broker,
         data_dir=args.data_dir,
         no_record=args.no_record,
+        distance_km=args.distance_km,
+        watch=args.watch,
     )
 
 
@@ -162,13 +167,15 @@ def terminal_service(
     """
     speak = None if speaker is None else speaker.say
     companions = [*companions, *([] if speaker is None else [speaker.beside])]
+    replayed = source.recording.path if isinstance(source, ReplaySource) else None
+    store = StoreSink(config, replayed)  # the run store: a replay is known by its recording
     if sys.stdout.isatty():
         from spinesense.cli.liveview import LiveView  # noqa: PLC0415 - rich, only on a terminal
 
         view = LiveView(length_s() if length_s else None)
-        return Service(source, config, speak=speak, companions=[view.run, *companions])
+        return Service(source, config, speak=speak, companions=[view.run, *companions], store=store)
     console: Callable[[Stride | Alert | BaselineState], None] = print_line
-    return Service(source, config, console=console, speak=speak, companions=companions)
+    return Service(source, config, console=console, speak=speak, companions=companions, store=store)
 
 
 def replay_service(

@@ -1,4 +1,8 @@
-"""``spinesense import CSV OUT``: turn a sample CSV into a capture as the reference firmware would send it."""
+"""``spinesense import``: a recording into the run store, or (with OUT) a sample CSV into a capture.
+
+``import FILE`` saves an old capture or sample CSV as a run (``--start-utc`` says when it took place);
+``import CSV OUT`` writes the capture the reference firmware would have sent.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from spinesense.capture import CaptureWriter, make_header
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
+from spinesense.cli.commands._store import add_store_arguments, config_with_runner, parse_utc, save_recording
 from spinesense.sample_csv import SampleCsvError, read_sample_csv
 from spinesense.sources.replay import csv_records
 
@@ -17,18 +22,39 @@ if TYPE_CHECKING:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``import`` command."""
     parser = subparsers.add_parser(
-        "import", help="convert a sample CSV into a reference-protocol capture (for replay_data/)"
+        "import",
+        help="save a recording into the run store, or (with OUT) convert a sample CSV into a capture",
     )
-    parser.add_argument("csv", metavar="CSV", help="sample CSV (.csv or .csv.gz), see docs/capture-format.md")
-    parser.add_argument("out", metavar="OUT", help="capture to write (.jsonl or .jsonl.gz)")
+    parser.add_argument(
+        "csv", metavar="FILE", help="capture or sample CSV (.csv or .csv.gz), see docs/capture-format.md"
+    )
+    parser.add_argument("out", metavar="OUT", nargs="?", help="capture to write (.jsonl or .jsonl.gz)")
     parser.add_argument("--name", default="", help="sensor name for the header (default: the CSV name)")
     parser.add_argument("--source", default="", help="provenance text for the header")
-    parser.add_argument("--start-utc", default="1970-01-01T00:00:00Z", help="header start time (ISO 8601)")
+    parser.add_argument(
+        "--start-utc",
+        help="when the run took place (ISO 8601; default: the header's, 1970 for a new capture)",
+    )
     parser.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    parser.add_argument("--distance-km", type=float, metavar="KM", help="the run's distance (store only)")
+    parser.add_argument(
+        "--watch", metavar="FILE", help="the watch's FIT/GPX/TCX file of the run (store only)"
+    )
+    add_store_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Save the recording into the store, or convert the CSV when OUT is given."""
+    if args.out is None:
+        config = config_with_runner(args, distance_km=args.distance_km, watch=args.watch)
+        start = None if args.start_utc is None else parse_utc(args.start_utc, "--start-utc")
+        save_recording(config, args.csv, start)
+        return EXIT_OK
+    return convert(args)
+
+
+def convert(args: argparse.Namespace) -> int:
     """Read the CSV and write every frame the reference firmware would have sent."""
     source, out = Path(args.csv), Path(args.out)
     if not out.name.endswith((".jsonl", ".jsonl.gz")):
@@ -45,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         protocol="reference",
         rate_hz=round(table.rate_hz, 6),
         sensor_name=args.name or source.name,
-        start_utc=args.start_utc,
+        start_utc=args.start_utc or "1970-01-01T00:00:00Z",
         source=args.source or f"imported from {source.name}",
     )
     frames = 0

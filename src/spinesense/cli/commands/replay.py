@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_USAGE, CommandError
+from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
 from spinesense.cli.commands._recording import add_file_argument
 from spinesense.cli.commands._service import (
     add_service_arguments,
@@ -17,6 +17,7 @@ from spinesense.cli.commands._service import (
     serve,
     usage_errors,
 )
+from spinesense.cli.commands._store import save_recording
 from spinesense.cli.console import stride_line
 from spinesense.logs import status
 from spinesense.models import Stride, to_json_dict
@@ -46,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--json", action="store_true", help="one JSON object per stride (with --summary: one)"
     )
     parser.add_argument("--summary", action="store_true", help="only the session summary at the end")
+    parser.add_argument(
+        "--save", action="store_true", help="save the run into the run store (as `spinesense import FILE`)"
+    )
     publishing = parser.add_argument_group("publishing as a live run would (any of these turns it on)")
     add_service_arguments(publishing)
     parser.set_defaults(handler=run)
@@ -85,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     machine_output = args.json or args.summary
     speed = None if args.fast or (args.speed is None and machine_output) else (args.speed or 1.0)
+    if args.save and not args.broker:
+        save_recording(config_from_args(args), args.file, None)
+        return EXIT_OK
     if args.broker or args.runner or args.config:
         config = replace(config_from_args(args), record=False)  # the file already is the recording
         return replay_service(config, args.file, speed, f"spinesense replay {args.file}")
