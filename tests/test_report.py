@@ -239,8 +239,7 @@ def test_the_run_against_the_last_4_weeks_from_the_run_store(
     assert "Against your 3 runs of the 4 weeks before" in text
     assert re.search(r"cadence: \d+ steps/min today, \d+ steps/min usually", text)
     assert "Load of the 7 days up to this run: 1 run," in text  # 26 December to 1 January
-    # 19 and 23 December: the 7 days before lie wholly within the history (from 19 December), so the
-    # change is given (store/load.py)
+    # 19 and 23 December: the 7 days before lie wholly within the history, so the change is given.
     assert "That is -50% on the 7 days before it." in text
     assert "needs 28 days of history (14 so far)" in text  # 19 December to 1 January
     other = tmp_path / "other.html"
