@@ -5,11 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._recording import add_file_argument, open_for_command
-from spinesense.cli.commands._service import load_for_command
-from spinesense.run import analyse
-from spinesense.sources.replay import RecordingError
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError, add_file_argument
 
 if TYPE_CHECKING:
     import argparse
@@ -55,10 +51,14 @@ def default_output(config: Config, source: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
-    from spinesense.cli.report import RunData, render  # noqa: PLC0415 - keeps --help fast
-    from spinesense.cli.report._history import last_four_weeks  # noqa: PLC0415
-    from spinesense.cli.report._speed import SpeedError, SpeedSchedule  # noqa: PLC0415
-    from spinesense.store.session import header_start  # noqa: PLC0415
+    from spinesense.cli.commands._recording import open_for_command
+    from spinesense.cli.commands._service import load_for_command
+    from spinesense.cli.report import RunData, render
+    from spinesense.cli.report._history import last_four_weeks
+    from spinesense.cli.report._speed import SpeedError, SpeedSchedule
+    from spinesense.run import analyse
+    from spinesense.sources.replay import RecordingError
+    from spinesense.store.session import header_start
 
     try:
         speed = None if args.speed is None else SpeedSchedule.parse(args.speed)
