@@ -1,6 +1,7 @@
 """Alcantara scores split into the tuning half (odd trial numbers, 1-based) and the held-out half (even).
 
-Constants fitted on Alcantara (TOE_OFF_G) were chosen on the odd trials only; the even ones report them.
+Constants fitted on Alcantara (LANDING_G, PUSH_OFF_G and TOE_OFF_STEP) were chosen on the odd trials only; the
+even ones report them.
 Usage: .venv/bin/python benchmarks/accuracy_split.py [DATASETS_DIR]   (default ../shared/datasets)
 """
 

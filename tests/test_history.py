@@ -132,6 +132,17 @@ def test_acwr_is_the_7_over_28_day_rolling_average_and_alerts_above_the_limit() 
     assert [w.totals.runs for w in weeks(steady + heavy)] == [4, 3, 4, 7]
 
 
+def test_no_weekly_change_against_days_before_the_first_run() -> None:
+    """A week after the first run, the 7 days before are mostly before the history: unknown, not empty."""
+    runs = [_stored(MONDAY, 10_000.0), _stored(MONDAY + dt.timedelta(days=3), 5_000.0)]
+    runs.append(_stored(MONDAY + dt.timedelta(days=7), 10_000.0))
+    assert load_status(runs, MONDAY + dt.timedelta(days=7)).weekly_change is None  # 8 days of history
+    runs.append(_stored(MONDAY + dt.timedelta(days=13), 20_000.0))
+    status = load_status(runs, MONDAY + dt.timedelta(days=13))  # 14 days: both weeks known
+    assert status.weekly_change == pytest.approx(30_000.0 / 15_000.0 - 1.0, abs=1e-3)
+    assert [a.kind for a in status.alerts] == ["weekly_rise"]
+
+
 def test_metric_trend_and_shoe_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     common = ["--runner", "ida"]
     for offset in (0, 7):

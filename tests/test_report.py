@@ -229,7 +229,7 @@ def test_the_run_against_the_last_4_weeks_from_the_run_store(
     monkeypatch.setenv("SPINESENSE_CONFIG", str(tmp_path / "none.toml"))
     (tmp_path / "none.toml").write_text("")
     earlier = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
-    for day in (dt.date(2025, 12, 20), dt.date(2025, 12, 24), dt.date(2025, 12, 28)):
+    for day in (dt.date(2025, 12, 19), dt.date(2025, 12, 23), dt.date(2025, 12, 28)):
         assert main(["import", str(dated_copy(earlier, tmp_path, day)), "--runner", "ana"]) == EXIT_OK
     capsys.readouterr()
     out = tmp_path / "today.html"
@@ -239,8 +239,9 @@ def test_the_run_against_the_last_4_weeks_from_the_run_store(
     assert "Against your 3 runs of the 4 weeks before" in text
     assert re.search(r"cadence: \d+ steps/min today, \d+ steps/min usually", text)
     assert "Load of the 7 days up to this run: 1 run," in text  # 26 December to 1 January
-    assert "That is -50% on the 7 days before it." in text  # 20 and 24 December
-    assert "needs 28 days of history (13 so far)" in text  # 20 December to 1 January
+    # 19 and 23 December: the 7 days before lie wholly within the history, so the change is given.
+    assert "That is -50% on the 7 days before it." in text
+    assert "needs 28 days of history (14 so far)" in text  # 19 December to 1 January
     other = tmp_path / "other.html"
     assert main(["report", rbds0041, "--runner", "bo", "-o", str(other)]) == EXIT_OK
     assert "No earlier runs in the last 4 weeks" in other.read_text()

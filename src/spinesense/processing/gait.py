@@ -5,14 +5,21 @@ mass: near 0 g in flight, 2-3 g at mid-stance. A contact is where the low-passed
 ``CONTACT_G`` (the body carries 0.4 of its weight); it counts only if it reaches ``CONFIRM_G`` (a real
 landing, not a wobble), and its initial contact is where it first reaches ``LANDING_G``. Running has a
 flight between contacts; walking (double support) and standing never drop below ``CONTACT_G``, so they
-give no running strides. Toe-off is where the force last stood at ``TOE_OFF_G`` before the contact ended.
-Contacts are confirmed within about 80 ms of initial contact, which keeps each stride's latency under the
-150 ms budget.
+give no running strides. Contacts are confirmed within about 80 ms of initial contact, which keeps each
+stride's latency under the 150 ms budget.
+
+Toe-off is timed from the push-off's steep descent, not from a low level: the last sample at or above
+``PUSH_OFF_G`` (where the force falls fastest, so an offset in the sacral signal moves it least), plus
+``TOE_OFF_STEP`` of the step from this initial contact to the next, so a contact's toe-off is set when the
+next contact is confirmed. In the spring-mass model's half-sine force (Morin et al. 2005) the fall from a
+level to zero takes a fraction of the step; the force's last few tenths of a g, where a low level would
+sit, differ from runner to runner and from slope to slope (see benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -30,9 +37,13 @@ can creep up through CONTACT_G over tens of ms (the swing leg braking; heel stri
 initial contact early; the landing itself is steep. Chosen on half the trials (see benchmarks/README.md)."""
 CONFIRM_G = 1.3
 """A contact must reach this (g) to count as a landing."""
-TOE_OFF_G = 0.45
-"""Toe-off: the last sample at or above this (g) before the force falls below CONTACT_G. The load
-leaves the foot slowly, so the toe-off level matters more than the landing's (see benchmarks/README.md)."""
+PUSH_OFF_G = 1.3
+"""The push-off's steep descent: toe-off is timed from the last sample at or above this (g). Not above
+CONFIRM_G, so every confirmed contact has one."""
+TOE_OFF_STEP = 0.16
+"""Toe-off follows the last sample at PUSH_OFF_G by this fraction of the step time (this initial contact
+to the next: the step the contact's impulse carries the body through). Fitted on half the Alcantara
+trials (benchmarks/README.md); the half-sine model gives 0.10-0.18 over their duty factors."""
 MIN_CONTACT_S = 0.06
 MAX_CONTACT_S = 0.6
 """Longer than this above CONTACT_G is not a running step (walking, standing, a jump landing)."""
@@ -57,9 +68,12 @@ class Contact:
     confirmed_at: int = -1
     """Sample at which the contact reached CONFIRM_G (-1: not yet)."""
     to: int = -1
-    """Toe-off: the sample after the last at or above TOE_OFF_G (-1: still on the ground, -2: rejected)."""
-    last_high: int = -1
-    """Last sample so far at or above TOE_OFF_G."""
+    """Toe-off: the sample nearest PUSH_OFF_G's crossing plus TOE_OFF_STEP of the step to the next contact,
+    set when that contact is confirmed (-1: not yet, or no plausible next step; -2: rejected)."""
+    push_off: int = -1
+    """Last sample so far at or above PUSH_OFF_G."""
+    end: int = -1
+    """First sample below CONTACT_G after the contact (-1: not yet): toe-off may lie either side of it."""
 
 
 class ContactEvent(NamedTuple):
@@ -86,12 +100,16 @@ class ContactDetector:
         """Set the duration limits in samples for ``rate_hz``."""
         self.min_len = max(1, round(MIN_CONTACT_S * rate_hz))
         self.max_len = round(MAX_CONTACT_S * rate_hz)
+        self._steps = (MIN_STEP_S * rate_hz, MAX_STEP_S * rate_hz)
         self._open: Contact | None = _UNKNOWN_START
         """A stream may start mid-contact: that contact's start is unknown, so it never counts."""
+        self._ended: Contact | None = None
+        """The last contact that ended as a running one, waiting for the next to time its toe-off."""
 
     def reset(self) -> None:
-        """Forget any open contact (after a gap: the samples between are unknown)."""
+        """Forget any open or ended contact (after a gap: the samples between are unknown)."""
         self._open = _UNKNOWN_START
+        self._ended = None
 
     def feed(self, f_g: NDArray[np.float64], first: int) -> list[ContactEvent]:
         """Scan samples ``first .. first + len(f_g)``; return the events found, in sample order.
@@ -138,18 +156,18 @@ class ContactDetector:
         """Account the runs between ``bounds`` (the first above CONTACT_G), with no contact open before.
 
         Each run above is a new contact. Its searches are done for all runs at once, by bisecting the
-        indices of the samples at or above each level (a sample at or above LANDING_G, TOE_OFF_G or
+        indices of the samples at or above each level (a sample at or above LANDING_G, PUSH_OFF_G or
         CONFIRM_G is above CONTACT_G, so it lies in a run above); Python then only builds the contacts and
         events.
         """
         n = len(f_g)
         starts, stops = bounds[:-1:2], bounds[1::2]
         # First sample at or above CONFIRM_G and LANDING_G from each run's start (n: none), and last
-        # sample at or above TOE_OFF_G before each run's end (-1: none); each is checked against its run
+        # sample at or above PUSH_OFF_G before each run's end (-1: none); each is checked against its run
         # below.
         highs = first_at_least(f_g, CONFIRM_G, starts)
         lands = first_at_least(f_g, LANDING_G, starts)
-        lasts = last_at_least(f_g, TOE_OFF_G, stops)
+        lasts = last_at_least(f_g, PUSH_OFF_G, stops)
         max_len, add = self.max_len, events.append
         for lo, hi, high, land, last in zip(starts, stops, highs, lands, lasts, strict=True):
             # Only samples within the longest allowed contact can land or confirm it.
@@ -159,11 +177,10 @@ class ContactDetector:
                 continue  # closed, unconfirmed and not too long: it leaves no trace
             landed = land < hi and land <= lo + max_len
             contact = Contact(
-                first + lo, first + land if landed else -1, last_high=first + last if last >= lo else -1
+                first + lo, first + land if landed else -1, push_off=first + last if last >= lo else -1
             )
             if confirmed:
-                contact.confirmed_at = first + high
-                add(ContactEvent("confirmed", contact, first + high))
+                self._confirm(contact, first + high, events)
             if too_long:
                 contact.to = -2
                 add(ContactEvent("rejected", contact, first + lo + max_len))
@@ -189,12 +206,11 @@ class ContactDetector:
                     contact.ic = first + lo + land
             high = first_true(segment >= CONFIRM_G)
             if high >= 0:
-                contact.confirmed_at = first + lo + high
-                events.append(ContactEvent("confirmed", contact, contact.confirmed_at))
-        # Mid-contact the run usually ends at or above TOE_OFF_G: no search needed then.
-        high_to = hi - 1 - lo if f_g[hi - 1] >= TOE_OFF_G else last_true(f_g[lo:hi] >= TOE_OFF_G)
-        if high_to >= 0:
-            contact.last_high = first + lo + high_to
+                self._confirm(contact, first + lo + high, events)
+        # Mid-push-off the run usually ends at or above PUSH_OFF_G: no search needed then.
+        high = hi - 1 - lo if f_g[hi - 1] >= PUSH_OFF_G else last_true(f_g[lo:hi] >= PUSH_OFF_G)
+        if high >= 0:
+            contact.push_off = first + lo + high
         if first + hi - contact.start > self.max_len:
             contact.to = -2
             events.append(ContactEvent("rejected", contact, contact.start + self.max_len))
@@ -204,13 +220,32 @@ class ContactDetector:
         contact = self._open
         assert contact is not None  # noqa: S101 - called only with an open contact
         self._open = None
-        if contact.to == -2 or contact.confirmed_at < 0:
+        if contact.to == -2:  # rejected as too long (or begun before the stream): not a running step
+            self._ended = None
             return
-        contact.to = contact.last_high + 1  # confirmed, so it reached CONFIRM_G > TOE_OFF_G
-        if at - contact.start < self.min_len:
-            events.append(ContactEvent("rejected", contact, at))
-        else:
-            events.append(ContactEvent("ended", contact, at))
+        if contact.confirmed_at < 0:
+            return  # an unconfirmed wobble leaves no trace (as in _new_contacts)
+        contact.end = at
+        # Only a running contact can time its toe-off from the next one.
+        running = at - contact.start >= self.min_len
+        self._ended = contact if running else None
+        events.append(ContactEvent("ended" if running else "rejected", contact, at))
+
+    def _confirm(self, contact: Contact, at: int, events: list[ContactEvent]) -> None:
+        """``contact`` reached CONFIRM_G at ``at``; its step from the last contact times that toe-off.
+
+        Set before the event is added, so whoever handles the event finds the last contact's toe-off known.
+        """
+        contact.confirmed_at = at
+        last, self._ended = self._ended, None
+        if last is not None:
+            step = contact.ic - last.ic
+            if self._steps[0] <= step <= self._steps[1]:
+                # The crossing lies between push_off and the sample after it (confirmed, so it reached
+                # CONFIRM_G >= PUSH_OFF_G). Like an initial contact, the toe-off is the first sample at or
+                # after the instant, so that contact times carry no bias from the sample rate.
+                last.to = math.ceil(last.push_off + 0.5 + TOE_OFF_STEP * step)
+        events.append(ContactEvent("confirmed", contact, at))
 
 
 class StepSequence:
@@ -219,7 +254,7 @@ class StepSequence:
     def __init__(
         self, rate_hz: float, step_s: tuple[float, float] = (MIN_STEP_S, MAX_STEP_S), *, toe_off: bool = True
     ) -> None:
-        """Set step-time limits ``step_s`` (s) in samples; ``toe_off``: each contact must have ended."""
+        """Set step-time limits ``step_s`` (s) in samples; ``toe_off``: each toe-off must be known."""
         self.min_step = step_s[0] * rate_hz
         self.max_step = step_s[1] * rate_hz
         self.toe_off = toe_off

@@ -296,12 +296,16 @@ class Pipeline:
                     self._measure()
 
     def _vote_forward(self, contact: Contact) -> None:
-        """Let a finished contact's stance vote on the forward direction (braking early, propulsion late)."""
+        """Let a finished contact's stance vote on the forward direction (braking early, propulsion late).
+
+        The stance is taken up to the contact's end at CONTACT_G, which the samples seen so far always hold
+        (its toe-off may lie a little after it, or be unknown until the next contact).
+        """
         assert self.alignment.body_from_sensor is not None  # noqa: S101 - contacts exist only once aligned
-        part = max(1, round((contact.to - contact.ic) * EARLY_STANCE))
-        ic, to = self._shifted(contact.ic), self._shifted(contact.to)
-        acc = self._history.get("acc", ic, to)
-        quat = None if self._orientation is None else self._history.get("quat", ic, to)
+        part = max(1, round((contact.end - contact.ic) * EARLY_STANCE))
+        ic, end = self._shifted(contact.ic), self._shifted(contact.end)
+        acc = self._history.get("acc", ic, end)
+        quat = None if self._orientation is None else self._history.get("quat", ic, end)
         before = self.alignment.body_from_sensor
         notice = self.alignment.vote_forward(stance_braking(acc, quat, part))
         if notice:

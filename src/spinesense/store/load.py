@@ -4,8 +4,9 @@ The load of a run is its cumulative impact load: the sum over steps of the estim
 reaction force in body weights (docs/history.md). Days are UTC calendar days, weeks start on Monday.
 ACWR is the rolling-average variant of Gabbett (2016): mean daily load of the last 7 days over the mean
 daily load of the last 28 days (the acute week inside the chronic window: "coupled"), given only once 28
-days of history exist. Alerts: ACWR above ``ACWR_LIMIT``, or the last 7 days' load more than
-``WEEKLY_RISE_LIMIT`` above the 7 days before.
+days of history exist; the weekly change only once the 7 days before lie wholly within the history (14
+days), since days before the first stored run are unknown, not empty. Alerts: ACWR above ``ACWR_LIMIT``,
+or the last 7 days' load more than ``WEEKLY_RISE_LIMIT`` above the 7 days before.
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ def load_status(runs: Sequence[StoredRun], day: dt.date) -> LoadStatus:
     acwr = None
     if history_days >= CHRONIC_DAYS:
         acwr = _ratio(acute.impact_load_bw / ACUTE_DAYS, chronic.impact_load_bw / CHRONIC_DAYS)
-    change = _ratio(acute.impact_load_bw, previous.impact_load_bw)
+    # A previous week that began before the first stored run is partly unknown: no change against it.
+    change = _ratio(acute.impact_load_bw, previous.impact_load_bw) if history_days >= 2 * ACUTE_DAYS else None
     weekly_change = None if change is None else round(change - 1.0, 3)
     return LoadStatus(day, acute, previous, history_days, acwr, weekly_change, _alerts(acwr, weekly_change))
 
