@@ -113,13 +113,21 @@ async def test_dropped_frames_are_exact_gaps_for_the_decoder(virtual_sensor: Sta
     async with virtual_sensor(speed=20.0) as emulated:
         device = await _found(emulated)
         sensor = emulated.sensor
+        frames: list[bytes] = []
+        done = asyncio.Event()
+        watch = reference.ReferenceDecoder(reference.SensorInfo.from_bytes(sensor.info.to_bytes()))
 
-        def drop_after_ten(n: int) -> None:
-            if n == 10:
-                sensor.drop_frames(7)
+        def on_data(_char: object, data: bytearray) -> None:
+            frames.append(bytes(data))
+            if len(frames) == 10:
+                sensor.drop_frames(7)  # the next 7 frames the sensor samples, however many are in flight
+            watch.decode(bytes(data))
+            if watch.lost_samples:  # a frame after the dropped ones came in
+                done.set()
 
         async with BleakClient(device, backend=emulated.client) as client:
-            frames = await _notifications(client, 30, drop_after_ten)
+            await client.start_notify(reference.DATA_UUID, on_data)
+            await asyncio.wait_for(done.wait(), TIMEOUT_S)
 
         decoder = reference.ReferenceDecoder(reference.SensorInfo.from_bytes(sensor.info.to_bytes()))
         blocks = [block for frame in frames if (block := decoder.decode(frame)) is not None]

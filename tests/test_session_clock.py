@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 
 from conftest import REPLAY_DATA
 from spinesense.alerts import AlertConfig, AlertEngine
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 RUNNER = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 async def test_a_fast_replay_is_stamped_with_the_recordings_own_time(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:

@@ -33,6 +33,7 @@ def _run_example(pytester: pytest.Pytester, index: int) -> pytest.RunResult:
     )
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 def test_the_five_line_example_passes_against_a_bundled_recording(pytester: pytest.Pytester) -> None:
     line, code = python_examples(TESTING_DOC.read_text())[0]
     lines = [text for text in code.splitlines() if text.strip()]
@@ -40,6 +41,7 @@ def test_the_five_line_example_passes_against_a_bundled_recording(pytester: pyte
     _run_example(pytester, 0).assert_outcomes(passed=1)
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 def test_the_five_line_example_fails_when_the_recording_raises_no_such_alert(
     pytester: pytest.Pytester,
 ) -> None:
@@ -50,6 +52,7 @@ def test_the_five_line_example_fails_when_the_recording_raises_no_such_alert(
     result.assert_outcomes(failed=1)
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 def test_the_live_run_example_passes(pytester: pytest.Pytester) -> None:
     _run_example(pytester, 1).assert_outcomes(passed=1)
 

@@ -50,37 +50,57 @@ async def dropout_run(
     fault_every_s: float = 0.6,
     options: LinkOptions = FAST_OPTIONS,
 ) -> DropoutRun:
-    """Stream ``path`` at ``speed``x while the sensor misbehaves, faults timed from the first samples.
+    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``.
 
-    Every ``fault_every_s`` the sensor drops the link (``disconnects`` times), then vanishes for ``vanish_s``.
+    Faults are timed on the sensor's clock (every ``fault_every_s * speed`` s of the recording), so they
+    land at the same places in the recording however long the host took to connect.
     """
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         link = SensorLink(sensor.name, backend=backend, options=options)
         records: list[FrameRecord | EventRecord] = []
-        streaming = asyncio.Event()
 
         async def consume() -> None:
             async for record in link:  # kept one by one: the task is cancelled, not finished
-                records.append(record)
-                if isinstance(record, FrameRecord) and record.char == reference.DATA_UUID:
-                    streaming.set()
+                records.append(record)  # noqa: PERF401
 
         loop = asyncio.get_running_loop()
         began = loop.time()
         consumer = asyncio.create_task(consume())
         try:
-            await streaming.wait()  # the faults are timed from the first samples, however long the scan took
-            for _ in range(disconnects):
-                await asyncio.sleep(fault_every_s)
-                await sensor.disconnect()
+            faults = [sensor.disconnect] * disconnects
             if vanish_s > 0:
-                await asyncio.sleep(fault_every_s)
-                await sensor.vanish(vanish_s)
+                faults.append(lambda: sensor.vanish(vanish_s))
+            sent = 0
+            for k, fault in enumerate(faults, start=1):
+                await _fault_due(sensor, k * fault_every_s * speed, sent)
+                sent = sensor.counts.frames
+                await fault()
             await sensor.finished.wait()
-            await asyncio.sleep(0.3)  # the last notifications are on their way
+            await _last_frame_in(records, sensor)
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
     return DropoutRun(records, sensor, link, loop.time() - began)
+
+
+async def _fault_due(sensor: VirtualSensor, t_s: float, sent_before: int) -> None:
+    """Wait until the sensor has sampled ``t_s`` s of its recording and sent a frame since the last fault.
+
+    A fault while the link is still down from the last one would merge into it (one gap, not two).
+    """
+    frame_s = reference.MAX_SAMPLES_PER_FRAME / sensor.info.sample_rate_hz
+    counts = sensor.counts
+    while (counts.frames + counts.dropped_frames) * frame_s < t_s or counts.frames <= sent_before:  # noqa: ASYNC110
+        await asyncio.sleep(frame_s / sensor.speed)
+
+
+async def _last_frame_in(records: list[FrameRecord | EventRecord], sensor: VirtualSensor) -> None:
+    """Wait until the link has handed over the sensor's last frame, unless the sensor lost it."""
+    last_index = (len(sensor.frames) - 1) * reference.MAX_SAMPLES_PER_FRAME
+    if sensor.lost_ranges and sensor.lost_ranges[-1][0] == last_index:
+        return
+    last = sensor.frames[-1]
+    while not any(isinstance(r, FrameRecord) and r.data == last for r in records[-4:]):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)

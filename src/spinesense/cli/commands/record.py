@@ -7,16 +7,12 @@ and closes the file cleanly (a gzip trailer when OUT ends in .gz).
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors
 from spinesense.logs import status
-from spinesense.record import record_to
-from spinesense.sources.ble import LinkOptions, SensorLink
 
 if TYPE_CHECKING:
     import argparse
@@ -48,6 +44,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 async def _main(args: argparse.Namespace) -> Counts:
     """Record with Ctrl-C/SIGTERM wired to a clean stop."""
+    import asyncio
+
+    from spinesense.record import record_to
+    from spinesense.sources.ble import LinkOptions, SensorLink
+
     options = LinkOptions(scan_timeout_s=args.scan_timeout, max_attempts=args.max_attempts)
     link = SensorLink(args.sensor, options=options, source="spinesense record")
     stop = asyncio.Event()
@@ -59,6 +60,10 @@ async def _main(args: argparse.Namespace) -> Counts:
 
 def run(args: argparse.Namespace) -> int:
     """Record, then say what was written."""
+    import asyncio
+
+    from spinesense.cli.commands._ble import bluetooth_errors
+
     if args.duration is not None and args.duration <= 0:
         raise CommandError(f"--duration must be positive, got {args.duration:g}", EXIT_USAGE)
     if args.max_attempts is not None and args.max_attempts < 1:
