@@ -146,6 +146,7 @@ class Rows:
         Odd reflection of REFLECT_PAD samples at both ends, initial states settled on the first
         sample of each pass (``zi``: the filter's unit-step state). Written out for a batch: filtfilt
         takes one signal per call, and its argument handling cost more than the filtering.
+        ``reference.zero_phase`` is the plain version (filtfilt per row), tested equal.
         ``at``: flat indices (into the k x w cells) of the only cells wanted, (m, *at.shape) then
         coming out; without it, all of them (m, k, w).
         """

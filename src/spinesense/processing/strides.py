@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 import numpy as np
 from scipy.signal import butter, lfilter_zi
@@ -133,11 +133,111 @@ def _by_side(side: str, first: float, second: float) -> tuple[float | None, floa
     return (first, second) if side == "left" else (second, first)
 
 
+Figure = TypeVar("Figure")
+"""One number per stride: a float, or an array (k,) of them (a batch's column)."""
+Pair = TypeVar("Pair")
+"""Several numbers per stride (a pair, one per contact; a triple): a sequence, or an array (k, 2 or 3)."""
+
+
+class Measures(NamedTuple, Generic[Figure, Pair]):
+    """A stride's figures before its side is known; pairs are (first contact, second contact).
+
+    ``Measures[float, Sequence[float]]``: one stride's, a row of ``StrideBatch.measures`` or measured by
+    ``reference.measure``; ``stride_record`` makes the Stride from it. ``StrideBatch.columns`` holds a
+    batch's as arrays. NaN where a figure cannot be measured (pelvic angles without a whole orientation).
+    """
+
+    start_s: Figure
+    end_s: Figure
+    gct_ms: Pair
+    flight_ms: Pair
+    peak_g: Pair
+    loading_g_per_s: Pair
+    vgrf_bw: Pair
+    braking_g: Pair
+    impulse_mps: Pair
+    vertical_oscillation_cm: Figure
+    mean_force_g: Pair
+    """Mean body-frame force (forward, left, up) up to the stride's last contact."""
+    lean_deg: Pair
+    """Mean sagittal and frontal angle up to the stride's last contact."""
+    tilt_rom_deg: Figure
+    rotation_deg: Figure
+    drops_deg: Pair
+    lateral_difference_g: Figure
+    """Mean leftward force in the first stance minus the second (g). The ground pushes the body
+    towards the midline, away from the foot: a positive difference says the first stance is the
+    right foot's."""
+
+
+class Pelvis(NamedTuple):
+    """The pelvic angles of a batch's strides, NaN for a stride without a whole orientation."""
+
+    tilt_rom_deg: NDArray[np.float64]
+    """(k,)"""
+    rotation_deg: NDArray[np.float64]
+    """(k,)"""
+    lean_deg: NDArray[np.float64]
+    """(k, 2): mean sagittal and frontal angle up to the stride's last contact."""
+    drops_deg: NDArray[np.float64]
+    """(k, 2): range of the frontal angle over each stance."""
+
+    @classmethod
+    def unknown(cls, k: int) -> Pelvis:
+        """The angles of ``k`` strides without orientation: all NaN."""
+        return cls(np.full(k, np.nan), np.full(k, np.nan), np.full((k, 2), np.nan), np.full((k, 2), np.nan))
+
+
+def stride_record(s: StrideSamples, side: str, m: Measures[float, Sequence[float]]) -> Stride:
+    """The Stride record of one stride's figures, given its side (from ``side_of``)."""
+    period = m.end_s - m.start_s
+    known = s.forward_known
+    angles_ok = not math.isnan(m.tilt_rom_deg)
+    lean, mean_f = m.lean_deg, m.mean_force_g
+    leans = known and (s.orientation_settled or math.isnan(lean[0]))  # the force needs no settling
+    gct_left, gct_right = _by_side(side, *m.gct_ms)
+    drop_left, drop_right = _by_side(side, *m.drops_deg) if angles_ok else (None, None)
+    gct = _mean(m.gct_ms)
+    return Stride(
+        index=s.index,
+        t_start_s=m.start_s,
+        t_end_s=m.end_s,
+        side=side,
+        running=True,
+        cadence_spm=120.0 / period,
+        gct_ms=gct,
+        flight_ms=_mean(m.flight_ms),
+        duty_factor=gct / (period * 1000.0),
+        peak_vertical_accel_g=_mean(m.peak_g),
+        loading_rate_g_per_s=_mean(m.loading_g_per_s),
+        vgrf_peak_bw=_mean(m.vgrf_bw),
+        braking_g=_mean(m.braking_g) if known else None,
+        braking_impulse_mps=_mean(m.impulse_mps) if known else None,
+        vertical_oscillation_cm=m.vertical_oscillation_cm,
+        trunk_lean_deg=_lean_deg(lean[0], mean_f[0], mean_f[2]) if leans else None,
+        trunk_lateral_lean_deg=_lean_deg(lean[1], mean_f[1], mean_f[2]) if leans else None,
+        pelvic_tilt_rom_deg=m.tilt_rom_deg if angles_ok else None,
+        pelvic_drop_left_deg=drop_left,
+        pelvic_drop_right_deg=drop_right,
+        pelvic_rotation_deg=m.rotation_deg if angles_ok else None,
+        gct_left_ms=gct_left,
+        gct_right_ms=gct_right,
+        quality=0.7 if s.clipped else 1.0,
+        flags=("clipped",) if s.clipped else (),
+    )
+
+
+def _mean(pair: Sequence[float]) -> float:
+    """The mean of a stride's two per-contact figures."""
+    return (pair[0] + pair[1]) / 2
+
+
 class StrideBatch:
     """The metrics of several strides, measured together; ``strides`` turns them into Stride records.
 
     Each signal is held as a (k, w) array, one row per stride (see ``_rows``): a batch of strides costs
-    little more than one, which is what makes the pipeline fast on long blocks.
+    little more than one, which is what makes the pipeline fast on long blocks. ``reference.measure``
+    is the same measurement written for one stride, each metric a short function: the definitions.
     """
 
     def __init__(self, samples: Sequence[StrideSamples], rate_hz: float) -> None:
@@ -150,41 +250,74 @@ class StrideBatch:
         starts = ics[:, :2]
         length = stops - starts
         at = self._stance_cells(rows, starts, length)
-        f_g, vertical = self._forces(rows, at)
+        f_g, vertical, pelvis = self._forces(rows, at)
         t = rows.join([s.t_s for s in samples])
-        # Copies, not views that would keep the rows. The last cell repeats the stride's last sample.
-        self._start_s, self._end_s = t[:, 0].copy(), t[:, -1].copy()
-        self._gct_ms = length / rate_hz * 1000.0
-        self._flight_ms = (ics[:, 1:] - stops) / rate_hz * 1000.0
-        # Up to the stride's last contact, not including it (the last cell holds the last sample).
-        self._mean_f = (rows.sums(f_g) - f_g[..., -1]) / (rows.n - 1)
         raw_vert = f_g[2].take(at)
         # The centre of mass's force is needed only in the stances: the filter gives only those cells.
         fwd, left, vert = rows.zero_phase(f_g, *_com_filter(rate_hz), at)
-        self._peak_g = raw_vert.max(-1)
-        # Spring-mass model (Morin et al. 2005): a half-sine force over the contact whose impulse carries
-        # the body through the step, so peak = pi/2 * (contact + flight) / contact body weights. Its error
-        # comes from the contact timings, the acceleration peak's from the sensor's gain and the sacrum's
-        # own motion: largely independent, so their weighted mean is closer than either.
-        spring_mass = math.pi / 2 * (ics[:, 1:] - starts) / length
-        self._vgrf_bw = ACCEL_VGRF_WEIGHT * vert.max(-1) + (1 - ACCEL_VGRF_WEIGHT) * spring_mass
+        peak = raw_vert.max(-1)
+        braking, impulse, left_mean = self._stance_forces(rows, fwd, left, length)
+        position = self._vertical_position(rows, vertical, t)
+        # Copies, not views that would keep the rows. The last cell repeats the stride's last sample.
+        columns: Measures[NDArray[np.float64], NDArray[np.float64]] = Measures(
+            start_s=t[:, 0].copy(),
+            end_s=t[:, -1].copy(),
+            gct_ms=length / rate_hz * 1000.0,
+            flight_ms=(ics[:, 1:] - stops) / rate_hz * 1000.0,
+            peak_g=peak,
+            loading_g_per_s=self._loading_rate(raw_vert, peak),
+            vgrf_bw=self._vgrf(vert, ics, length),
+            braking_g=braking,
+            impulse_mps=impulse,
+            vertical_oscillation_cm=rows.detrended_ranges(position, t) * 100.0,
+            # Up to the stride's last contact, not including it (the last cell holds the last sample).
+            mean_force_g=((rows.sums(f_g) - f_g[..., -1]) / (rows.n - 1)).T,
+            lean_deg=pelvis.lean_deg,
+            tilt_rom_deg=pelvis.tilt_rom_deg,
+            rotation_deg=pelvis.rotation_deg,
+            drops_deg=pelvis.drops_deg,
+            lateral_difference_g=left_mean[:, 0] - left_mean[:, 1],
+        )
+        self.columns = columns
+        """Every figure of every stride, one array per field (first axis: the stride)."""
+        self.lateral_difference_g: NDArray[np.float64] = columns.lateral_difference_g
+        """``Measures.lateral_difference_g`` of each stride (k,): the side's evidence."""
+
+    def _vgrf(
+        self, vert: NDArray[np.float64], ics: NDArray[np.intp], length: NDArray[np.intp]
+    ) -> NDArray[np.float64]:
+        """Peak vertical ground reaction force (body weights) of each stance (k, 2), from the COM's force.
+
+        Spring-mass model (Morin et al. 2005): a half-sine force over the contact whose impulse carries
+        the body through the step, so peak = pi/2 * (contact + flight) / contact body weights. Its error
+        comes from the contact timings, the acceleration peak's from the sensor's gain and the sacrum's
+        own motion: largely independent, so their weighted mean is closer than either.
+        """
+        spring_mass = math.pi / 2 * (ics[:, 1:] - ics[:, :2]) / length
+        out: NDArray[np.float64] = ACCEL_VGRF_WEIGHT * vert.max(-1) + (1 - ACCEL_VGRF_WEIGHT) * spring_mass
+        return out
+
+    def _stance_forces(
+        self, rows: Rows, fwd: NDArray[np.float64], left: NDArray[np.float64], length: NDArray[np.intp]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """Braking peak (g), braking impulse (m/s) and mean leftward force (g) of each stance (k, 2).
+
+        From the centre of mass's forward and leftward force over the stance cells (k, 2, s).
+        """
         early = np.arange(fwd.shape[-1]) < np.maximum(length // 2, 1)[..., None]
-        self._braking_g = -np.where(early, fwd, np.inf).min(-1)
+        braking = -np.where(early, fwd, np.inf).min(-1)
         stance = np.empty((2, *fwd.shape))  # the braking force and the leftward force
         np.minimum(fwd, 0.0, out=stance[0])
         stance[1] = left
         stance_sums = rows.sums(stance, length)
-        self._impulse_mps = -stance_sums[0] * GRAVITY_MPS2 / rate_hz
-        left_mean = stance_sums[1] / length
-        self.lateral_difference_g = left_mean[:, 0] - left_mean[:, 1]
-        """Mean leftward force in the first stance minus the second (g). The ground pushes the body
-        towards the midline, away from the foot: a positive difference says the first stance is the
-        right foot's."""
-        self._loading = self._loading_rate(raw_vert)
-        self._vo_cm = rows.detrended_ranges(self._vertical_position(rows, vertical, t), t) * 100.0
+        return braking, -stance_sums[0] * GRAVITY_MPS2 / self.rate_hz, stance_sums[1] / length
 
-    def _forces(self, rows: Rows, at: NDArray[np.intp]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Body-frame force (3, k, w) and the vertical force each stride is integrated along (k, w), in g.
+    def _forces(
+        self, rows: Rows, at: NDArray[np.intp]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], Pelvis]:
+        """Body-frame force (3, k, w), vertical force to integrate (k, w), in g, and the pelvic angles.
+
+        The vertical is the earth's with a whole orientation, else the body's up axis.
 
         Measures the pelvic angles first (``_pelvis``), before the sensor-frame force is laid out, which
         only the vertical and body-frame forces need. The force and the orientation die here, before the
@@ -195,13 +328,10 @@ class StrideBatch:
         rotation = np.array([s.body_from_sensor for s in samples]).transpose(1, 2, 0)[..., None]
         acc_parts = [s.acc_mps2.T for s in samples]
         if all(s.quat is None for s in samples):
-            self._tilt = self._rotation = np.full(len(samples), np.nan)
-            self._drops = np.full((len(samples), 2), np.nan)
-            self._lean = np.full((2, len(samples)), np.nan)
             f_g = _body_force_g(rotation, rows.join(acc_parts))
-            return f_g, f_g[2]
+            return f_g, f_g[2], Pelvis.unknown(len(samples))
         quat = self._quaternions(rows)
-        self._pelvis(rows, quat, rotation, at)
+        pelvis = self._pelvis(rows, quat, rotation, at)
         acc = rows.join(acc_parts)
         with np.errstate(invalid="ignore"):  # NaN (no orientation for some samples) carries through
             vertical = earth_vertical(quat, acc) / GRAVITY_MPS2
@@ -213,23 +343,28 @@ class StrideBatch:
             # A stride without a whole orientation is measured as without a gyroscope: along the body's
             # up axis, fixed at alignment (never a mix of the two within one stride).
             vertical = np.where(incomplete[:, None], f_g[2], vertical)
-        return f_g, vertical
+        return f_g, vertical, pelvis
 
+    @staticmethod
     def _pelvis(
-        self, rows: Rows, quat: NDArray[np.float64], rotation: NDArray[np.float64], at: NDArray[np.intp]
-    ) -> None:
-        """Measure the pelvic angles from the orientation ``quat`` (4, k, w).
+        rows: Rows, quat: NDArray[np.float64], rotation: NDArray[np.float64], at: NDArray[np.intp]
+    ) -> Pelvis:
+        """The pelvic angles from the orientation ``quat`` (4, k, w).
 
         A stride whose orientation is NaN for some samples (no gyroscope for them) gets NaN angles.
         """
         with np.errstate(invalid="ignore"):  # NaN carries through
             angles = body_angles(quat, rotation)
         angles[2] = unwrap_deg(angles[2])
-        self._tilt, self._rotation = rows.ranges_over_samples(angles[::2])
-        # Mean sagittal and frontal angle up to the stride's last contact (the last cell holds it).
-        self._lean = (rows.sums(angles[:2]) - angles[:2, :, -1]) / (rows.n - 1)
+        tilt, turn = rows.ranges_over_samples(angles[::2])
         frontal = angles[1].take(at)
-        self._drops = frontal.max(-1) - frontal.min(-1)
+        # Mean sagittal and frontal angle up to the stride's last contact (the last cell holds it).
+        lean = ((rows.sums(angles[:2]) - angles[:2, :, -1]) / (rows.n - 1)).T
+        drops = frontal.max(-1) - frontal.min(-1)
+        # NaN anywhere in a stride (its tilt range) makes all its angles NaN, not only those it reaches.
+        incomplete = np.isnan(tilt)
+        lean[incomplete] = drops[incomplete] = np.nan
+        return Pelvis(tilt_rom_deg=tilt, rotation_deg=turn, lean_deg=lean, drops_deg=drops)
 
     @staticmethod
     def _stance_cells(rows: Rows, starts: NDArray[np.intp], length: NDArray[np.intp]) -> NDArray[np.intp]:
@@ -238,15 +373,15 @@ class StrideBatch:
         out: NDArray[np.intp] = at[..., None] + edge_padded(length)
         return out
 
-    def _loading_rate(self, raw_vert: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _loading_rate(self, raw_vert: NDArray[np.float64], peak: NDArray[np.float64]) -> NDArray[np.float64]:
         """Mean slope (g/s) of vertical force between 20 % and 80 % of each stance's peak, on the rise."""
         rising = np.arange(raw_vert.shape[-1]) <= raw_vert.argmax(-1)[..., None]
         # argmax finds the first sample reaching each level (0, the contact's start, if none does); both
         # levels in one pass: for one stride, each call's overhead outweighs its work.
-        reached = raw_vert >= _LOADING_LEVELS * self._peak_g[..., None]
+        reached = raw_vert >= _LOADING_LEVELS * peak[..., None]
         reached &= rising
         low, high = reached.argmax(-1)
-        out: NDArray[np.float64] = 0.6 * self._peak_g * self.rate_hz / np.maximum(high - low, 1)
+        out: NDArray[np.float64] = 0.6 * peak * self.rate_hz / np.maximum(high - low, 1)
         return out
 
     def _quaternions(self, rows: Rows) -> NDArray[np.float64]:
@@ -273,80 +408,14 @@ class StrideBatch:
         """
         return double_integral((vert - rows.means(vert)) * GRAVITY_MPS2, t)
 
+    def measures(self) -> list[Measures[float, Sequence[float]]]:
+        """Each stride's figures as a row of named fields (plain floats and lists)."""
+        values = [column.tolist() for column in self.columns]
+        return [Measures._make(row) for row in zip(*values, strict=True)]
+
     def strides(self, sides: Sequence[str]) -> list[Stride]:
         """The Stride records, given each stride's side (from ``side_of``)."""
-        out: list[Stride] = []
-        columns = (
-            self._start_s,
-            self._end_s,
-            self._gct_ms,
-            self._flight_ms,
-            self._peak_g,
-            self._loading,
-            self._vgrf_bw,
-            self._braking_g,
-            self._impulse_mps,
-            self._vo_cm,
-            self._mean_f.T,
-            self._lean.T,
-            self._tilt,
-            self._rotation,
-            self._drops,
-        )
-        for s, side, row in zip(
-            self._samples, sides, zip(*(c.tolist() for c in columns), strict=True), strict=True
-        ):
-            (
-                start,
-                end,
-                gct,
-                flight,
-                peak,
-                loading,
-                vgrf,
-                braking,
-                impulse,
-                vo,
-                mean_f,
-                lean,
-                tilt,
-                turn,
-                drops,
-            ) = row
-            period = end - start
-            known = s.forward_known
-            angles_ok = not math.isnan(tilt)  # NaN without angles
-            leans = known and (s.orientation_settled or math.isnan(lean[0]))  # the force needs no settling
-            gct_left, gct_right = _by_side(side, gct[0], gct[1])
-            drop_left, drop_right = _by_side(side, drops[0], drops[1]) if angles_ok else (None, None)
-            gct_mean = (gct[0] + gct[1]) / 2
-            out.append(
-                Stride(
-                    index=s.index,
-                    t_start_s=start,
-                    t_end_s=end,
-                    side=side,
-                    running=True,
-                    cadence_spm=120.0 / period,
-                    gct_ms=gct_mean,
-                    flight_ms=(flight[0] + flight[1]) / 2,
-                    duty_factor=gct_mean / (period * 1000.0),
-                    peak_vertical_accel_g=(peak[0] + peak[1]) / 2,
-                    loading_rate_g_per_s=(loading[0] + loading[1]) / 2,
-                    vgrf_peak_bw=(vgrf[0] + vgrf[1]) / 2,
-                    braking_g=(braking[0] + braking[1]) / 2 if known else None,
-                    braking_impulse_mps=(impulse[0] + impulse[1]) / 2 if known else None,
-                    vertical_oscillation_cm=vo,
-                    trunk_lean_deg=_lean_deg(lean[0], mean_f[0], mean_f[2]) if leans else None,
-                    trunk_lateral_lean_deg=_lean_deg(lean[1], mean_f[1], mean_f[2]) if leans else None,
-                    pelvic_tilt_rom_deg=tilt if angles_ok else None,
-                    pelvic_drop_left_deg=drop_left,
-                    pelvic_drop_right_deg=drop_right,
-                    pelvic_rotation_deg=turn if angles_ok else None,
-                    gct_left_ms=gct_left,
-                    gct_right_ms=gct_right,
-                    quality=0.7 if s.clipped else 1.0,
-                    flags=("clipped",) if s.clipped else (),
-                )
-            )
-        return out
+        return [
+            stride_record(s, side, m)
+            for s, side, m in zip(self._samples, sides, self.measures(), strict=True)
+        ]
