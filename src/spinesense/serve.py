@@ -109,7 +109,9 @@ class Squad:
         runner_id = runner.config.runner_id
         outcome = Outcome(runner_id)
         try:
-            service = Service(runner.source(), runner.config, console=self._console_for(runner_id))
+            # Opening a recording reads and decodes it: in a thread, so the runners already running go on.
+            source = await asyncio.to_thread(runner.source)
+            service = Service(source, runner.config, console=self._console_for(runner_id))
             outcome.service = self.services[runner_id] = service
             if self._stopped.is_set():
                 service.stop()
