@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mobgap.initial_contacts import IcdHKLeeImproved, IcdIonescu, IcdShinImproved
 
+import accuracy_mountings
 from _datasets import datasets_root
 from validation import mobgap_walking
 from validation.alcantara import score_all
@@ -29,6 +30,10 @@ def main() -> None:
         UNITS,
     )
     fukuchi()
+    print()
+    # 14 runners x 6 mounting classes, each standing first (synth_mountings.py)
+    accuracy_mountings.print_tables(accuracy_mountings.score_all())
+    print()
     walking(root)
 
 

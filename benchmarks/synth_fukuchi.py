@@ -101,19 +101,31 @@ def pelvis_frames(markers: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarra
 
 
 def pelvis_angles(rot: np.ndarray) -> np.ndarray:
-    """Tilt (anterior +), obliquity (left side up +... see docs/validation.md), rotation (to the left +), deg.
+    """Tilt (anterior +), obliquity (left side up +), rotation (to the left +), deg.
 
     Cardan angles of the pelvis: rotation about the vertical, then obliquity about forward, then tilt
-    about the left axis (the sequence clinical gait analysis uses for the pelvis).
+    about the left axis (the sequence clinical gait analysis uses for the pelvis). A positive turn about
+    the left axis takes the forward axis down: anterior tilt (the tilt column was posterior + until the
+    lean against standing was scored; the ranges never depended on it).
     """
     zxy = Rotation.from_matrix(rot).as_euler("ZXY", degrees=True)
-    return np.column_stack([-zxy[:, 2], zxy[:, 1], zxy[:, 0]])
+    return np.column_stack([zxy[:, 2], zxy[:, 1], zxy[:, 0]])
 
 
 def synthesise(path: Path, mounting: Rotation, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """One trial: sensor signals at 200 Hz and the truth at the same times."""
     t, markers = _markers(path)
     sacrum, rot = pelvis_frames(markers)
+    return sensor_signals(t, sacrum, rot, mounting, rng)
+
+
+def sensor_signals(
+    t: np.ndarray, sacrum: np.ndarray, rot: np.ndarray, mounting: Rotation, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """The sacral sensor's signals at 200 Hz (with white noise) and the truth at the same times.
+
+    ``t``, ``sacrum`` (n, 3) and ``rot`` (n, 3, 3): the pelvis's motion at the marker rate, smoothed.
+    """
     t_new = np.arange(0.0, t[-1] - t[0], 1 / RATE_HZ) + t[0]
     spline = CubicSpline(t, sacrum, axis=0)
     acc_world = spline(t_new, 2) + np.array([0.0, 0.0, GRAVITY_MPS2])
@@ -139,21 +151,28 @@ def synthesise(path: Path, mounting: Rotation, rng: np.random.Generator) -> dict
 
 
 def contacts(path: Path, t_offset: float) -> list[dict[str, float]]:
-    """Stance phases from the treadmill's vertical force (> 0.1 body weight; body weight = mean force)."""
-    fy = _filled(_columns(path)["Fy"])
-    weight = fy.mean()
-    above = fy > 0.1 * weight
+    """Stance phases from the treadmill's vertical force file (column Fy, N, at FORCE_HZ)."""
+    return stances(_filled(_columns(path)["Fy"]), FORCE_HZ, t_offset)
+
+
+def stances(force: np.ndarray, rate_hz: float, t_offset: float) -> list[dict[str, float]]:
+    """Stance phases where the vertical force (N, stance positive) is above 0.1 body weight.
+
+    Body weight is the mean force (a runner on a treadmill is on average carried by it).
+    """
+    weight = force.mean()
+    above = force > 0.1 * weight
     rises = np.flatnonzero(~above[:-1] & above[1:]) + 1
     falls = np.flatnonzero(above[:-1] & ~above[1:]) + 1
     out = []
     for r in rises:
         after = falls[falls > r]
-        if after.size and after[0] - r >= MIN_STANCE_S * FORCE_HZ:  # not a blip of plate noise
+        if after.size and after[0] - r >= MIN_STANCE_S * rate_hz:  # not a blip of plate noise
             out.append(
                 {
-                    "ic_s": t_offset + r / FORCE_HZ,
-                    "to_s": t_offset + after[0] / FORCE_HZ,
-                    "peak_bw": float(fy[r : after[0]].max() / weight),
+                    "ic_s": t_offset + r / rate_hz,
+                    "to_s": t_offset + after[0] / rate_hz,
+                    "peak_bw": float(force[r : after[0]].max() / weight),
                 }
             )
     return out
@@ -174,41 +193,49 @@ def write_session(name: str, files: list[str], datasets: Path, seed: int) -> Non
         if file in FORCES:
             events += contacts(datasets / FORCES[file], offset)
         offset = float(trial["t"][-1]) + 1 / RATE_HZ
-    t = np.concatenate([p["t"] for p in parts])
-    acc = np.concatenate([p["acc"] for p in parts]) + acc_bias
-    gyr = np.concatenate([p["gyr"] for p in parts]) + gyr_bias
+    whole = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    whole["acc"] += acc_bias
+    whole["gyr"] += gyr_bias
+    meta = {"segments": segments, "contacts_from_forces": events}
+    origin = f"benchmarks/synth_fukuchi.py from Fukuchi RBDS {name} (CC BY 4.0)"
+    write_recording(OUT, name, whole, meta, mounting, origin)
+
+
+def write_recording(
+    folder: Path,
+    name: str,
+    trial: dict[str, np.ndarray],
+    meta: dict[str, object],
+    mounting: Rotation,
+    origin: str,
+) -> None:
+    """A reference-protocol capture of ``trial``'s signals and its truth files (same bytes every time).
+
+    ``origin``: the capture header's source; ``meta`` (segments, contacts, ...) goes into the truth JSON
+    with the mounting and the noise levels.
+    """
+    t, acc, gyr = trial["t"], trial["acc"], trial["gyr"]
     info = SensorInfo(sample_rate_hz=RATE_HZ)
     header = make_header(
         protocol="reference",
         rate_hz=RATE_HZ,
         sensor_name=f"synthetic sacral IMU ({name})",
         start_utc="2026-01-01T00:00:00Z",
-        source=f"benchmarks/synth_fukuchi.py from Fukuchi RBDS {name} (CC BY 4.0)",
+        source=origin,
     )
-    OUT.mkdir(parents=True, exist_ok=True)
-    with CaptureWriter(OUT / f"{name}.jsonl.gz", header) as writer:
+    folder.mkdir(parents=True, exist_ok=True)
+    with CaptureWriter(folder / f"{name}.jsonl.gz", header) as writer:
         writer.frame(0, INFO_UUID, info.to_bytes())
         for k, frame in enumerate(encode_samples(acc, gyr, info)):
             last = min((k + 1) * MAX_SAMPLES_PER_FRAME, len(t)) - 1
             writer.frame(round(t[last] * 1e9), DATA_UUID, frame)
-    angles = np.concatenate([p["angles"] for p in parts])
-    height = np.concatenate([p["height_cm"] for p in parts])
     lines = io.StringIO()
     lines.write("time_s,pelvic_tilt_deg,pelvic_obliquity_deg,pelvic_rotation_deg,sacrum_height_cm\n")
-    np.savetxt(lines, np.column_stack([t, angles, height]), fmt="%.4f", delimiter=",")
-    with gzip.GzipFile(OUT / f"{name}_truth.csv.gz", "wb", mtime=0) as handle:  # same bytes every time
+    np.savetxt(lines, np.column_stack([t, trial["angles"], trial["height_cm"]]), fmt="%.4f", delimiter=",")
+    with gzip.GzipFile(folder / f"{name}_truth.csv.gz", "wb", mtime=0) as handle:  # same bytes every time
         handle.write(lines.getvalue().encode())
-    (OUT / f"{name}_truth.json").write_text(
-        json.dumps(
-            {
-                "segments": segments,
-                "contacts_from_forces": events,
-                "mounting_rotation_xyzw": list(mounting.as_quat()),
-                "noise": NOISE,
-            },
-            indent=1,
-        )
-    )
+    meta = {**meta, "mounting_rotation_xyzw": list(mounting.as_quat()), "noise": NOISE}
+    (folder / f"{name}_truth.json").write_text(json.dumps(meta, indent=1))
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Real MQTT brokers for the tests: Mosquitto on a free loopback port (plain, with passwords + ACL,
 with TLS from a CA made at run time), and the embedded amqtt broker.
 
-The broker process and the subscriber (``Inbox``) come from the plugin, spinesense.testing; here are
+The broker process and the subscriber (``Listener``) come from the plugin, spinesense.testing; here are
 the variants only this suite needs."""
 
 from __future__ import annotations
@@ -20,7 +20,22 @@ import pytest
 
 from spinesense.models import Alert
 from spinesense.publish import BrokerSettings, embedded_broker
-from spinesense.testing import PLAIN_MOSQUITTO, Mosquitto, mosquitto_path, running_mosquitto
+from spinesense.testing import PLAIN_MOSQUITTO, Listener, Mosquitto, mosquitto_path, running_mosquitto
+
+__all__ = [  # the plugin's broker process and subscriber, by the names the suite's tests import from here
+    "PASSWORDS",
+    "Listener",
+    "Mosquitto",
+    "TlsFiles",
+    "any_broker",
+    "collect",
+    "lean_alert",
+    "make_tls_files",
+    "mosquitto",
+    "mosquitto_acl",
+    "mosquitto_mtls",
+    "mosquitto_tls",
+]
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret", "dashboard": "dash-secret"}
 

@@ -108,6 +108,7 @@ def _adept_run(datasets: Path) -> SampleBlock:
     )
 
 
+@pytest.mark.slow
 def test_a_real_25_minute_run_hears_little_and_once_per_episode(shared_datasets: Path) -> None:
     block = _adept_run(shared_datasets)
     config = AlertConfig.default()

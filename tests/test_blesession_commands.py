@@ -11,8 +11,8 @@ import pytest
 
 from fixtures_blesession import Link, ScriptedSensor
 from spinesense.capture import read_capture
-from spinesense.cli.commands.record import record_to
 from spinesense.models import FrameRecord
+from spinesense.record import record_to
 from spinesense.sensors import reference
 from spinesense.sources.ble import LinkGaveUpError, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording

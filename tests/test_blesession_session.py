@@ -13,7 +13,7 @@ import pytest
 
 from fixtures_blesession import Link, ScriptedSensor
 from spinesense.models import EventRecord, FrameRecord, Gap, Record, concat_blocks
-from spinesense.sensors import make_decoder, movesense, reference
+from spinesense.sensors import decode_records, make_decoder, movesense, reference
 from spinesense.sensors import polar_pmd as pmd
 from spinesense.sources.ble import (
     Backoff,
@@ -51,9 +51,7 @@ def events(records: list[Record], name: str) -> list[EventRecord]:
 
 def decoded_gaps(records: list[Record], protocol: str) -> list[Gap]:
     """The gaps the service's decoder finds in the link's records (the link itself does not decode)."""
-    decoder = make_decoder(protocol)
-    blocks = [decoder.feed(r.char, r.data, r.t_ns) for r in records if isinstance(r, FrameRecord)]
-    return [gap for block in blocks if block is not None for gap in block.gaps]
+    return [gap for block in decode_records(records, make_decoder(protocol)) for gap in block.gaps]
 
 
 def data_frames(records: list[Record]) -> list[bytes]:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from bumble.controller import Controller
 from bumble.transport.tcp_server import open_tcp_server_transport_with_socket
 
@@ -29,6 +30,7 @@ FRAMES = 100
 """About 19 s of the recording (19 samples a frame at 98.4 Hz)."""
 
 
+@pytest.mark.slow
 async def test_an_emulate_process_is_found_and_streams_the_recording() -> None:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

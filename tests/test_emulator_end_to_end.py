@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import fields
 
 import numpy as np
+import pytest
 
 from conftest import REPLAY_DATA
 from spinesense import analyse
@@ -19,6 +20,8 @@ from spinesense.emulator.scenario import dropout_run
 from spinesense.models import EventRecord, Stride
 from spinesense.processing.offline import strides_from_blocks
 from spinesense.sensors import reference
+
+pytestmark = pytest.mark.slow  # end to end: `scripts/test --quick` skips it
 
 RECORDING = REPLAY_DATA / "skdh" / "example_2min.jsonl.gz"
 HANG_GUARD_S = 90.0
@@ -61,6 +64,10 @@ ANGLE_METRICS = (
     "pelvic_drop_right_deg",
     "pelvic_rotation_deg",
 )
+GAP_TOUCHED = ("gct_left_ms", "gct_right_ms", "vertical_oscillation_cm")
+LEAN_METRICS = ("trunk_lean_deg", "trunk_lateral_lean_deg")
+"""The orientation's mean angles: None for a few seconds after a gap (pipeline.ORIENTATION_SETTLE_S),
+then within the angle bound."""
 ANGLE_BOUND_DEG = 4.0
 """The orientation filter carries its state across a gap, so pelvic angles after one differ a little
 (measured: at most 3.4 degrees, median 0.07-0.5)."""
@@ -94,9 +101,11 @@ async def test_live_strides_equal_the_replayed_strides_apart_from_reported_losse
         return any(s.t_start_s < end and s.t_end_s > start for start, end in spans)
 
     by_start = {round(s.t_start_s * rate): s for s in replayed}
-    # Until the first loss the live strides are the replayed ones, every metric to the last bit.
-    before = [s for s in live if s.t_end_s <= first_gap_s]
-    assert len(before) == len([s for s in replayed if s.t_end_s <= first_gap_s]) >= 3
+    # Until the first loss the live strides are the replayed ones, every metric to the last bit. (A stride
+    # ending just before the loss may be missing live: its end is confirmed by samples that were lost.)
+    settled = first_gap_s - SETTLE_S
+    before = [s for s in live if s.t_end_s <= settled]
+    assert len(before) == len([s for s in replayed if s.t_end_s <= settled]) >= 3
     for s in before:
         assert _same_except(s, by_start[round(s.t_start_s * rate)], ()) == [], s
     # After it: a stride that starts on the same sample as a replayed one has the same timing and
@@ -105,10 +114,10 @@ async def test_live_strides_equal_the_replayed_strides_apart_from_reported_losse
         (s, by_start[round(s.t_start_s * rate)]) for s in live if round(s.t_start_s * rate) in by_start
     ]
     for s, r in matched:
-        assert (
-            _same_except(s, r, (*ANGLE_METRICS, "gct_left_ms", "gct_right_ms", "vertical_oscillation_cm"))
-            == []
-        ), s
+        assert _same_except(s, r, (*ANGLE_METRICS, *LEAN_METRICS, *GAP_TOUCHED)) == [], s
+        for name in LEAN_METRICS:
+            a, b = getattr(s, name), getattr(r, name)
+            assert a is None or b is None or abs(a - b) <= ANGLE_BOUND_DEG, (name, s.t_start_s, a, b)
         vo_a, vo_b = s.vertical_oscillation_cm, r.vertical_oscillation_cm
         assert vo_a is not None
         assert vo_b is not None

@@ -11,6 +11,8 @@ from bleak import BleakClient, BleakScanner
 from spinesense.sensors import reference
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bleak.backends.device import BLEDevice
 
     from spinesense.testing import Emulated, StartSensor
@@ -28,6 +30,27 @@ async def _found(emulated: Emulated) -> BLEDevice:
     return device
 
 
+async def _notifications(
+    client: BleakClient, count: int, after: Callable[[int], None] = lambda _n: None
+) -> list[bytes]:
+    """Subscribe to the data characteristic; return the first ``count`` notifications.
+
+    ``after(n)`` is called once the n-th has arrived (to inject a fault at a known point).
+    """
+    frames: list[bytes] = []
+    done = asyncio.Event()
+
+    def on_data(_char: object, data: bytearray) -> None:
+        frames.append(bytes(data))
+        after(len(frames))
+        if len(frames) == count:
+            done.set()
+
+    await client.start_notify(reference.DATA_UUID, on_data)
+    await asyncio.wait_for(done.wait(), TIMEOUT_S)
+    return frames[:count]
+
+
 async def test_scan_reports_name_rssi_and_service(virtual_sensor: StartSensor) -> None:
     async with virtual_sensor(name="SpineSense-7E57") as emulated:
         found = await BleakScanner.discover(timeout=0.5, return_adv=True, backend=emulated.scanner)
@@ -41,23 +64,14 @@ async def test_connect_mtu_info_and_exact_samples(virtual_sensor: StartSensor) -
     async with virtual_sensor(speed=20.0) as emulated:
         device = await _found(emulated)
         sensor = emulated.sensor
-        frames: list[bytes] = []
-        done = asyncio.Event()
-
-        def on_data(_char: object, data: bytearray) -> None:
-            frames.append(bytes(data))
-            if len(frames) == 60:
-                done.set()
-
         async with BleakClient(device, backend=emulated.client) as client:
             assert client.mtu_size == 247
             info = reference.SensorInfo.from_bytes(bytes(await client.read_gatt_char(reference.INFO_UUID)))
             assert info == reference.SensorInfo.from_bytes(sensor.info.to_bytes())
-            await client.start_notify(reference.DATA_UUID, on_data)
-            await asyncio.wait_for(done.wait(), TIMEOUT_S)
+            frames = await _notifications(client, 60)
 
         decoder = reference.ReferenceDecoder(info)
-        blocks = [block for frame in frames[:60] if (block := decoder.decode(frame)) is not None]
+        blocks = [block for frame in frames if (block := decoder.decode(frame)) is not None]
         n = sum(len(block.t_s) for block in blocks)
         assert n == 60 * reference.MAX_SAMPLES_PER_FRAME
         assert decoder.errors == {}
@@ -101,12 +115,14 @@ async def test_dropped_frames_are_exact_gaps_for_the_decoder(virtual_sensor: Sta
         sensor = emulated.sensor
         frames: list[bytes] = []
         done = asyncio.Event()
+        watch = reference.ReferenceDecoder(reference.SensorInfo.from_bytes(sensor.info.to_bytes()))
 
         def on_data(_char: object, data: bytearray) -> None:
             frames.append(bytes(data))
             if len(frames) == 10:
-                sensor.drop_frames(7)
-            if len(frames) == 30:
+                sensor.drop_frames(7)  # the next 7 frames the sensor samples, however many are in flight
+            watch.decode(bytes(data))
+            if watch.lost_samples:  # a frame after the dropped ones came in
                 done.set()
 
         async with BleakClient(device, backend=emulated.client) as client:
@@ -114,7 +130,7 @@ async def test_dropped_frames_are_exact_gaps_for_the_decoder(virtual_sensor: Sta
             await asyncio.wait_for(done.wait(), TIMEOUT_S)
 
         decoder = reference.ReferenceDecoder(reference.SensorInfo.from_bytes(sensor.info.to_bytes()))
-        blocks = [block for frame in frames[:30] if (block := decoder.decode(frame)) is not None]
+        blocks = [block for frame in frames if (block := decoder.decode(frame)) is not None]
         assert decoder.lost_samples == 7 * reference.MAX_SAMPLES_PER_FRAME
         assert sensor.counts.lost_samples >= 7 * reference.MAX_SAMPLES_PER_FRAME
         assert [gap.missing for block in blocks for gap in block.gaps] == [

@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
+import pytest
 
 from conftest import REPLAY_DATA
 from spinesense.emulator import VirtualSensor
 from spinesense.models import EventRecord, FrameRecord
-from spinesense.sensors import reference
+from spinesense.sensors import decode_records, reference
 from spinesense.sources.ble import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
+
+pytestmark = pytest.mark.slow  # end to end: `scripts/test --quick` skips it
 
 RECORDING = REPLAY_DATA / "skdh" / "example_2min.jsonl.gz"
 WATCHDOG_S = 0.5
@@ -28,28 +31,31 @@ async def test_a_stalled_link_is_reset_by_the_watchdog_and_the_loss_reported() -
     async with VirtualSensor.running(block, speed=20.0) as (sensor, backend):
         link = SensorLink(sensor.name, backend=backend, options=options)
 
-        streaming = asyncio.Event()
+        streaming, last_sample_in = asyncio.Event(), asyncio.Event()
+        watch = reference.ReferenceDecoder()
 
         async def consume() -> None:
             async for record in link:
                 records.append(record)
                 if len(records) > 20:
                     streaming.set()
+                if isinstance(record, FrameRecord):
+                    got = watch.feed(record.char, record.data, record.t_ns)
+                    if got is not None and got.first_index + len(got) == len(block):
+                        last_sample_in.set()
 
         consumer = asyncio.create_task(consume())
         async with asyncio.timeout(60):
             await streaming.wait()
             sensor.stall(3 * WATCHDOG_S)  # link up, nothing sent
-            await sensor.finished.wait()
-            await asyncio.sleep(0.3)
+            await last_sample_in.wait()  # the stream came back and ran to the end
         consumer.cancel()
         await asyncio.gather(consumer, return_exceptions=True)
 
     assert link.counts.watchdog_resets >= 1
     assert link.counts.connects >= 2  # reconnected and resubscribed after the reset
     decoder = reference.ReferenceDecoder()
-    decoded = [decoder.feed(r.char, r.data, r.t_ns) for r in records if isinstance(r, FrameRecord)]
-    blocks = [b for b in decoded if b is not None]
+    blocks = list(decode_records(records, decoder))
     received = np.concatenate([b.first_index + np.arange(len(b)) for b in blocks])
     assert received.max() == len(block) - 1  # the stream came back and ran to the end
     missing = np.setdiff1d(np.arange(received.min(), received.max() + 1), received)

@@ -7,6 +7,10 @@ import pty
 import re
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # end to end: `scripts/test --quick` skips it
+
 
 def _run_in_terminal(*args: str) -> str:
     """Run spinesense attached to a pseudo-terminal; return everything it drew (ANSI codes removed)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -19,9 +20,10 @@ from spinesense.models import Stride
 from spinesense.publish import BrokerSettings, Publisher, SessionClock
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.publisher import STRIDE_EXPIRY_S
-from spinesense.testing import Mosquitto
+from spinesense.testing import Listener, Mosquitto
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 STRIDE = Stride(
@@ -29,30 +31,54 @@ STRIDE = Stride(
 )
 
 
-async def _wait_connected(publisher: Publisher) -> None:
-    async with asyncio.timeout(10):
-        while not publisher.connected:  # noqa: ASYNC110 - polling a flag the publisher sets
+async def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Wait until ``condition()`` holds: a flag or list another task sets (TimeoutError after ``seconds``)."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - polling state another task sets
             await asyncio.sleep(0.02)
 
 
+async def _wait_connected(publisher: Publisher) -> None:
+    await _wait_for(lambda: publisher.connected)
+
+
+STATUS = "spinesense/v1/alex/status"
+RETAINED_TOPICS = {
+    STATUS,
+    "spinesense/v1/alex/alerts/active",
+    "spinesense/v1/alex/summary",
+    "spinesense/v1/alex/session",
+    "homeassistant/device/spinesense_alex/config",
+}
+
+
+def _retained(messages: list[aiomqtt.Message]) -> dict[str, bytes]:
+    """The last payload of each topic."""
+    return {str(m.topic): m.payload for m in messages}
+
+
 async def test_whole_tree_live_and_retained(any_broker: BrokerSettings) -> None:
-    live = asyncio.create_task(collect(any_broker, "spinesense/v1/alex/#", until=7))
-    await asyncio.sleep(0.3)
-    async with Publisher(any_broker, "alex", clock=SessionClock(1_700_000_000_000)) as pub:
-        await _wait_connected(pub)
-        pub.publish_session({"state": "started"})
-        pub.publish_stride(STRIDE)
-        pub.publish_alert(lean_alert(1))
-        pub.publish_active([lean_alert(1)])
-        pub.publish_summary({"strides": 1, "cadence_spm_median": 171.0})
-    messages = {str(m.topic): m for m in await live}
+    async with Listener(any_broker, "spinesense/v1/alex/#") as live:  # subscribed (SUBACK) on entry
+        async with Publisher(any_broker, "alex", clock=SessionClock(1_700_000_000_000)) as pub:
+            await _wait_connected(pub)
+            pub.publish_session({"state": "started"})
+            pub.publish_stride(STRIDE)
+            pub.publish_alert(lean_alert(1))
+            pub.publish_active([lean_alert(1)])
+            pub.publish_summary({"strides": 1, "cadence_spm_median": 171.0})
+        await live.wait_for(lambda got: len(got) >= 7)
+    messages = {str(m.topic): m for m in live.messages}
     stride = json.loads(messages["spinesense/v1/alex/stride"].payload)
     assert stride["gct_ms"] == 231.0
     assert stride["time_ms"] == 1_700_000_012_500
     assert json.loads(messages["spinesense/v1/alex/alert"].payload)["message"] == "lean 1"
-    # A dashboard connecting later gets the retained state: offline status, active alerts, summary, session.
-    # (amqtt may repeat a retained topic, so take the last message of each within a short wait.)
-    retained = {str(m.topic): m.payload for m in await collect(any_broker, "#", until=20, wait_s=2)}
+    # A dashboard connecting later gets the retained state: offline status, active alerts, summary, session
+    # and discovery. (amqtt may repeat a retained topic: wait for the last status, take the last of each.)
+    async with Listener(any_broker, "#") as later:
+        await later.wait_for(
+            lambda got: _retained(got).keys() >= RETAINED_TOPICS and _retained(got)[STATUS] == b"offline"
+        )
+    retained = _retained(later.messages)
     assert retained["spinesense/v1/alex/status"] == b"offline"
     assert json.loads(retained["spinesense/v1/alex/alerts/active"])["alerts"][0]["kind"] == "forward_lean"
     assert json.loads(retained["spinesense/v1/alex/summary"])["cadence_spm_median"] == 171.0
@@ -97,6 +123,7 @@ async def test_a_broker_outage_loses_no_alert(mosquitto: Mosquitto) -> None:
     settings = mosquitto.settings
     # A dashboard with a persistent session: the broker keeps its QoS 1 messages while it is away.
     received: list[int] = []
+    subscribed, settled = asyncio.Event(), asyncio.Event()
 
     async def dashboard() -> None:
         while len(received) < 30:
@@ -105,25 +132,32 @@ async def test_a_broker_outage_loses_no_alert(mosquitto: Mosquitto) -> None:
                     settings.host, settings.port, identifier="dashboard", clean_session=False
                 ) as client:
                     await client.subscribe("spinesense/v1/alex/alert", qos=1)
+                    subscribed.set()
                     async for message in client.messages:
                         received.append(int(json.loads(message.payload)["values"]["value"]))
+                        if len(received) == 10:
+                            # The broker takes a client's packets in order: once it acknowledges
+                            # this publish, it has our acknowledgements of the ten (no redelivery).
+                            await client.publish("dashboard/settled", qos=1)
+                            settled.set()
                         if len(received) >= 30:
                             return
             except aiomqtt.MqttError:
                 await asyncio.sleep(0.2)
 
     watcher = asyncio.create_task(dashboard())
-    await asyncio.sleep(0.5)
+    async with asyncio.timeout(10):
+        await subscribed.wait()
     async with Publisher(settings, "alex", reconnect_max_s=0.5, flush_timeout_s=30) as pub:
         await _wait_connected(pub)
         for n in range(10):
             pub.publish_alert(lean_alert(n))
-        await asyncio.sleep(0.5)
+        await _wait_for(lambda: settled.is_set() and pub.outbox_depth == 0)  # all ten settled both ways
         await asyncio.to_thread(mosquitto.stop)
         for n in range(10, 20):  # during the outage: they wait in the outbox
             pub.publish_alert(lean_alert(n))
             pub.publish_stride(STRIDE)
-        await asyncio.sleep(1.0)
+        await _wait_for(lambda: not pub.connected)  # the publisher found the broker gone
         assert pub.outbox_depth >= 10
         await asyncio.to_thread(mosquitto.start)
         for n in range(20, 30):
@@ -138,12 +172,16 @@ async def test_one_runner_cannot_publish_into_another_runners_topics(mosquitto_a
     base = mosquitto_acl.settings
     dashboard = BrokerSettings(base.host, base.port, "dashboard", PASSWORDS["dashboard"])
     alice = BrokerSettings(base.host, base.port, "alice", PASSWORDS["alice"])
-    watcher = asyncio.create_task(collect(dashboard, "spinesense/v1/+/alert", until=2, wait_s=3))
-    await asyncio.sleep(0.3)
-    async with aiomqtt.Client(alice.host, alice.port, username="alice", password=alice.password) as client:
-        await client.publish("spinesense/v1/bob/alert", b'{"forged": true}', qos=1)
-        await client.publish("spinesense/v1/alice/alert", b'{"own": true}', qos=1)
-    got = await watcher
+    async with Listener(dashboard, "spinesense/v1/+/alert") as watcher:
+        async with aiomqtt.Client(
+            alice.host, alice.port, username="alice", password=alice.password
+        ) as client:
+            await client.publish("spinesense/v1/bob/alert", b'{"forged": true}', qos=1)
+            await client.publish("spinesense/v1/alice/alert", b'{"own": true}', qos=1)
+        # The broker handles one client's publishes in order: once the second is in, the first
+        # would have come before it had the broker let it through.
+        await watcher.wait_for(lambda got: any(m.payload == b'{"own": true}' for m in got))
+    got = watcher.messages
     assert [(str(m.topic), m.payload) for m in got] == [("spinesense/v1/alice/alert", b'{"own": true}')]
 
 
@@ -165,13 +203,18 @@ async def test_tls_with_a_private_ca(mosquitto_tls: tuple[Mosquitto, TlsFiles]) 
 
 
 async def test_a_client_certificate_opens_a_broker_that_requires_one(
-    mosquitto_mtls: tuple[Mosquitto, TlsFiles],
+    mosquitto_mtls: tuple[Mosquitto, TlsFiles], caplog: pytest.LogCaptureFixture
 ) -> None:
     broker, tls = mosquitto_mtls
     plain = BrokerSettings.from_url(f"mqtts://127.0.0.1:{broker.port}").with_tls_files(ca_file=tls.ca)
-    async with Publisher(plain, "nocert", flush_timeout_s=0.5) as pub:
-        await asyncio.sleep(1.0)
-        assert not pub.connected  # the broker refuses a client without a certificate
+    with caplog.at_level(logging.WARNING):
+        async with Publisher(plain, "nocert", flush_timeout_s=0.5) as pub:
+            # The TLS layer reports the broker's refusal (or, failing that, the publisher its retry).
+            await _wait_for(
+                lambda: any(r.name == "mqtt" or "retrying" in r.getMessage() for r in caplog.records)
+            )
+            assert not pub.connected  # the broker refused a client without a certificate
+            assert pub.connections == 0
     with_cert = plain.with_tls_files(ca_file=tls.ca, cert_file=tls.client_cert, key_file=tls.client_key)
     async with Publisher(with_cert, "alice") as pub:
         await _wait_connected(pub)

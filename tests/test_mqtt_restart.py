@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from fixtures_mqtt import PASSWORDS, lean_alert
 from spinesense.publish import BrokerSettings, Publisher
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -28,7 +28,7 @@ async def test_alerts_queued_while_the_broker_is_down_survive_a_service_restart(
             pub.publish_alert(lean_alert(n))
     assert "5 messages not delivered (kept in" in caplog.text
     await asyncio.to_thread(mosquitto.start)
-    async with Inbox(mosquitto.settings, "spinesense/v1/alex/alert") as dashboard:
+    async with Listener(mosquitto.settings, "spinesense/v1/alex/alert") as dashboard:
         # The next run, with the same outbox, delivers them first and in order, then its own.
         async with Publisher(mosquitto.settings, "alex", outbox_dir=outbox, flush_timeout_s=30) as pub:
             pub.publish_alert(lean_alert(5))

@@ -4,15 +4,17 @@ subprocesses publishing to a real Mosquitto, checked by a subscriber; SIGTERM mi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
-import time
 from typing import TYPE_CHECKING
 
 import aiomqtt
 import jsonschema
+import pytest
 from scipy.spatial.transform import Rotation
 
 from conftest import REPLAY_DATA, REPO_ROOT
@@ -23,12 +25,14 @@ from spinesense.models import EventRecord, FrameRecord
 from spinesense.publish.broker import free_port
 from spinesense.sample_csv import SampleTable
 from spinesense.sources.replay import csv_records
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 from test_alerts import _altered, _long_run
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+
+pytestmark = pytest.mark.slow  # end to end: `scripts/test --quick` skips it
 
 SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 
@@ -78,24 +82,24 @@ def _wait_for_a_stride(proc: subprocess.Popen[str]) -> None:
     raise AssertionError("the output ended before the first stride")
 
 
-def _session_ended(messages: list[aiomqtt.Message]) -> bool:
-    return any(b'"ended"' in p for p in _payloads(messages, "session"))
+def _went_offline(messages: list[aiomqtt.Message]) -> bool:
+    """The service said ``offline``: its last message, after the session end (one client's are in order)."""
+    return _payloads(messages, "status")[-1:] == [b"offline"]
 
 
-async def _run_to_the_end(listener: Inbox, *args: str) -> str:
-    """Run spinesense to completion; wait until the subscriber saw the session end; return stdout."""
+async def _run_to_the_end(listener: Listener, *args: str) -> str:
+    """Run spinesense to completion; wait until the subscriber saw it go offline; return stdout."""
     proc = await asyncio.to_thread(_spinesense, *args)
     out, err = await asyncio.to_thread(proc.communicate, timeout=120)
     assert proc.returncode == 0, err
-    await listener.wait_for(_session_ended)
-    await asyncio.sleep(0.3)  # the offline status follows the session message
+    await listener.wait_for(_went_offline)
     return out
 
 
 async def test_demo_publishes_status_strides_and_the_session_summary(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    async with Inbox(mosquitto.settings, "spinesense/v1/demo/#") as listener:
+    async with Listener(mosquitto.settings, "spinesense/v1/demo/#") as listener:
         broker = f"mqtt://127.0.0.1:{mosquitto.port}"
         out = await _run_to_the_end(
             listener,
@@ -103,7 +107,7 @@ async def test_demo_publishes_status_strides_and_the_session_summary(
             "--duration",
             "14",
             "--speed",
-            "4",
+            "8",
             "--broker",
             broker,
             "--data-dir",
@@ -157,9 +161,9 @@ async def test_run_publishes_each_alert_once_active_from_the_start_until_the_end
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     capture, config = await asyncio.to_thread(_leaning_run, mosquitto, tmp_path)
-    async with Inbox(mosquitto.settings, "spinesense/v1/lea/#") as listener:
+    async with Listener(mosquitto.settings, "spinesense/v1/lea/#") as listener:
         await _run_to_the_end(
-            listener, "run", "--replay", str(capture), "--speed", "20", "--config", str(config)
+            listener, "run", "--replay", str(capture), "--speed", "100", "--config", str(config)
         )
     alerts = [json.loads(p) for p in _payloads(listener.messages, "alert")]
     assert [(a["kind"], a["state"]) for a in alerts] == [("forward_lean", "raised")]
@@ -206,10 +210,10 @@ def test_a_dead_broker_stalls_nothing_and_its_messages_wait_for_the_next_run(
     sessions: list[str] = []
 
     async def next_run() -> None:
-        async with Inbox(mosquitto.settings, "spinesense/v1/dee/session") as listener:
+        async with Listener(mosquitto.settings, "spinesense/v1/dee/#") as listener:
             broker = f"mqtt://127.0.0.1:{mosquitto.port}"
             await _run_to_the_end(listener, "run", "--replay", str(SHIMMER_RUN), "--broker", broker, *common)
-            sessions.extend(json.loads(m.payload)["state"] for m in listener.messages)
+            sessions.extend(json.loads(p)["state"] for p in _payloads(listener.messages, "session"))
 
     asyncio.run(next_run())
     assert sessions == ["started", "ended", "started", "ended"]
@@ -220,7 +224,9 @@ def test_a_second_signal_stops_at_once_and_leaves_a_readable_capture(tmp_path: P
     proc = _spinesense("demo", "--duration", "120", "--broker", dead, "--data-dir", str(tmp_path))
     _wait_for_a_stride(proc)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.3)
+    assert proc.stderr is not None
+    while "stopping (again to stop at once)" not in (line := proc.stderr.readline()):  # the first is in
+        assert line, "the first signal was not acknowledged"
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -231,12 +237,51 @@ def test_a_second_signal_stops_at_once_and_leaves_a_readable_capture(tmp_path: P
     assert not capture.stats.torn_last_line
 
 
+def _saved_state(mosquitto: Mosquitto) -> tuple[int, int] | None:
+    """Identity of the broker's persistence file (rewritten and renamed on every save), or None."""
+    try:
+        stat = (mosquitto.workdir / "mosquitto.db").stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
+
+
+async def _saved(mosquitto: Mosquitto) -> None:
+    """Wait for the broker's next save of its persistence file (SIGUSR1 asks for one now)."""
+    before = _saved_state(mosquitto)
+    assert mosquitto.process is not None
+    mosquitto.process.send_signal(signal.SIGUSR1)
+    async with asyncio.timeout(30):
+        while _saved_state(mosquitto) == before:  # noqa: ASYNC110 - a file the broker writes
+            await asyncio.sleep(0.05)
+
+
+def _unbuffered(*args: str) -> subprocess.Popen[bytes]:
+    """spinesense with its stdout read unbuffered: every line read is exactly what it wrote so far."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "spinesense", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    )
+
+
+def _printed_so_far(proc: subprocess.Popen[bytes]) -> bytes:
+    """What a stopped process has written to its stdout pipe and we have not read yet."""
+    assert proc.stdout is not None
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
+    chunks = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    os.set_blocking(fd, True)
+    return b"".join(chunks)
+
+
 async def test_a_broker_killed_and_restarted_mid_replay_loses_no_alert(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     capture, config = await asyncio.to_thread(_leaning_run, mosquitto, tmp_path)
     received: list[tuple[str, bytes]] = []
-    ended = asyncio.Event()
+    subscribed, ended = asyncio.Event(), asyncio.Event()
 
     async def coach() -> None:  # a dashboard with a persistent session, reconnecting like a real one
         while not ended.is_set():
@@ -245,6 +290,7 @@ async def test_a_broker_killed_and_restarted_mid_replay_loses_no_alert(
                     "127.0.0.1", mosquitto.port, identifier="coach", clean_session=False
                 ) as client:
                     await client.subscribe("spinesense/v1/lea/#", qos=1)
+                    subscribed.set()
                     async for message in client.messages:
                         received.append((str(message.topic), message.payload))
                         if b'"ended"' in message.payload:
@@ -254,27 +300,32 @@ async def test_a_broker_killed_and_restarted_mid_replay_loses_no_alert(
                 await asyncio.sleep(0.2)
 
     watcher = asyncio.create_task(coach())
-    await asyncio.sleep(1.5)  # subscribed, and the session saved by the broker's autosave
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "spinesense", "run", "--replay", str(capture), "--speed", "4",
-        "--config", str(config), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+    async with asyncio.timeout(10):
+        await subscribed.wait()
+    await _saved(mosquitto)  # the coach's session survives the kill
+    proc = await asyncio.to_thread(
+        _unbuffered, "run", "--replay", str(capture), "--speed", "10", "--config", str(config)
+    )
     assert proc.stdout is not None
-    outage_lines = []
     async with asyncio.timeout(120):
-        while not (await proc.stdout.readline()).startswith(b"stride"):
-            pass  # the lines before the first stride (the baseline state)
+        while not (line := await asyncio.to_thread(proc.stdout.readline)).startswith(b"stride"):
+            assert line, "the output ended before the first stride"  # the lines before say what is set up
+        # Freeze the service (and wait until it is stopped) while the broker dies: kill -9, no clean shutdown.
+        proc.send_signal(signal.SIGSTOP)
+        await asyncio.to_thread(os.waitpid, proc.pid, os.WUNTRACED)
         assert mosquitto.process is not None
-        mosquitto.process.kill()  # kill -9: no clean shutdown
+        mosquitto.process.kill()
         await asyncio.to_thread(mosquitto.process.wait)
-        while not (line := await proc.stdout.readline()).startswith(b"ALERT"):  # raised while away
-            outage_lines.append(line)
+        assert b"ALERT" not in _printed_so_far(proc)  # so the alert comes while the broker is away
+        proc.send_signal(signal.SIGCONT)
+        while not (line := await asyncio.to_thread(proc.stdout.readline)).startswith(b"ALERT"):
+            assert line, "no alert was raised"
         await asyncio.to_thread(mosquitto.start)
-        _, err = await proc.communicate()
+        _, err = await asyncio.to_thread(proc.communicate)
         await ended.wait()
     await watcher
     assert proc.returncode == 0, err
-    assert sum(line.startswith(b"stride") for line in outage_lines) >= 40  # about 30 s of running away
+    assert b"retrying, messages stay queued" in err  # the service lost the broker mid-run
     alerts = [json.loads(p) for t, p in received if t.endswith("/alert")]
     assert [(a["kind"], a["state"]) for a in alerts] == [("forward_lean", "raised")]
     assert b"outbox left 0" in err

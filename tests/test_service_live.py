@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from fixtures_blesession import Link, ScriptedSensor
 from spinesense import Service
-from spinesense.sources.ble import LinkOptions, SensorLink
+from spinesense.sources.ble import LinkGaveUpError, LinkOptions, SensorLink
 
 
 async def test_stop_ends_a_live_run_while_the_sensor_is_out_of_range() -> None:
@@ -28,3 +30,11 @@ async def test_stop_ends_a_live_run_while_the_sensor_is_out_of_range() -> None:
     assert result.counts.frames == 61  # the 60 data frames and the info characteristic read on connect
     assert result.counts.samples == 60 * 19
     assert sensor.scans_at_connect == [1]  # found by one scan before the first connect, not two
+
+
+async def test_a_link_that_gives_up_ends_the_run_with_its_own_error() -> None:
+    sensor = ScriptedSensor([Link(frames=5)])
+    options = LinkOptions(scan_timeout_s=0.2, watchdog_s=0.3, max_attempts=1)
+    async with Service(SensorLink(None, backend=sensor.backend(), options=options), publish=False) as service:
+        with pytest.raises(LinkGaveUpError, match="gave up after 1 failed attempts"):
+            await service.run()

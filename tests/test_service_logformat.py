@@ -44,7 +44,7 @@ def test_run_in_json_format_writes_only_json_records_on_stderr(mosquitto: Mosqui
     config = tmp_path / "config.toml"
     config.write_text(f'[runner]\nid = "jo"\n[broker]\nurl = "mqtt://127.0.0.1:{mosquitto.port}"\n')
     proc = _spinesense(
-        "--log-format", "json", "run", "--replay", str(RUN), "--speed", "4",
+        "--log-format", "json", "run", "--replay", str(RUN), "--speed", "20",
         "--config", str(config), "--data-dir", str(tmp_path / "captures"),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr

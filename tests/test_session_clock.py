@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pytest
 
 from conftest import REPLAY_DATA
 from spinesense.alerts import AlertConfig, AlertEngine
@@ -15,7 +16,7 @@ from spinesense.models import FrameRecord, SampleBlock
 from spinesense.publish import SessionClock
 from spinesense.run import Run, Started
 from spinesense.sources.replay import open_recording
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 from test_service import _payloads, _run_to_the_end, _validate_against_docs
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 RUNNER = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 async def test_a_fast_replay_is_stamped_with_the_recordings_own_time(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
@@ -36,7 +38,7 @@ async def test_a_fast_replay_is_stamped_with_the_recordings_own_time(
     first_ms = start_ms + first.host_t_ns / 1e6
     offset_ms = first_ms - float(first.t_s[-1]) * 1000
     last_frame_ms = start_ms + max(r.t_ns for r in recording.records() if isinstance(r, FrameRecord)) / 1e6
-    async with Inbox(mosquitto.settings, "spinesense/v1/clock/#") as listener:
+    async with Listener(mosquitto.settings, "spinesense/v1/clock/#") as listener:
         await _run_to_the_end(
             listener, "run", "--replay", str(RUNNER), "--speed", "10", "--runner", "clock",
             "--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--data-dir", str(tmp_path), "--no-record",

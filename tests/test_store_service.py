@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 import jsonschema
+import pytest
 
 from conftest import REPLAY_DATA, REPO_ROOT
 from fixtures_mqtt import collect
@@ -24,6 +25,7 @@ CAPTURE = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 LOAD_SCHEMA = json.loads((REPO_ROOT / "docs" / "schemas" / "load.schema.json").read_text())
 
 
+@pytest.mark.slow  # two whole runs end to end: `scripts/test --quick` skips it
 def test_a_run_is_saved_at_its_end_and_its_load_published(mosquitto: Mosquitto, tmp_path: Path) -> None:
     broker = f"mqtt://127.0.0.1:{mosquitto.port}"
     data = tmp_path / "data"

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from spinesense.publish import BrokerSettings
-    from spinesense.testing import Inbox, StartSensor
+    from spinesense.testing import Listener, StartSensor
 
 TESTING_DOC = REPO_ROOT / "docs" / "testing.md"
 
@@ -33,6 +33,7 @@ def _run_example(pytester: pytest.Pytester, index: int) -> pytest.RunResult:
     )
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 def test_the_five_line_example_passes_against_a_bundled_recording(pytester: pytest.Pytester) -> None:
     line, code = python_examples(TESTING_DOC.read_text())[0]
     lines = [text for text in code.splitlines() if text.strip()]
@@ -40,6 +41,7 @@ def test_the_five_line_example_passes_against_a_bundled_recording(pytester: pyte
     _run_example(pytester, 0).assert_outcomes(passed=1)
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 def test_the_five_line_example_fails_when_the_recording_raises_no_such_alert(
     pytester: pytest.Pytester,
 ) -> None:
@@ -50,6 +52,7 @@ def test_the_five_line_example_fails_when_the_recording_raises_no_such_alert(
     result.assert_outcomes(failed=1)
 
 
+@pytest.mark.slow  # a whole run end to end: `scripts/test --quick` skips it
 def test_the_live_run_example_passes(pytester: pytest.Pytester) -> None:
     _run_example(pytester, 1).assert_outcomes(passed=1)
 
@@ -65,16 +68,16 @@ def test_the_plugin_imports_nothing_heavy() -> None:
     assert out.strip() == "[]"
 
 
-async def test_the_inbox_wakes_on_each_message(
-    mqtt_broker: BrokerSettings, mqtt_messages: Callable[[str], Inbox]
+async def test_the_listener_wakes_on_each_message(
+    mqtt_broker: BrokerSettings, mqtt_messages: Callable[[str], Listener]
 ) -> None:
-    async with mqtt_messages("plugin/#") as inbox:
+    async with mqtt_messages("plugin/#") as listener:
         async with aiomqtt.Client(mqtt_broker.host, mqtt_broker.port) as client:
             for n in range(3):
                 await client.publish(f"plugin/{n}", json.dumps(n), qos=1)
-        got = await inbox.next(3)
+        got = await listener.next(3)
     assert [str(m.topic) for m in got] == ["plugin/0", "plugin/1", "plugin/2"]
-    assert inbox.payloads("2") == [b"2"]
+    assert listener.payloads("2") == [b"2"]
 
 
 async def test_the_virtual_sensor_is_found_through_bleak(virtual_sensor: StartSensor) -> None:

@@ -172,11 +172,6 @@ class Service:
         """End the run early: the source stops, what it already gave is processed, then the run ends."""
         self._stop.set()
 
-    @property
-    def stopping(self) -> bool:
-        """Whether ``stop()`` was called."""
-        return self._stop.is_set()
-
     def stop_on_signals(self) -> None:
         """First Ctrl-C/SIGTERM: stop cleanly; second: close the capture and exit at once (code 130)."""
         loop = asyncio.get_running_loop()
@@ -197,6 +192,25 @@ class Service:
     async def run(self) -> RunResult:
         """Consume the source until it ends or ``stop()``; then finish the run and publish its end."""
         run = self._run()
+        companions = [asyncio.create_task(companion(self)) for companion in self.companions]
+        try:
+            await self._stream(run)
+        except BaseExceptionGroup as group:
+            # One stage failed (a link that gave up, an unreadable file): raise its error as it is.
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
+        finally:
+            for task in companions:
+                task.cancel()
+            await asyncio.gather(*companions, return_exceptions=True)
+        self._send(run.finish())
+        self._publish_end(run.result)
+        self._save(run.result)
+        return run.result
+
+    async def _stream(self, run: Run) -> None:
+        """The source's records, through a bounded queue, to the recorder and the run, in order."""
         queue: asyncio.Queue[Record | None] = asyncio.Queue(SOURCE_QUEUE)
 
         async def produce() -> None:
@@ -220,20 +234,10 @@ class Service:
             await self._stop.wait()
             producer.cancel()
 
-        companions = [asyncio.create_task(companion(self)) for companion in self.companions]
-        try:
-            async with asyncio.TaskGroup() as tasks:
-                producer = tasks.create_task(produce())
-                stopper = tasks.create_task(stop_source())
-                tasks.create_task(consume())
-        finally:
-            for task in companions:
-                task.cancel()
-            await asyncio.gather(*companions, return_exceptions=True)
-        self._send(run.finish())
-        self._publish_end(run.result)
-        self._save(run.result)
-        return run.result
+        async with asyncio.TaskGroup() as tasks:
+            producer = tasks.create_task(produce())
+            stopper = tasks.create_task(stop_source())
+            tasks.create_task(consume())
 
     def _save(self, result: RunResult) -> None:
         """The finished run into the run store (its capture closed first: the capture identifies it)."""

@@ -6,7 +6,8 @@ Installing spinesense registers it (entry point ``pytest11``), so these fixtures
 - ``virtual_sensor``: starts the bumble virtual reference sensor streaming a recording, reachable through
   bleak's own API (``async with virtual_sensor(path) as sensor``).
 - ``mqtt_broker``: an MQTT broker on a free loopback port: Mosquitto when installed, else the embedded one.
-- ``mqtt_messages``: a subscriber that waits for real messages (``async with mqtt_messages(topic) as inbox``).
+- ``mqtt_messages``: a subscriber that waits for real messages
+  (``async with mqtt_messages(topic) as listener``).
 
 Fixtures are plain (not async) so the plugin needs no async test plugin of its own; what runs on the
 test's event loop is an async context manager the test enters. Heavy modules (SciPy, bumble, MQTT) are
@@ -48,7 +49,7 @@ DEMO_RECORDING = Path("alcantara") / "shimmer_sacral_run.jsonl.gz"
 BROKER_START_S = 10.0
 """How long a Mosquitto process may take to accept connections."""
 WAIT_S = 30.0
-"""How long an inbox waits for the messages a test expects before it fails."""
+"""How long a listener waits for the messages a test expects before it fails."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -246,7 +247,7 @@ def mqtt_broker(tmp_path: Path) -> Iterator[BrokerSettings]:
         yield broker.settings
 
 
-class Inbox:
+class Listener:
     """A dashboard stand-in: subscribes (returning only after the broker's SUBACK) and keeps every message.
 
     ``wait_for`` wakes on each message as it arrives: no polling, no sleeps.
@@ -312,10 +313,10 @@ class Inbox:
 
 
 @pytest.fixture
-def mqtt_messages(mqtt_broker: BrokerSettings) -> Callable[[str], Inbox]:
-    """``mqtt_messages(topic)``: an ``Inbox`` on ``mqtt_broker`` to use as ``async with ... as inbox``."""
+def mqtt_messages(mqtt_broker: BrokerSettings) -> Callable[[str], Listener]:
+    """``mqtt_messages(topic)``: a ``Listener`` on ``mqtt_broker``, for ``async with ... as listener``."""
 
-    def inbox(topic: str) -> Inbox:
-        return Inbox(mqtt_broker, topic)
+    def listener(topic: str) -> Listener:
+        return Listener(mqtt_broker, topic)
 
-    return inbox
+    return listener

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from spinesense.emulator.sensor import VirtualSensor
 from spinesense.models import FrameRecord
-from spinesense.sensors import reference
+from spinesense.sensors import decode_records, reference
 from spinesense.sources.ble_link import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
@@ -38,9 +38,7 @@ class DropoutRun:
 
     def blocks(self) -> list[SampleBlock]:
         """The records decoded as the service decodes them (one reference decoder); gaps on the blocks."""
-        decoder = reference.ReferenceDecoder()
-        decoded = (decoder.feed(r.char, r.data, r.t_ns) for r in self.records if isinstance(r, FrameRecord))
-        return [block for block in decoded if block is not None]
+        return list(decode_records(self.records, reference.ReferenceDecoder()))
 
 
 async def dropout_run(
@@ -52,7 +50,11 @@ async def dropout_run(
     fault_every_s: float = 0.6,
     options: LinkOptions = FAST_OPTIONS,
 ) -> DropoutRun:
-    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``."""
+    """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``.
+
+    Faults are timed on the sensor's clock (every ``fault_every_s * speed`` s of the recording), so they
+    land at the same places in the recording however long the host took to connect.
+    """
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         link = SensorLink(sensor.name, backend=backend, options=options)
@@ -66,16 +68,39 @@ async def dropout_run(
         began = loop.time()
         consumer = asyncio.create_task(consume())
         try:
-            for _ in range(disconnects):
-                await asyncio.sleep(fault_every_s)
-                await sensor.disconnect()
+            faults = [sensor.disconnect] * disconnects
             if vanish_s > 0:
-                await asyncio.sleep(fault_every_s)
-                await sensor.vanish(vanish_s)
+                faults.append(lambda: sensor.vanish(vanish_s))
+            sent = 0
+            for k, fault in enumerate(faults, start=1):
+                await _fault_due(sensor, k * fault_every_s * speed, sent)
+                sent = sensor.counts.frames
+                await fault()
             await sensor.finished.wait()
-            await asyncio.sleep(0.3)  # the last notifications are on their way
+            await _last_frame_in(records, sensor)
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
     return DropoutRun(records, sensor, link, loop.time() - began)
+
+
+async def _fault_due(sensor: VirtualSensor, t_s: float, sent_before: int) -> None:
+    """Wait until the sensor has sampled ``t_s`` s of its recording and sent a frame since the last fault.
+
+    A fault while the link is still down from the last one would merge into it (one gap, not two).
+    """
+    frame_s = reference.MAX_SAMPLES_PER_FRAME / sensor.info.sample_rate_hz
+    counts = sensor.counts
+    while (counts.frames + counts.dropped_frames) * frame_s < t_s or counts.frames <= sent_before:  # noqa: ASYNC110
+        await asyncio.sleep(frame_s / sensor.speed)
+
+
+async def _last_frame_in(records: list[FrameRecord | EventRecord], sensor: VirtualSensor) -> None:
+    """Wait until the link has handed over the sensor's last frame, unless the sensor lost it."""
+    last_index = (len(sensor.frames) - 1) * reference.MAX_SAMPLES_PER_FRAME
+    if sensor.lost_ranges and sensor.lost_ranges[-1][0] == last_index:
+        return
+    last = sensor.frames[-1]
+    while not any(isinstance(r, FrameRecord) and r.data == last for r in records[-4:]):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)

@@ -1,11 +1,14 @@
 """The sensor-to-body rotation, found from the data alone, for any mounting.
 
 Vertical: the mean specific force over a window (gravity: quiet standing, or whole strides, whose
-accelerations average out). Forward: the horizontal axis along which the trunk accelerates most at
-every step (braking and propulsion), signed by braking: just after a foot strikes, the body slows down.
-The rotation is kept fixed once found, so slow changes of posture (leaning more as fatigue sets in)
-show up as angles; when the vertical moves further than any posture change can explain, the sensor has
-slipped and the rotation is found again, with a notice.
+accelerations average out). Forward: from braking. Just after a foot strikes the body slows down, and
+at push-off it speeds up, so the horizontal force early in a stance minus late in it points backwards;
+the sideways push (towards the midline all through a stance, opposite for the two feet) cancels in
+that difference and over the two feet. The mean of the last stances' differences gives the forward
+axis and its sign at once, whatever the mounting. The rotation is kept fixed once found, so slow
+changes of posture (leaning more as fatigue sets in) show up as angles; when the vertical moves further
+than any posture change can explain, or the braking direction moves far from forward, the sensor has
+slipped or turned on the body and the rotation is found again, with a notice.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spinesense.processing.tilt import rotate
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -26,22 +31,29 @@ WINDOW_S = 2.0
 SLIP_DEG = 25.0
 """A vertical this far from the aligned one cannot be a lean: the sensor moved on the body."""
 MIN_HORIZONTAL_RATIO = 1.3
-"""The main horizontal axis must carry this much more variance than the other to be trusted."""
+"""The main horizontal axis must carry this much more variance than the other to be a provisional forward."""
 MIN_MOTION_VAR = 0.25
 """Horizontal acceleration variance ((m/s^2)^2) below which there is no movement to take forward from."""
-TURN_RATIO = 2.0
-"""A clearer main axis than this, far from the aligned forward, means the sensor turned on the belt."""
+VOTES_KEPT = 8
+"""Stances whose braking directions are averaged: four strides, both feet (their sideways parts cancel)."""
+AGREEMENT = 0.8
+"""The votes' mean must be this long relative to their mean length: stances that point every way
+(no steady running) decide nothing."""
 TURN_DEG = 45.0
+"""Once forward is known, a braking direction this far from it means the sensor turned on the belt."""
+CONFIRM_BLOCKS = 2
+"""Consecutive blocks of VOTES_KEPT stances that must show the turn before the sensor is re-aligned
+(one block's direction scatters by up to 30 degrees between runners and mountings)."""
 RUNNING_VERTICAL_VAR = 30.0
-"""Vertical acceleration variance ((m/s^2)^2) of running: only then is a changed rotation announced.
+"""Vertical acceleration variance ((m/s^2)^2) of running: only then is a moved vertical announced.
 
 Sitting down, bending and walking move the trunk itself (a 25-80 degree change of vertical, followed
-quietly), and walking's main horizontal axis swings between forward and sideways (sway can dominate),
-which looked like a turned sensor. Measured on the bundled recordings over 2 s windows: walking at most
-24 (SKDH, mobgap), running 43-110 (Alcantara Shimmer) and 380-550 (Fukuchi synthetic).
+quietly). Measured on the bundled recordings over 2 s windows: walking at most 24 (SKDH, mobgap),
+running 43-110 (Alcantara Shimmer) and 380-550 (Fukuchi synthetic). A turn about the vertical is
+found from the stances' braking instead (``vote_forward``), which only running contacts cast: the
+main horizontal axis of the acceleration, used before, swings between forward and sideways in walking
+and, for runners whose pelvis sways a lot, in running too.
 """
-CONFIRM_WINDOWS = 2
-"""Consecutive running windows that must show the turn before the sensor is re-aligned."""
 
 
 def _unit(v: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -127,9 +139,8 @@ def principal_horizontal_axis(
     """The horizontal axis with the most acceleration variance, and its variance ratio to the other.
 
     The ratio is 0 when the horizontal acceleration is too small to be movement (standing still). Only
-    for setting forward (rare): eigh's sign for the axis is arbitrary but deterministic, and it is the
-    provisional forward until the stances vote, so keeping eigh keeps every stride and notice as it was.
-    The per-window checks use ``horizontal_spread``: the same ratio, no sign needed, far cheaper.
+    for a provisional forward when aligning (the stances' braking then decides it): eigh's sign for the
+    axis is arbitrary but deterministic.
     """
     up = _unit(up)
     flatten = np.eye(3) - np.outer(up, up)  # projects onto the horizontal plane
@@ -141,21 +152,26 @@ def principal_horizontal_axis(
     return vectors[:, 2], ratio
 
 
-def horizontal_spread(moments: WindowMoments, forward: Vector, left: Vector) -> tuple[float, float]:
-    """``principal_horizontal_axis``'s ratio, and the main axis's angle from ``forward`` (0-90 degrees).
+def stance_braking(acc: NDArray[np.float64], quat: NDArray[np.float64] | None, part: int) -> Vector:
+    """A stance's mean force over its first ``part`` samples minus its last ``part``, in sensor axes.
 
-    ``forward`` and ``left``: orthonormal horizontal axes. The covariance in their plane is a symmetric
-    2x2, solved in closed form: a few float operations instead of numpy calls of microseconds each.
+    It points backwards (braking early, propulsion late). With an orientation ``quat`` (n, 4) each mean
+    is turned into the earth frame at its part's middle sample, the difference's horizontal part is
+    kept and turned back into sensor axes at mid-stance: otherwise the pelvis's own tilt and drop within
+    the stance lean the 2-3 g of vertical force into the horizontal axes (several m/s^2 sideways,
+    opposite for the two feet but not equal). Without one (or with NaN rows) the sensor-frame difference.
     """
-    a = _bilinear(moments.cov, forward, forward)
-    b = _bilinear(moments.cov, forward, left)
-    c = _bilinear(moments.cov, left, left)
-    mid, radius = (a + c) / 2, math.hypot((a - c) / 2, b)
-    # The main axis lies at half the angle of (a - c, 2b) from forward, on either side of it.
-    angle = abs(math.degrees(math.atan2(2 * b, a - c) / 2))
-    if mid + radius < MIN_MOTION_VAR:
-        return 0.0, angle
-    return (mid + radius) / max(mid - radius, 1e-12), angle
+    ones = _ones(part)  # matrix products: much faster than reductions along axis 0 on a few rows
+    early, late = (ones @ acc[:part]).tolist(), (ones @ acc[-part:]).tolist()
+    n = acc.shape[0]
+    # The middles of the two parts and of the stance, as plain floats.
+    middles = None if quat is None else quat[[part // 2, n - 1 - part // 2, n // 2]].tolist()
+    if middles is None or any(math.isnan(q[0]) for q in middles):
+        return (early[0] - late[0]) / part, (early[1] - late[1]) / part, (early[2] - late[2]) / part
+    ex, ey, _ = rotate(middles[0], early)
+    lx, ly, _ = rotate(middles[1], late)
+    w, x, y, z = middles[2]
+    return rotate((w, -x, -y, -z), ((ex - lx) / part, (ey - ly) / part, 0.0))
 
 
 class Alignment:
@@ -165,13 +181,11 @@ class Alignment:
         """Start unaligned; ``window`` is the number of samples each estimate uses."""
         self.window = max(2, round(WINDOW_S * rate_hz))
         self.body_from_sensor: NDArray[np.float64] | None = None
-        self._forward_from_motion = False
-        """False while forward is a placeholder (aligned while standing): the first running sets it."""
         self.forward_known = False
-        """True once the stances have confirmed the forward sign (until the next re-alignment)."""
-        self._braking_votes: tuple[bool, ...] = ()
-        """The last eight stances' votes (True: braking early along +forward); a tuple, see ``copy``."""
-        self._turned_windows = 0
+        """True once the stances' braking has set forward (until the next re-alignment)."""
+        self._votes: tuple[Vector, ...] = ()
+        """The last stances' early-minus-late horizontal force (sensor axes); a tuple, see ``copy``."""
+        self._turned_blocks = 0
 
     def copy(self) -> Alignment:
         """An independent copy, to try an update and keep it only if wanted.
@@ -191,57 +205,20 @@ class Alignment:
             self._set(moments)
             return None
         up = (mx / length, my / length, mz / length)
-        running = moments.variance_along(up) >= RUNNING_VERTICAL_VAR
         ax, ay, az = self.body_from_sensor[2].tolist()
         tilt = math.degrees(math.acos(max(-1.0, min(1.0, up[0] * ax + up[1] * ay + up[2] * az))))
-        if tilt > SLIP_DEG:
-            self._set(moments)
-            if not running:
-                return None  # sitting, bending, lying: the trunk moved, not the sensor; follow it quietly
-            return f"sensor moved on the body ({tilt:.0f} deg): re-aligned"
-        if not running:
-            self._turned_windows = 0
-        if self._forward_from_standing(moments) or not running:
+        if tilt <= SLIP_DEG:
             return None
-        return self._check_turn(moments)
-
-    def _spread(self, moments: WindowMoments) -> tuple[float, float]:
-        """``horizontal_spread`` in the aligned horizontal plane: ratio, and angle from forward."""
-        assert self.body_from_sensor is not None  # noqa: S101 - only called once aligned
-        forward, left, _ = self.body_from_sensor.tolist()
-        return horizontal_spread(moments, forward, left)
-
-    def _check_turn(self, moments: WindowMoments) -> str | None:
-        """Re-align when the main horizontal axis has moved far from forward in consecutive windows."""
-        ratio, turn = self._spread(moments)
-        turned = ratio >= TURN_RATIO and turn > TURN_DEG
-        self._turned_windows = self._turned_windows + 1 if turned else 0
-        if self._turned_windows < CONFIRM_WINDOWS:
-            return None
+        running = moments.variance_along(up) >= RUNNING_VERTICAL_VAR
         self._set(moments)
-        return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
-
-    def _forward_from_standing(self, moments: WindowMoments) -> bool:
-        """Aligned while standing: take forward from the first clear motion, keeping the standing vertical.
-
-        Lean stays relative to upright. Returns True when forward was set now.
-        """
-        if self._forward_from_motion or self.body_from_sensor is None:
-            return False
-        if self._spread(moments)[0] < TURN_RATIO:
-            return False
-        axis, _ = principal_horizontal_axis(moments, self.body_from_sensor[2])
-        self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], axis)
-        self._forward_from_motion = True
-        self._braking_votes = ()
-        self.forward_known = False
-        return True
+        if not running:
+            return None  # sitting, bending, lying: the trunk moved, not the sensor; follow it quietly
+        return f"sensor moved on the body ({tilt:.0f} deg): re-aligned"
 
     def _set(self, moments: WindowMoments) -> None:
-        """Align to the mean's direction, main horizontal axis as forward (sign fixed later by braking).
+        """Align to the mean's direction, main horizontal axis as a provisional forward (braking decides).
 
-        Built with numpy from the moments (rare, so its cost does not matter): the rotation comes out
-        bit for bit as numpy's float64 arithmetic has always given it.
+        Built with numpy from the moments (rare, so its cost does not matter).
         """
         up = _unit(np.array(moments.mean))
         axis, ratio = principal_horizontal_axis(moments, up)
@@ -249,28 +226,67 @@ class Alignment:
             axis = self.body_from_sensor[0]  # standing or walking slowly: keep the old forward
         elif ratio < MIN_HORIZONTAL_RATIO:
             axis = np.eye(3)[int(np.argmin(np.abs(up)))]  # no motion yet: any horizontal axis
-        self._forward_from_motion = ratio >= MIN_HORIZONTAL_RATIO or self._forward_from_motion
         self.body_from_sensor = rotation_from_axes(up, axis)
-        self._turned_windows = 0
-        self._braking_votes = ()
+        self._votes = ()
+        self._turned_blocks = 0
         self.forward_known = False
 
-    def vote_braking(self, early_minus_late_forward_acc: float) -> bool:
-        """Count one stance's early-minus-late forward acceleration; flip forward when most say backward.
+    def vote_forward(self, early_minus_late: Vector) -> str | None:
+        """Count one stance's early-minus-late force (sensor axes); set forward when the stances agree.
 
-        Returns True when the forward axis was flipped (x and y negated, z kept).
+        Forward is set once, the first time the last VOTES_KEPT stances agree (the vertical is kept).
+        After that the stances are taken in blocks of VOTES_KEPT, and only blocks pointing more than
+        TURN_DEG away, CONFIRM_BLOCKS in a row, change it: the sensor turned on the belt.
+        Returns a notice when forward was set or turned. Plain floats: it runs at every stance.
         """
         if self.body_from_sensor is None:
-            return False
-        self._braking_votes = (*self._braking_votes[-7:], early_minus_late_forward_acc < 0)
-        votes = self._braking_votes
-        if len(votes) < 3:
-            return False
-        if sum(votes) <= len(votes) // 4:
-            self.body_from_sensor = self.body_from_sensor * np.array([[-1.0], [-1.0], [1.0]])
-            self._braking_votes = ()
+            return None
+        self._votes = (*self._votes[1 - VOTES_KEPT :], early_minus_late)
+        if len(self._votes) < VOTES_KEPT:
+            return None
+        known, votes = self.forward_known, self._votes
+        if known:
+            self._votes = ()
+        forward = self._agreed_forward(votes)
+        if not known:
+            if forward is None:
+                return None
+            self._set_forward(forward)
             self.forward_known = True
-            return True
-        if sum(votes) >= len(votes) - len(votes) // 4:
-            self.forward_known = True
-        return False
+            self._votes = ()
+            return "forward direction found from braking"
+        turn = 0.0
+        if forward is not None:
+            fx, fy, fz = self.body_from_sensor[0].tolist()
+            cos = (forward[0] * fx + forward[1] * fy + forward[2] * fz) / math.hypot(*forward)
+            turn = math.degrees(math.acos(max(-1.0, min(1.0, cos))))
+        self._turned_blocks = self._turned_blocks + 1 if turn > TURN_DEG else 0
+        if forward is None or self._turned_blocks < CONFIRM_BLOCKS:
+            return None
+        self._set_forward(forward)
+        self._turned_blocks = 0
+        return f"sensor turned on the body ({turn:.0f} deg about the vertical): re-aligned"
+
+    def _set_forward(self, forward: Vector) -> None:
+        """Keep the vertical, take ``forward``'s horizontal part as forward."""
+        assert self.body_from_sensor is not None  # noqa: S101 - only called once aligned
+        self.body_from_sensor = rotation_from_axes(self.body_from_sensor[2], np.array(forward))
+
+    def _agreed_forward(self, votes: tuple[Vector, ...]) -> Vector | None:
+        """Forward (horizontal) from ``votes``; None when their strides point every way (no steady running).
+
+        Two stances in a row are one of each foot: their sum cancels what differs between the feet.
+        """
+        assert self.body_from_sensor is not None  # noqa: S101 - only called once aligned
+        ux, uy, uz = self.body_from_sensor[2].tolist()
+        sx = sy = sz = total = 0.0
+        for k in range(0, len(votes) - 1, 2):
+            (ax, ay, az), (bx, by, bz) = votes[k], votes[k + 1]
+            x, y, z = ax + bx, ay + by, az + bz
+            along = x * ux + y * uy + z * uz
+            x, y, z = x - along * ux, y - along * uy, z - along * uz  # horizontal part
+            sx, sy, sz = sx + x, sy + y, sz + z
+            total += math.sqrt(x * x + y * y + z * z)
+        if math.sqrt(sx * sx + sy * sy + sz * sz) < AGREEMENT * total or total == 0.0:
+            return None
+        return -sx, -sy, -sz

@@ -60,6 +60,9 @@ class StrideSamples:
     """Toe-offs of the two contacts."""
     forward_known: bool = True
     """False until braking has fixed the forward sign: metrics that need it are then None."""
+    orientation_settled: bool = True
+    """False within ORIENTATION_SETTLE_S (pipeline.py) of the stream's start or a gap: the orientation's
+    mean angle may still be off, so the lean is None (its ranges are not affected by an offset)."""
     clipped: bool = False
     new_evidence: bool = False
     """The first stride of its step sequence (or since the forward sign flipped): side evidence restarts."""
@@ -108,6 +111,19 @@ def side_of(evidence_g: float, strides_in_sequence: int, *, forward_known: bool)
 def other_side(side: str) -> str:
     """The other foot: "right" for "left" and "left" for "right"."""
     return "right" if side == "left" else "left"
+
+
+def _lean_deg(mean_angle_deg: float, mean_force: float, mean_up_force: float) -> float:
+    """A stride's lean: its mean body angle from the orientation, else the tilt of its mean force.
+
+    The mean specific force over a stride is not gravity's direction in the body: the pelvis tilts
+    with the phase of the stride while the force is 2-3 g in stance and 0 in flight, so their product
+    leans the mean by 2-3 degrees (Fukuchi runners, benchmarks/README.md). Only without a gyroscope is
+    the force the estimate (``mean_force`` and ``mean_up_force``: the mean force along the axis and up).
+    """
+    if not math.isnan(mean_angle_deg):
+        return mean_angle_deg
+    return math.degrees(math.atan2(-mean_force, mean_up_force))
 
 
 def _by_side(side: str, first: float, second: float) -> tuple[float | None, float | None]:
@@ -181,6 +197,7 @@ class StrideBatch:
         if all(s.quat is None for s in samples):
             self._tilt = self._rotation = np.full(len(samples), np.nan)
             self._drops = np.full((len(samples), 2), np.nan)
+            self._lean = np.full((2, len(samples)), np.nan)
             f_g = _body_force_g(rotation, rows.join(acc_parts))
             return f_g, f_g[2]
         quat = self._quaternions(rows)
@@ -209,6 +226,8 @@ class StrideBatch:
             angles = body_angles(quat, rotation)
         angles[2] = unwrap_deg(angles[2])
         self._tilt, self._rotation = rows.ranges_over_samples(angles[::2])
+        # Mean sagittal and frontal angle up to the stride's last contact (the last cell holds it).
+        self._lean = (rows.sums(angles[:2]) - angles[:2, :, -1]) / (rows.n - 1)
         frontal = angles[1].take(at)
         self._drops = frontal.max(-1) - frontal.min(-1)
 
@@ -269,6 +288,7 @@ class StrideBatch:
             self._impulse_mps,
             self._vo_cm,
             self._mean_f.T,
+            self._lean.T,
             self._tilt,
             self._rotation,
             self._drops,
@@ -288,6 +308,7 @@ class StrideBatch:
                 impulse,
                 vo,
                 mean_f,
+                lean,
                 tilt,
                 turn,
                 drops,
@@ -295,6 +316,7 @@ class StrideBatch:
             period = end - start
             known = s.forward_known
             angles_ok = not math.isnan(tilt)  # NaN without angles
+            leans = known and (s.orientation_settled or math.isnan(lean[0]))  # the force needs no settling
             gct_left, gct_right = _by_side(side, gct[0], gct[1])
             drop_left, drop_right = _by_side(side, drops[0], drops[1]) if angles_ok else (None, None)
             gct_mean = (gct[0] + gct[1]) / 2
@@ -315,8 +337,8 @@ class StrideBatch:
                     braking_g=(braking[0] + braking[1]) / 2 if known else None,
                     braking_impulse_mps=(impulse[0] + impulse[1]) / 2 if known else None,
                     vertical_oscillation_cm=vo,
-                    trunk_lean_deg=math.degrees(math.atan2(-mean_f[0], mean_f[2])) if known else None,
-                    trunk_lateral_lean_deg=math.degrees(math.atan2(-mean_f[1], mean_f[2])) if known else None,
+                    trunk_lean_deg=_lean_deg(lean[0], mean_f[0], mean_f[2]) if leans else None,
+                    trunk_lateral_lean_deg=_lean_deg(lean[1], mean_f[1], mean_f[2]) if leans else None,
                     pelvic_tilt_rom_deg=tilt if angles_ok else None,
                     pelvic_drop_left_deg=drop_left,
                     pelvic_drop_right_deg=drop_right,

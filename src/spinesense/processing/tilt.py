@@ -9,12 +9,14 @@ sensor at 3-5 g needs. VQF ships no Linux aarch64 wheel: on a Raspberry Pi pip b
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from vqf import VQF
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from numpy.typing import NDArray
 
 
@@ -56,12 +58,17 @@ def quat_to_matrix(quat: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
+@overload
 def rotate(
     quat: NDArray[np.float64], v: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+@overload
+def rotate(quat: Sequence[float], v: Sequence[float]) -> tuple[float, float, float]: ...
+def rotate(quat: Any, v: Any) -> Any:
     """Vectors ``v`` (3, ...) rotated by unit quaternions [w, x, y, z] (4, ...), component first.
 
     Components first so that each step is one operation over contiguous arrays; shapes broadcast.
+    Plain floats work too (one vector, one quaternion: far cheaper than numpy for a single one).
     """
     w, qx, qy, qz = quat
     vx, vy, vz = v

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from spinesense.models import FrameRecord
 from spinesense.sensors.movesense import MovesenseDecoder
 from spinesense.sensors.polar_pmd import h10_decoder, verity_decoder
 from spinesense.sensors.reference import ReferenceDecoder
 
 if TYPE_CHECKING:
     from collections import Counter
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Iterator
 
-    from spinesense.models import SampleBlock
+    from spinesense.models import Record, SampleBlock
 
 
 class StreamDecoder(Protocol):
@@ -49,6 +50,15 @@ class UnknownProtocolError(ValueError):
     """A capture names a sensor protocol this version does not know."""
 
 
+def decode_records(records: Iterable[Record], decoder: StreamDecoder) -> Iterator[SampleBlock]:
+    """The samples of a stream's frames in order, through one decoder (link events are skipped)."""
+    for record in records:
+        if isinstance(record, FrameRecord):
+            block = decoder.feed(record.char, record.data, record.t_ns)
+            if block is not None:
+                yield block
+
+
 def make_decoder(protocol: str) -> StreamDecoder:
     """A fresh decoder for ``protocol``; raises UnknownProtocolError listing the known ones."""
     try:
@@ -58,4 +68,4 @@ def make_decoder(protocol: str) -> StreamDecoder:
         raise UnknownProtocolError(f"unknown sensor protocol {protocol!r} (known: {known})") from None
 
 
-__all__ = ["DECODERS", "StreamDecoder", "UnknownProtocolError", "make_decoder"]
+__all__ = ["DECODERS", "StreamDecoder", "UnknownProtocolError", "decode_records", "make_decoder"]

@@ -19,7 +19,7 @@ import numpy as np
 from spinesense.capture import Capture, CaptureError, is_capture, make_header
 from spinesense.models import FrameRecord, Record, concat_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
-from spinesense.sensors import make_decoder
+from spinesense.sensors import decode_records, make_decoder
 from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
 
 if TYPE_CHECKING:
@@ -73,12 +73,7 @@ class Recording:
 
     def blocks(self, decoder: StreamDecoder | None = None) -> Iterator[SampleBlock]:
         """Decode the whole recording into SampleBlocks (one per frame), synchronously (no alert rules)."""
-        decoder = decoder or self.decoder()
-        for record in self.records():
-            if isinstance(record, FrameRecord):
-                block = decoder.feed(record.char, record.data, record.t_ns)
-                if block is not None:
-                    yield block
+        return decode_records(self.records(), decoder or self.decoder())
 
     def block(self) -> SampleBlock:
         """The whole recording decoded into one SampleBlock; ValueError when it holds no samples."""

@@ -12,17 +12,10 @@ from spinesense.sensors import UnknownProtocolError
 from spinesense.sources.replay import Recording, RecordingError, open_recording
 
 if TYPE_CHECKING:
-    import argparse
-
     from spinesense.config import Config
     from spinesense.models import SampleBlock
     from spinesense.run import RunResult
     from spinesense.sensors import StreamDecoder
-
-
-def add_file_argument(parser: argparse.ArgumentParser) -> None:
-    """The FILE argument every recording command takes."""
-    parser.add_argument("file", metavar="FILE", help="a capture (.jsonl[.gz]) or a sample CSV (.csv[.gz])")
 
 
 def open_for_command(path: str) -> tuple[Recording, StreamDecoder]:

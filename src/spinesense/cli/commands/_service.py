@@ -43,28 +43,6 @@ if TYPE_CHECKING:
     from spinesense.sources import Source
 
 
-def add_service_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """Flags that override the configuration file and the environment."""
-    parser.add_argument(
-        "--config", metavar="FILE", help="configuration file (default ~/.config/spinesense/config.toml)"
-    )
-    parser.add_argument("--runner", metavar="ID", help="runner id (MQTT topics spinesense/v1/<ID>/...)")
-    parser.add_argument(
-        "--broker", metavar="URL", help="mqtt://[user[:pass]@]host[:port] or mqtts://...; default: embedded"
-    )
-    parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
-    parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
-    parser.add_argument("--distance-km", type=float, metavar="KM", help="this run's distance, for the shoes")
-    parser.add_argument("--watch", metavar="FILE", help="the watch's FIT/GPX/TCX file of this run (distance)")
-
-
-def add_speak_argument(parser: argparse.ArgumentParser) -> None:
-    """``--speak``: voice each alert through the system's speech engine."""
-    parser.add_argument(
-        "--speak", action="store_true", help="speak each alert aloud (espeak-ng on Linux, say on macOS)"
-    )
-
-
 def speaker_for(args: argparse.Namespace) -> Speaker | None:
     """The speaker ``--speak`` asks for (None without it); a one-line error when there is no engine."""
     if not getattr(args, "speak", False):
@@ -170,7 +148,7 @@ def terminal_service(
     replayed = source.recording.path if isinstance(source, ReplaySource) else None
     store = StoreSink(config, replayed)  # the run store: a replay is known by its recording
     if sys.stdout.isatty():
-        from spinesense.cli.liveview import LiveView  # noqa: PLC0415 - rich, only on a terminal
+        from spinesense.cli.liveview import LiveView
 
         view = LiveView(length_s() if length_s else None)
         return Service(source, config, speak=speak, companions=[view.run, *companions], store=store)

@@ -7,10 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.cli.commands._recording import analyse_with
-from spinesense.cli.commands._service import load_for_command
-from spinesense.store import StoreError, open_store
-from spinesense.store.session import header_start, load_payload, new_run, save_and_show, show_load
 
 if TYPE_CHECKING:
     import argparse
@@ -29,6 +25,8 @@ def add_store_arguments(parser: argparse.ArgumentParser) -> None:
 
 def store_for(config: Config) -> RunStore:
     """The configured run store; CommandError (unavailable) when it cannot be opened."""
+    from spinesense.store import StoreError, open_store
+
     try:
         return open_store(config)
     except StoreError as exc:
@@ -50,6 +48,9 @@ def save_recording(config: Config, file: str, start: dt.datetime | None) -> Save
     ``start``: when the run took place (default: a capture's header; a sample CSV has no date of its
     own, so its file's modification time).
     """
+    from spinesense.cli.commands._recording import analyse_with
+    from spinesense.store.session import header_start, load_payload, new_run, save_and_show, show_load
+
     recording, report = analyse_with(config, file)
     if not report.strides:
         raise CommandError(f"{file}: no strides found, nothing to save")
@@ -65,4 +66,6 @@ def save_recording(config: Config, file: str, start: dt.datetime | None) -> Save
 
 def config_with_runner(args: argparse.Namespace, **flags: object) -> Config:
     """The configuration with ``--runner`` (and any other flags) on top."""
+    from spinesense.cli.commands._service import load_for_command
+
     return load_for_command(args.config, runner=args.runner, **flags)

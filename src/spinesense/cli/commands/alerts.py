@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError
-from spinesense.cli.commands._recording import add_file_argument, analyse_for_command
-from spinesense.cli.console import alert_line
-from spinesense.models import to_json_dict
+from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError, add_file_argument
 
 if TYPE_CHECKING:
     import argparse
@@ -32,6 +29,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run the recording through the service's processing (no broker), then print each alert event."""
+    from spinesense.cli.commands._recording import analyse_for_command
+    from spinesense.cli.console import alert_line
+    from spinesense.models import to_json_dict
+
     result = analyse_for_command(args.file, args.config)
     if args.baseline:
         return _print_baseline(result.baseline)

@@ -10,29 +10,25 @@ see. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts c
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import spinesense
-from spinesense.cli.commands._base import EXIT_DATA, EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors, run_live
-from spinesense.cli.commands._recording import load_block
-from spinesense.cli.commands._service import (
+from spinesense.cli.commands._base import (
+    EXIT_DATA,
+    EXIT_USAGE,
+    CommandError,
     add_service_arguments,
     add_speak_argument,
-    config_from_args,
-    speaker_for,
 )
-from spinesense.emulator import VirtualSensor
-from spinesense.sources.ble import Backoff, LinkOptions
 
 if TYPE_CHECKING:
     import argparse
 
     from spinesense.alerts import AlertConfig
     from spinesense.config import Config
+    from spinesense.emulator import VirtualSensor
     from spinesense.models import SampleBlock
     from spinesense.service import Companion, Service
     from spinesense.speech import Speaker
@@ -41,15 +37,18 @@ DEMO_RECORDING = Path("demo") / "fatigue_run.jsonl.gz"
 """11 min of running (Fukuchi RBDS0041's pelvis, CC BY 4.0), a fatigue drift added (scripts/make_demo.py)."""
 
 
-DEMO_LINK = LinkOptions(scan_timeout_s=2.0, backoff=Backoff(initial_s=0.1))
+DEMO_SCAN_S = 2.0
+DEMO_BACKOFF_S = 0.1
 """The virtual sensor advertises every 50 ms and returns at once: short scans and retries."""
 END_GRACE_S = 0.5
 """After the virtual sensor's recording ends: time for the notifications still on their way."""
 
 
 def replay_data_dir() -> Path:
-    """replay_data/ of the source checkout this package runs from."""
-    return Path(spinesense.__file__).resolve().parents[2] / "replay_data"
+    """replay_data/: the copy a wheel ships inside the package, else the source checkout's."""
+    package = Path(spinesense.__file__).resolve().parent
+    packaged = package / "replay_data"
+    return packaged if packaged.is_dir() else package.parents[1] / "replay_data"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,12 +69,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Play the recording (for ``--duration`` seconds of sensor time, when given)."""
+    import asyncio
+
+    from spinesense.cli.commands._ble import bluetooth_errors
+    from spinesense.cli.commands._recording import load_block
+    from spinesense.cli.commands._service import config_from_args, speaker_for
+
     if args.speed <= 0 or (args.duration is not None and args.duration <= 0):
         raise CommandError("--speed and --duration must be positive", EXIT_USAGE)
     path = Path(args.file) if args.file else replay_data_dir() / DEMO_RECORDING
     if not path.exists():
         raise CommandError(
-            f"{path}: demo recording not found (run the demo from a clone of the repository)", EXIT_DATA
+            f"{path}: demo recording not found (it ships with spinesense: reinstall it)", EXIT_DATA
         )
     config = config_from_args(args)
     speaker = speaker_for(args)
@@ -95,11 +100,15 @@ async def _over_ble(
     config: Config, block: SampleBlock, speed: float, source: str, speaker: Speaker | None
 ) -> int:
     """Stream ``block`` from a virtual sensor and run the live service on it until the block ends."""
+    from spinesense.cli.commands._ble import run_live
+    from spinesense.emulator import VirtualSensor
+    from spinesense.sources.ble import Backoff, LinkOptions
+
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         return await run_live(
             config,
             sensor.name,
-            options=DEMO_LINK,
+            options=LinkOptions(scan_timeout_s=DEMO_SCAN_S, backoff=Backoff(initial_s=DEMO_BACKOFF_S)),
             backend=backend,
             length_s=len(block) / block.rate_hz,
             source=source,
@@ -110,6 +119,7 @@ async def _over_ble(
 
 def _stop_when_played(sensor: VirtualSensor) -> Companion:
     """Stops the service once the virtual sensor has sent its whole recording and the last frames came."""
+    import asyncio
 
     async def stop(service: Service) -> None:
         await sensor.finished.wait()

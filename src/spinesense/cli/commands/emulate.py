@@ -9,14 +9,11 @@ or any BLE app finds the sensor as if it were on a belt; ``usb:0`` turns a USB d
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.cli.commands._recording import load_block
-from spinesense.emulator import VirtualSensor, on_transport
 from spinesense.logs import status
 
 if TYPE_CHECKING:
@@ -47,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Stream the recording from a virtual sensor until it ends or Ctrl-C."""
+    import asyncio
+
+    from spinesense.cli.commands._recording import load_block
+
     if args.speed <= 0 or (args.duration is not None and args.duration <= 0):
         raise CommandError("--speed and --duration must be positive", EXIT_USAGE)
     block = load_block(args.file, args.duration)
@@ -58,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
 
 async def _emulate(block: SampleBlock, args: argparse.Namespace) -> int:
     """Advertise and stream on the transport, printing what the sensor did every second."""
+    import asyncio
+
+    from spinesense.emulator import VirtualSensor, on_transport
+
     async with contextlib.AsyncExitStack() as stack:
         try:
             device_for = await stack.enter_async_context(on_transport(args.transport))

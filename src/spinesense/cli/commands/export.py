@@ -7,11 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, CommandError
-from spinesense.cli.commands._recording import analyse_with
 from spinesense.cli.commands._store import add_store_arguments, config_with_runner, parse_utc, store_for
-from spinesense.export import write_csv, write_fit
-from spinesense.store.session import header_start
-from spinesense.store.watch import WatchFileError, read_watch_file
 
 if TYPE_CHECKING:
     import argparse
@@ -39,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _strides(config: Config, args: argparse.Namespace) -> tuple[dt.datetime, list[Stride]]:
     """The start time and strides of a stored run (a number) or of a recording."""
+    from spinesense.cli.commands._recording import analyse_with
+    from spinesense.store.session import header_start
+
     if args.source.isdigit() and not Path(args.source).exists():
         with store_for(config) as store:
             stored = store.run(int(args.source))
@@ -53,6 +52,9 @@ def _strides(config: Config, args: argparse.Namespace) -> tuple[dt.datetime, lis
 
 def run(args: argparse.Namespace) -> int:
     """Write the file."""
+    from spinesense.export import write_csv, write_fit
+    from spinesense.store.watch import WatchFileError, read_watch_file
+
     config = config_with_runner(args)
     start, strides = _strides(config, args)
     if args.start_utc:

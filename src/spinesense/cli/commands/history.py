@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
 from spinesense.cli.commands._store import add_store_arguments, config_with_runner, store_for
-from spinesense.store.load import load_status, weeks
-from spinesense.store.session import load_payload
 
 if TYPE_CHECKING:
     import argparse
@@ -58,6 +56,8 @@ def _minutes(seconds: float) -> str:
 
 def run_row(run: StoredRun, runs: list[StoredRun]) -> dict[str, Any]:
     """One run with its key metrics and the training load on its day, as plain values."""
+    from spinesense.store.load import load_status
+
     load = load_status([r for r in runs if r.start_utc <= run.start_utc], run.start_utc.date())
     return {
         "id": run.id,
@@ -109,6 +109,8 @@ def _print_runs(rows: list[dict[str, Any]]) -> None:
 
 def _print_weeks(runs: list[StoredRun]) -> None:
     """Weekly totals."""
+    from spinesense.store.load import weeks
+
     print(f"\n{'week of':10} {'runs':>4} {'time':>7} {'steps':>7} {'km':>7} {'kBW':>6} {'change':>7}")
     for week in weeks(runs):
         t = week.totals
@@ -134,6 +136,9 @@ def _print_trend(runs: list[StoredRun], name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the runner's history."""
+    from spinesense.store.load import weeks
+    from spinesense.store.session import load_payload
+
     config = config_with_runner(args)
     with store_for(config) as store:
         runs = store.runs(config.runner_id)

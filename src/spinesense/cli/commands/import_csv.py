@@ -9,11 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.capture import CaptureWriter, make_header
 from spinesense.cli.commands._base import EXIT_DATA, EXIT_OK, EXIT_USAGE, CommandError
 from spinesense.cli.commands._store import add_store_arguments, config_with_runner, parse_utc, save_recording
-from spinesense.sample_csv import SampleCsvError, read_sample_csv
-from spinesense.sources.replay import csv_records
 
 if TYPE_CHECKING:
     import argparse
@@ -56,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
 
 def convert(args: argparse.Namespace) -> int:
     """Read the CSV and write every frame the reference firmware would have sent."""
+    from spinesense.capture import CaptureWriter, make_header
+    from spinesense.sample_csv import SampleCsvError, read_sample_csv
+    from spinesense.sources.replay import csv_records
+
     source, out = Path(args.csv), Path(args.out)
     if not out.name.endswith((".jsonl", ".jsonl.gz")):
         raise CommandError(f"{out}: a capture must end in .jsonl or .jsonl.gz", EXIT_USAGE)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from spinesense.cli.commands._base import EXIT_OK
-from spinesense.cli.commands._recording import add_file_argument, open_for_command
+from spinesense.cli.commands._base import EXIT_OK, add_file_argument
 
 if TYPE_CHECKING:
     import argparse
@@ -58,6 +57,8 @@ def describe(recording: Recording) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the description as text or JSON."""
+    from spinesense.cli.commands._recording import open_for_command
+
     recording, _ = open_for_command(args.file)
     facts = describe(recording)
     if args.json:

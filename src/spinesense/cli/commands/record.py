@@ -7,22 +7,17 @@ and closes the file cleanly (a gzip trailer when OUT ends in .gz).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.capture import CaptureWriter
 from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors
 from spinesense.logs import status
-from spinesense.models import Counts, FrameRecord
-from spinesense.sensors import make_decoder
-from spinesense.sources.ble import LinkOptions, SensorLink
 
 if TYPE_CHECKING:
     import argparse
+
+    from spinesense.models import Counts
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,46 +42,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-async def record_to(
-    path: Path, link: SensorLink, stop: asyncio.Event, *, duration_s: float | None = None
-) -> Counts:
-    """Find the sensor, then write the link's records to ``path`` until ``stop`` or ``duration_s`` passes.
-
-    The link's frames are decoded too (one decoder, for the count of samples lost); nothing is written
-    when no sensor is found.
-    """
-    header = await link.start()
-    decoder = make_decoder(header["protocol"])
-    counts = Counts()
-
-    async def consume(writer: CaptureWriter) -> None:
-        async for record in link:
-            writer.write(record)
-            if isinstance(record, FrameRecord):
-                counts.frames += 1
-                decoder.feed(record.char, record.data, record.t_ns)
-            else:
-                counts.events += 1
-
-    with CaptureWriter(path, header) as writer:
-        task = asyncio.create_task(consume(writer))
-        stopper = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({task, stopper}, timeout=duration_s, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for pending in (task, stopper):
-                pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stopper
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    counts.connects = link.counts.connects
-    counts.lost_samples = decoder.lost_samples
-    return counts
-
-
 async def _main(args: argparse.Namespace) -> Counts:
     """Record with Ctrl-C/SIGTERM wired to a clean stop."""
+    import asyncio
+
+    from spinesense.record import record_to
+    from spinesense.sources.ble import LinkOptions, SensorLink
+
     options = LinkOptions(scan_timeout_s=args.scan_timeout, max_attempts=args.max_attempts)
     link = SensorLink(args.sensor, options=options, source="spinesense record")
     stop = asyncio.Event()
@@ -98,6 +60,10 @@ async def _main(args: argparse.Namespace) -> Counts:
 
 def run(args: argparse.Namespace) -> int:
     """Record, then say what was written."""
+    import asyncio
+
+    from spinesense.cli.commands._ble import bluetooth_errors
+
     if args.duration is not None and args.duration <= 0:
         raise CommandError(f"--duration must be positive, got {args.duration:g}", EXIT_USAGE)
     if args.max_attempts is not None and args.max_attempts < 1:

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.cli.commands._recording import add_file_argument
-from spinesense.cli.commands._service import (
+from spinesense.cli.commands._base import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandError,
+    add_file_argument,
     add_service_arguments,
-    config_from_args,
-    exit_code,
-    replay_service,
-    serve,
-    usage_errors,
 )
-from spinesense.cli.commands._store import save_recording
-from spinesense.cli.console import stride_line
 from spinesense.logs import status
-from spinesense.models import Stride, to_json_dict
-from spinesense.service import Service
-from spinesense.sources.replay import ReplaySource
 
 if TYPE_CHECKING:
     import argparse
 
     from spinesense.alerts import BaselineState
-    from spinesense.models import Alert
+    from spinesense.models import Alert, Stride
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,6 +57,12 @@ def _print_summary(summary: dict[str, object], as_json: bool) -> None:
 
 async def _stream(args: argparse.Namespace, speed: float | None) -> int:
     """The recording through the service without MQTT, printing strides as they complete."""
+    from spinesense.cli.commands._service import exit_code, serve, usage_errors
+    from spinesense.cli.console import stride_line
+    from spinesense.models import Stride, to_json_dict
+    from spinesense.service import Service
+    from spinesense.sources.replay import ReplaySource
+
     with usage_errors():
         source = ReplaySource(args.file, speed, f"spinesense replay {args.file}")
 
@@ -85,6 +81,12 @@ async def _stream(args: argparse.Namespace, speed: float | None) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Check the options, then replay."""
+    import asyncio
+    from dataclasses import replace
+
+    from spinesense.cli.commands._service import config_from_args, replay_service
+    from spinesense.cli.commands._store import save_recording
+
     if args.speed is not None and args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     machine_output = args.json or args.summary

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors, run_live
-from spinesense.cli.commands._service import (
+from spinesense.cli.commands._base import (
+    EXIT_USAGE,
+    CommandError,
     add_service_arguments,
     add_speak_argument,
-    config_from_args,
-    replay_service,
-    speaker_for,
 )
-from spinesense.sources.ble import LinkOptions
 
 if TYPE_CHECKING:
     import argparse
@@ -42,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Start the service until the source ends, Ctrl-C or SIGTERM."""
+    import asyncio
+
+    from spinesense.cli.commands._ble import bluetooth_errors, run_live
+    from spinesense.cli.commands._service import config_from_args, replay_service, speaker_for
+    from spinesense.sources.ble import LinkOptions
+
     if args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
     config = config_from_args(args)

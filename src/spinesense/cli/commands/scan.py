@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
-from spinesense.cli.commands._ble import bluetooth_errors
-from spinesense.sources.ble import scan
 
 if TYPE_CHECKING:
     import argparse
@@ -25,6 +22,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Scan and print one line per device, strongest first."""
+    import asyncio
+
+    from spinesense.cli.commands._ble import bluetooth_errors
+    from spinesense.sources.ble import scan
+
     if args.timeout <= 0:
         raise CommandError(f"--timeout must be positive, got {args.timeout:g}", EXIT_USAGE)
     with bluetooth_errors():

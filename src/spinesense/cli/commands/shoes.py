@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from spinesense.cli.commands._base import EXIT_OK, EXIT_USAGE, CommandError
 from spinesense.cli.commands._store import add_store_arguments, config_with_runner, store_for
-from spinesense.store import ShoeError
 
 if TYPE_CHECKING:
     import argparse
@@ -56,6 +55,8 @@ def _list(store: RunStore, config: Config, as_json: bool) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out the action."""
+    from spinesense.store import ShoeError
+
     config = config_with_runner(args)
     with store_for(config) as store:
         try:
