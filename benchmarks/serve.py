@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +50,9 @@ def rss_kb() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-async def serve_child(runners: int, port: int, file: Path, data_dir: Path, stagger_s: float) -> dict[str, Any]:
+async def serve_child(
+    runners: int, port: int, file: Path, data_dir: Path, stagger_s: float
+) -> dict[str, Any]:
     """The serving process: N replays through one Squad, started ``stagger_s`` apart in all; its start
     times, CPU and memory."""
     from spinesense.config import Config  # noqa: PLC0415 - imported here so the baseline RSS includes it
@@ -84,7 +86,7 @@ async def serve_child(runners: int, port: int, file: Path, data_dir: Path, stagg
         [
             Runner(
                 Config(runner_id=f"r{i}", broker=broker, data_dir=data_dir, record=False),
-                lambda i=i: TimedReplay(f"r{i}", i * stagger_s / runners),
+                functools.partial(TimedReplay, f"r{i}", i * stagger_s / runners),
             )
             for i in range(runners)
         ]
@@ -111,7 +113,7 @@ async def measure(runners: int, port: int, file: Path, stagger_s: float) -> dict
     async def listen(client: aiomqtt.Client) -> None:
         async for message in client.messages:
             now = time.time()
-            stride = json.loads(message.payload)  # type: ignore[arg-type]
+            stride = json.loads(message.payload)
             runner = str(message.topic).split("/")[2]
             arrivals[runner, stride["index"]] = (now, stride["t_end_s"])
 
@@ -126,8 +128,8 @@ async def measure(runners: int, port: int, file: Path, stagger_s: float) -> dict
         report: dict[str, Any] = json.loads(out)
         expected = sum(n for n in report["strides"].values() if n > 0)
         deadline = time.monotonic() + WAIT_S
-        while len(arrivals) < expected and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)  # no readiness signal for QoS 0 messages but their arrival
+        while len(arrivals) < expected and time.monotonic() < deadline:  # noqa: ASYNC110 - QoS 0: no signal but arrival
+            await asyncio.sleep(0.1)
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
     starts = report["starts"]
@@ -188,7 +190,9 @@ async def main_async(counts: list[int], file: Path, stagger_s: float) -> None:
 
 def main() -> None:
     """Parse the arguments; run the whole benchmark, or (``--child``) one serving process."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runners", default="50,100,200,300,400", help="N to try, in order")
     parser.add_argument("--file", type=Path, default=RECORDING, help="the recording every runner replays")
     parser.add_argument(

@@ -16,7 +16,7 @@ from spinesense import analyse
 from spinesense.config import Config
 from spinesense.serve import Runner, Squad, check_unique
 from spinesense.sources.replay import ReplaySource
-from spinesense.testing import Inbox, Mosquitto
+from spinesense.testing import Listener, Mosquitto
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -86,7 +86,7 @@ async def test_a_broken_file_and_a_crashing_sensor_stop_only_their_own_runner(
         Runner(_config("dora", mosquitto), lambda: ReplaySource(broken, SPEED)),
         Runner(_config("eli", mosquitto), lambda: CrashingSource(ReplaySource(RUNS["cleo"], SPEED), 300)),
     ]
-    async with Inbox(mosquitto.settings, "spinesense/v1/#") as inbox:
+    async with Listener(mosquitto.settings, "spinesense/v1/#") as inbox:
         outcomes = {o.runner_id: o for o in await Squad(runners).serve()}
         # offline is the last word of every runner's publisher, the crashed one's too
         await inbox.wait_for(lambda m: all(_said(m, r, "status", b"offline") for r in (*RUNS, "eli")))
