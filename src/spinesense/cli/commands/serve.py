@@ -7,14 +7,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spinesense.cli.commands._base import (
-    EXIT_DATA,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_UNAVAILABLE,
-    EXIT_USAGE,
-    CommandError,
-)
+from spinesense.cli.commands import _base as codes
+from spinesense.cli.commands._base import CommandError
 from spinesense.cli.commands._ble import bluetooth_errors
 from spinesense.cli.commands._service import load_for_command
 from spinesense.logs import status
@@ -74,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Serve every runner until each source ends, Ctrl-C or SIGTERM; one status line per runner."""
     if args.speed <= 0:
-        raise CommandError(f"--speed must be positive, got {args.speed}", EXIT_USAGE)
+        raise CommandError(f"--speed must be positive, got {args.speed}", codes.EXIT_USAGE)
     runners = [*_replays(args), *_sensors(args)]
     if not runners:
         with bluetooth_errors():
@@ -82,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_unique(runners)
     except ValueError as exc:
-        raise CommandError(str(exc), EXIT_USAGE) from None
+        raise CommandError(str(exc), codes.EXIT_USAGE) from None
     return asyncio.run(_serve(runners))
 
 
@@ -99,7 +93,7 @@ def _pair(text: str, flag: str) -> tuple[str | None, str]:
     if not sep:
         return None, text
     if not runner or not value:
-        raise CommandError(f"{flag} {text!r}: expected RUNNER=VALUE", EXIT_USAGE)
+        raise CommandError(f"{flag} {text!r}: expected RUNNER=VALUE", codes.EXIT_USAGE)
     return runner, value
 
 
@@ -123,7 +117,7 @@ def _sensors(args: argparse.Namespace) -> list[Runner]:
     for text in args.sensor:
         runner_id, target = _pair(text, "--sensor")
         if runner_id is None:
-            raise CommandError(f"--sensor {text!r}: expected RUNNER=NAME|ADDRESS", EXIT_USAGE)
+            raise CommandError(f"--sensor {text!r}: expected RUNNER=NAME|ADDRESS", codes.EXIT_USAGE)
         runners.append(Runner(_config(args, runner_id), _link(target, args)))
     return runners
 
@@ -137,7 +131,9 @@ async def _found_sensors(args: argparse.Namespace) -> list[Runner]:
     """A runner per reference sensor advertising now, named after the sensor."""
     found = [s for s in await scan(args.scan_timeout) if s.family and s.family.protocol == "reference"]
     if not found:
-        raise CommandError(f"no reference sensor found within {args.scan_timeout:g} s", EXIT_UNAVAILABLE)
+        raise CommandError(
+            f"no reference sensor found within {args.scan_timeout:g} s", codes.EXIT_UNAVAILABLE
+        )
     return [Runner(_config(args, _runner_id(s.name)), _link(s.device.address, args)) for s in found]
 
 
@@ -156,8 +152,8 @@ async def _serve(runners: list[Runner]) -> int:
     for outcome in outcomes:
         _report(outcome)
     if squad.interrupted:
-        return EXIT_INTERRUPTED
-    return EXIT_DATA if any(o.error for o in outcomes) else EXIT_OK
+        return codes.EXIT_INTERRUPTED
+    return codes.EXIT_DATA if any(o.error for o in outcomes) else codes.EXIT_OK
 
 
 def _report(outcome: Outcome) -> None:
