@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import ipaddress
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 
 from spinesense.models import Alert
 from spinesense.publish import BrokerSettings, embedded_broker
+from spinesense.publish.broker import free_port
 from spinesense.testing import PLAIN_MOSQUITTO, Listener, Mosquitto, mosquitto_path, running_mosquitto
 
 __all__ = [  # the plugin's broker process and subscriber, by the names the suite's tests import from here
@@ -202,3 +204,25 @@ def mosquitto_mtls(tmp_path: Path) -> Iterator[tuple[Mosquitto, TlsFiles]]:
     """Mosquitto that admits only clients with a certificate from the test CA."""
     with _mosquitto_tls(tmp_path, require_certificate=True) as broker_and_tls:
         yield broker_and_tls
+
+
+@dataclass
+class WebSocketBroker:
+    """A broker with a WebSocket listener: its settings (``websocket_url`` set) and what it is."""
+
+    settings: BrokerSettings
+    kind: str
+
+
+@pytest.fixture(params=["mosquitto", "amqtt"])
+async def websocket_broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[WebSocketBroker]:
+    """Mosquitto with a WebSocket listener beside its TCP one, and the embedded broker (which has one)."""
+    if request.param == "mosquitto":
+        ws_port = free_port()
+        config = PLAIN_MOSQUITTO + f"listener {ws_port} 127.0.0.1\nprotocol websockets\n"
+        with _mosquitto(tmp_path, config) as broker:
+            url = f"ws://127.0.0.1:{ws_port}/"
+            yield WebSocketBroker(dataclasses.replace(broker.settings, websocket_url=url), "mosquitto")
+    else:
+        async with embedded_broker() as settings:
+            yield WebSocketBroker(settings, "amqtt")

@@ -87,13 +87,13 @@ def _went_offline(messages: list[aiomqtt.Message]) -> bool:
     return _payloads(messages, "status")[-1:] == [b"offline"]
 
 
-async def _run_to_the_end(listener: Listener, *args: str) -> str:
-    """Run spinesense to completion; wait until the subscriber saw it go offline; return stdout."""
+async def _run_to_the_end(listener: Listener, *args: str) -> tuple[str, str]:
+    """Run spinesense to completion; wait until the subscriber saw it go offline; return its output."""
     proc = await asyncio.to_thread(_spinesense, *args)
     out, err = await asyncio.to_thread(proc.communicate, timeout=120)
     assert proc.returncode == 0, err
     await listener.wait_for(_went_offline)
-    return out
+    return out, err
 
 
 async def test_demo_publishes_status_strides_and_the_session_summary(
@@ -101,7 +101,7 @@ async def test_demo_publishes_status_strides_and_the_session_summary(
 ) -> None:
     async with Listener(mosquitto.settings, "spinesense/v1/demo/#") as listener:
         broker = f"mqtt://127.0.0.1:{mosquitto.port}"
-        out = await _run_to_the_end(
+        out, err = await _run_to_the_end(
             listener,
             "demo",
             "--duration",
@@ -113,6 +113,10 @@ async def test_demo_publishes_status_strides_and_the_session_summary(
             "--data-dir",
             str(tmp_path),
         )
+    # The page's address comes first (the demo serves its cockpit by default), then where it publishes.
+    first, *later = err.splitlines()
+    assert first.startswith("cockpit: open http://127.0.0.1:"), err
+    assert any(line.startswith(f"publishing to {broker}") for line in later), err
     got = listener.messages
     printed = [line for line in out.splitlines() if line.startswith("stride")]
     assert len(printed) >= 8

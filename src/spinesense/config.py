@@ -18,6 +18,7 @@ from spinesense.alerts import AlertConfig, RunnerProfile, check_baseline
 from spinesense.alerts.config import default_toml
 from spinesense.errors import ConfigError
 from spinesense.publish.settings import BrokerSettings
+from spinesense.web.address import WebAddress
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,8 +49,9 @@ ENV = {
 SECTIONS: dict[str, set[str]] = {
     "runner": {"id", "body_mass_kg", "baseline"},
     "sensor": {"name"},
-    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file"},
+    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file", "websocket_url"},
     "data": {"dir", "record"},
+    "web": {"listen"},
     "store": {"url"},
     "shoes": {"limit_km"},
     "thresholds": set(),  # validated by alerts.AlertConfig
@@ -68,6 +70,8 @@ class Config:
     """None: the embedded broker (the zero-setup default)."""
     data_dir: Path = DEFAULT_DATA_DIR
     record: bool = True
+    web: WebAddress | None = None
+    """Where to serve the cockpit page (docs/cockpit.md); None: not served."""
     store_url: str | None = None
     """The run store's database URL; None: the SQLite file ``runs.sqlite`` in ``data_dir``."""
     shoe_limit_km: float = DEFAULT_SHOE_LIMIT_KM
@@ -96,6 +100,7 @@ class Config:
             "broker.cert_file": str(self.broker.cert_file if self.broker else None),
             "data.dir": str(self.data_dir),
             "data.record": str(self.record).lower(),
+            "web.listen": f"{self.web.host}:{self.web.port}" if self.web else "off",
             "store.url": self.store_url or f"(SQLite file in {self.data_dir})",
             "shoes.limit_km": f"{self.shoe_limit_km:g}",
             "thresholds": "defaults" if self.origin.get("thresholds") == "default" else "from file",
@@ -149,6 +154,28 @@ def _path(key: str, value: object, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
+def _websocket_url(value: object) -> str:
+    """A ``ws://`` or ``wss://`` URL for browsers (the cockpit page)."""
+    if (
+        not isinstance(value, str)
+        or urlsplit(value).scheme not in ("ws", "wss")
+        or not urlsplit(value).hostname
+    ):
+        raise ConfigError(
+            "broker.websocket_url", f"must be ws://host:port/ or wss://host:port/, got {value!r}"
+        )
+    return value
+
+
+def _web(listen: object) -> WebAddress | None:
+    """Where to serve the cockpit: a port or ``"HOST:PORT"`` (None: not served)."""
+    if listen is None:
+        return None
+    if isinstance(listen, bool) or not isinstance(listen, str | int):
+        raise ConfigError("web.listen", f'must be a port or "HOST:PORT", got {listen!r}')
+    return WebAddress.parse(str(listen))
+
+
 def _limit_km(value: object) -> float:
     """A shoe distance limit in km."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not 100 <= value <= 5000:
@@ -187,6 +214,8 @@ def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path)
             ) from None
     if password is not None:
         settings = replace(settings, password=password)
+    if "websocket_url" in table:
+        settings = replace(settings, websocket_url=_websocket_url(table["websocket_url"]))
     return settings.with_tls_files(
         *(
             _path(f"broker.{k}", table[k], base) if k in table else None
@@ -242,6 +271,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         raise ConfigError("data.record", f"must be true or false, got {record!r}")
     if flags.get("no_record"):
         record = False
+    listen = pick("web.listen", file.get("web", {}).get("listen"), None, flags.get("web"))
     store_url = pick("store.url", file.get("store", {}).get("url"), "SPINESENSE_STORE_URL", None)
     limit_km = pick("shoes.limit_km", file.get("shoes", {}).get("limit_km"), None, None)
     distance_km, watch = _this_run(flags)
@@ -255,6 +285,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         broker=settings,
         data_dir=DEFAULT_DATA_DIR if data_dir is None else _path("data.dir", str(data_dir), base),
         record=record,
+        web=_web(listen),
         store_url=_store_url(store_url),
         shoe_limit_km=DEFAULT_SHOE_LIMIT_KM if limit_km is None else _limit_km(limit_km),
         distance_km=distance_km,
@@ -286,6 +317,8 @@ id = "runner"              # MQTT topics: spinesense/v1/<id>/...; with Mosquitto
 # dir = "~/.local/share/spinesense/captures"   # raw captures of every run
 record = true
 
+[web]
+# listen = "8080"          # serve the cockpit page on http://127.0.0.1:8080/ during `run` (docs/cockpit.md)
 [store]
 # url = "postgresql://coach@db.example/spinesense"  # default: runs.sqlite in the data directory
 

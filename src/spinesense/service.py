@@ -1,13 +1,15 @@
 """The service: one runner's source -> the one decoder -> pipeline -> alert rules -> sinks.
 
-``Service`` is an async context manager. Entering it gets the source ready (finds the sensor, opens
-the file), which names the protocol and so the decoder; starts the broker when none is configured (the
-embedded one) and the MQTT publisher with its outbox; and opens the capture recorder. ``run()`` then
-streams the source through the processing into every sink until the source ends or ``stop()`` is called;
-leaving the block flushes the outbox, publishes ``offline`` and closes the capture. The sinks: the
-publisher (non-blocking: a slow or absent broker never stalls the sensor), the recorder (raw frames,
-byte for byte), an optional console callback, and companions that run beside it (the terminal live
-view, the cockpit web page). One event loop; a bounded queue between the source and the processing.
+``Service`` is an async context manager. Entering it gets the source ready (finds the sensor, opens the
+file), which names the protocol and so the decoder; starts the broker when none is configured (the embedded
+one), then the cockpit web page when ``web.listen`` asks for it, and the MQTT publisher with its outbox; and
+opens the capture recorder. ``run()`` then streams the source through the processing into every sink until
+the source ends or ``stop()`` is called; leaving the block flushes the outbox, publishes ``offline``, stops
+the page and closes the capture. The sinks: the publisher (non-blocking: a slow or absent broker never
+stalls the sensor), the recorder (raw frames, byte for byte), an optional console callback, the cockpit page
+(web/: served for the service's lifetime, it reads the same broker over WebSockets), and companions that run
+beside it (the terminal live view, speech). One event loop; a bounded queue between the source and the
+processing.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from spinesense.models import Alert, Stride
 from spinesense.processing.summary import RollingSummary
 from spinesense.run import Notice, Run
 from spinesense.sensors import make_decoder
+from spinesense.web.cockpit import serve_cockpit, websocket_host
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine, Sequence
@@ -68,13 +71,16 @@ class Service:
         """Prepare the service (nothing starts before ``async with``).
 
         ``config``: runner, broker, data directory and alert thresholds (None: the defaults, with no
-        capture written). ``publish``: False runs without MQTT. ``console`` is told every stride, alert
-        event and news of the baseline; ``speak`` the message of every alert raised; ``companions`` run
-        beside the service while it runs; ``store`` shows the training load when the service starts and
-        saves the run when it ends.
+        capture written; ``web`` set serves the cockpit page). ``publish``: False runs without MQTT (and so
+        without the page, which reads the broker). ``console`` is told every stride, alert event and news
+        of the baseline; ``speak`` the message of every alert raised; ``companions`` run beside the
+        service while it runs; ``store`` shows the training load when the service starts and saves the
+        run when it ends.
         """
         self.source = source
         self.config = config or Config(record=False)
+        if self.config.web is not None and not publish:
+            raise ValueError("the cockpit page (web) reads the broker: serve it with publish=True")
         self.publish = publish
         self.console = console
         self.speak = speak
@@ -83,6 +89,8 @@ class Service:
         self.publisher: Publisher | None = None
         self.broker = ""
         """Where the service publishes, for people ("" without MQTT)."""
+        self.cockpit_url: str | None = None
+        """The cockpit page's address once the service is entered (None: not served)."""
         self.recorder: CaptureWriter | None = None
         self.header: dict[str, Any] = {}
         """The capture header of the source's stream (known once the service is entered)."""
@@ -101,7 +109,7 @@ class Service:
         return self._run().engine
 
     async def __aenter__(self) -> Self:
-        """Get the source ready, then start the broker, the publisher and the recorder."""
+        """Get the source ready, then start the broker, the page, the publisher and the recorder."""
         self.header = {**await self.source.start(), "runner": {"id": self.config.runner_id}}
         decoder = make_decoder(str(self.header.get("protocol", "")))
         self.run_state = Run(decoder, AlertEngine(self.config.alerts, self.config.profile))
@@ -119,7 +127,7 @@ class Service:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        """Flush the outbox, publish ``offline``, stop the embedded broker and close the capture."""
+        """Flush the outbox, publish ``offline``, stop the page and the embedded broker, close the capture."""
         try:
             await self._stack.aclose()
         finally:
@@ -127,15 +135,19 @@ class Service:
                 self.recorder.close()
 
     async def _open_publisher(self) -> None:
-        """The configured broker, or an embedded one for the service's lifetime; the publisher on it."""
+        """The configured broker, or an embedded one for the service's lifetime; the page, the publisher."""
         from spinesense.publish import Publisher, SessionClock, embedded_broker  # noqa: PLC0415 - if publishing
 
         config = self.config
         if config.broker is not None:
             settings, self.broker = config.broker, config.broker.display()
         else:
-            settings = await self._stack.enter_async_context(embedded_broker())
+            broker = embedded_broker(websocket_host=websocket_host(config))
+            settings = await self._stack.enter_async_context(broker)
             self.broker = f"{settings.display()} (embedded broker)"
+        if config.web is not None:
+            page = serve_cockpit(config, config.web, settings)
+            self.cockpit_url = await self._stack.enter_async_context(page)
         self.publisher = await self._stack.enter_async_context(
             Publisher(
                 settings,

@@ -1,4 +1,7 @@
-"""The embedded broker (amqtt, in-process, loopback only): the zero-setup default when none is set."""
+"""The embedded broker (amqtt, in-process, loopback only): the zero-setup default when none is set.
+
+Besides MQTT over TCP it listens for MQTT over WebSockets, so the cockpit page (web/) reaches it too.
+"""
 
 from __future__ import annotations
 
@@ -23,16 +26,28 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def embedded_broker(port: int | None = None) -> AsyncIterator[BrokerSettings]:
-    """Run an anonymous MQTT 3.1.1 broker on 127.0.0.1 for the duration of the block."""
+async def embedded_broker(
+    port: int | None = None, websocket_host: str = "127.0.0.1"
+) -> AsyncIterator[BrokerSettings]:
+    """Run an anonymous MQTT 3.1.1 broker on 127.0.0.1 for the duration of the block.
+
+    Its WebSocket listener (for browsers) binds ``websocket_host``: loopback, unless the cockpit is
+    served to other machines too.
+    """
     port = port or free_port()
+    ws_port = free_port()
     config = {
-        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+        "listeners": {
+            "default": {"type": "tcp", "bind": f"127.0.0.1:{port}"},
+            "websockets": {"type": "ws", "bind": f"{websocket_host}:{ws_port}"},
+        },
         "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
     }
     broker = Broker(config)
     await broker.start()
     try:
-        yield BrokerSettings(host="127.0.0.1", port=port, mqtt5=False)
+        yield BrokerSettings(
+            host="127.0.0.1", port=port, mqtt5=False, websocket_url=f"ws://127.0.0.1:{ws_port}/"
+        )
     finally:
         await broker.shutdown()

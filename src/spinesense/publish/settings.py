@@ -27,6 +27,8 @@ class BrokerSettings:
     key_file: Path | None = None
     mqtt5: bool | None = None
     """True/False when the broker's protocol is known (the embedded one speaks 3.1.1); None: try 5 first."""
+    websocket_url: str | None = None
+    """Where browsers reach the same broker over MQTT over WebSockets (the cockpit); None: not known."""
 
     @classmethod
     def from_url(cls, url: str, key: str = "broker.url") -> BrokerSettings:

@@ -48,6 +48,11 @@ def add_service_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures of runs are written")
     parser.add_argument("--no-record", action="store_true", help="do not write a raw capture")
+    parser.add_argument(
+        "--web",
+        metavar="[HOST:]PORT",
+        help="serve the cockpit page (docs/cockpit.md); HOST default 127.0.0.1",
+    )
     parser.add_argument("--distance-km", type=float, metavar="KM", help="this run's distance, for the shoes")
     parser.add_argument("--watch", metavar="FILE", help="the watch's FIT/GPX/TCX file of this run (distance)")
 

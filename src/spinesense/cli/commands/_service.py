@@ -82,6 +82,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
         broker=args.broker,
         data_dir=args.data_dir,
         no_record=args.no_record,
+        web=args.web,
         distance_km=args.distance_km,
         watch=args.watch,
     )

@@ -5,7 +5,8 @@ The virtual reference sensor (emulator/, on bumble's in-process BLE stack) strea
 drift, a demonstration, not a measurement) in real time; the service finds it, connects and subscribes
 through bleak exactly as it would a sensor on the belt, and runs it through the pipeline and the alert
 rules into the embedded MQTT broker (or ``--broker``), while the terminal shows what the runner would
-see. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts can appear in a short run.
+see and the cockpit page (its address is the first line printed; ``--no-web`` turns it off) shows it in a
+browser. The demo learns the baseline fast (10 s warm-up, 20 s baseline) so alerts can appear in a short run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from spinesense.cli.commands._base import (
     add_service_arguments,
     add_speak_argument,
 )
+from spinesense.web import WebAddress
 
 if TYPE_CHECKING:
     import argparse
@@ -40,6 +42,8 @@ DEMO_RECORDING = Path("demo") / "fatigue_run.jsonl.gz"
 DEMO_SCAN_S = 2.0
 DEMO_BACKOFF_S = 0.1
 """The virtual sensor advertises every 50 ms and returns at once: short scans and retries."""
+DEMO_WEB = WebAddress(port=8080, exact=False)
+"""The demo serves its cockpit on http://127.0.0.1:8080/ (another free port when that one is taken)."""
 END_GRACE_S = 0.5
 """After the virtual sensor's recording ends: time for the notifications still on their way."""
 
@@ -64,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--file", metavar="FILE", help="another recording to play instead of the bundled one")
     add_speak_argument(parser)
     add_service_arguments(parser)
+    parser.add_argument("--no-web", action="store_true", help="do not serve the cockpit page")
     parser.set_defaults(handler=run)
 
 
@@ -86,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
     speaker = speaker_for(args)
     runner = config.runner_id if args.runner else "demo"
     config = replace(config, alerts=demo_alerts(config.alerts), runner_id=runner)
+    if args.no_web:
+        config = replace(config, web=None)
+    elif config.web is None:
+        config = replace(config, web=DEMO_WEB)
     block = load_block(str(path), args.duration)
     with bluetooth_errors():
         return asyncio.run(_over_ble(config, block, args.speed, f"spinesense demo ({path.name})", speaker))

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if args.save and not args.broker:
         save_recording(config_from_args(args), args.file, None)
         return EXIT_OK
-    if args.broker or args.runner or args.config:
+    if args.broker or args.runner or args.config or args.web:
         config = replace(config_from_args(args), record=False)  # the file already is the recording
         return replay_service(config, args.file, speed, f"spinesense replay {args.file}")
     return asyncio.run(_stream(args, speed))
