@@ -27,7 +27,7 @@ from spinesense.capture import CaptureWriter
 from spinesense.config import Config
 from spinesense.logs import note, status
 from spinesense.models import Alert, Stride
-from spinesense.processing.summary import session_summary
+from spinesense.processing.summary import RollingSummary
 from spinesense.run import Notice, Run
 from spinesense.sensors import make_decoder
 from spinesense.web.cockpit import serve_cockpit, websocket_host
@@ -103,6 +103,7 @@ class Service:
         self._stop = asyncio.Event()
         self._stack = contextlib.AsyncExitStack()
         self._strides_published = 0
+        self._summary = RollingSummary()
 
     @property
     def engine(self) -> AlertEngine:
@@ -308,10 +309,10 @@ class Service:
     def _publish_stride(self, publisher: Publisher, stride: Stride) -> None:
         """A stride, and the rolling summary every SUMMARY_EVERY strides."""
         publisher.publish_stride(stride)
+        self._summary.add(stride)
         self._strides_published += 1
-        n = self._strides_published
-        if n % SUMMARY_EVERY == 0:
-            publisher.publish_summary(session_summary(self._run().result.strides[:n]))
+        if self._strides_published % SUMMARY_EVERY == 0:
+            publisher.publish_summary(self._summary.summary())
 
     def _publish_end(self, result: RunResult) -> None:
         """The session summary and the session's end."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from spinesense.alerts._rolling import RollingMedians
 from spinesense.alerts.baseline import BaselineState
 from spinesense.alerts.rules import ALERT_KINDS, RECOVERED, SENSOR_KINDS, STRIDE_RULES, Finding
 from spinesense.errors import ConfigError
@@ -72,6 +73,8 @@ class AlertEngine:
         self.config = config
         longest = max(int(r.values.get("window_strides", 0)) for r in config.rules.values())
         self._window: deque[Stride] = deque(maxlen=max(config.hold_strides, longest))
+        sizes = {int(r.values.get("window_strides", config.hold_strides)) for r in config.rules.values()}
+        self._rolling = {size: RollingMedians(size) for size in sizes}
         given = dict(profile.baseline) if profile and profile.baseline else None
         self._baseline = _Baseline(medians=given, from_profile=given is not None)
         self._episodes = {kind: _Episode() for kind in ALERT_KINDS}
@@ -108,6 +111,8 @@ class AlertEngine:
             return events
         self._learn(stride)
         self._window.append(stride)
+        for rolling in self._rolling.values():
+            rolling.push(stride)
         if len(self._window) < self.config.hold_strides:
             return events
         baseline = self._baseline.medians or {}
@@ -116,7 +121,7 @@ class AlertEngine:
             config = self.config.rules[table]
             size = int(config.values.get("window_strides", self.config.hold_strides))
             if size not in medians:
-                medians[size] = self._medians(size)
+                medians[size] = self._rolling[size].medians()
             finding = rule(medians[size], baseline, config)
             if finding is not None:
                 events += self._judge(kind, finding, config["hysteresis"], stride, size=size)
@@ -165,16 +170,6 @@ class AlertEngine:
                     b.values.setdefault(name, []).append(float(value))
             return
         b.medians = {k: float(np.median(v)) for k, v in b.values.items() if v}
-
-    def _medians(self, size: int) -> dict[str, float]:
-        """Per-metric medians over the last ``size`` strides (metrics missing in most are left out)."""
-        window = list(self._window)[-size:]
-        out: dict[str, float] = {}
-        for name in STRIDE_METRICS:
-            values = [v for s in window if (v := getattr(s, name)) is not None]
-            if len(values) * 2 > len(window):
-                out[name] = float(np.median(values))
-        return out
 
     def _judge(
         self,

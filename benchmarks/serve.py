@@ -1,0 +1,213 @@
+"""How many runners one ``spinesense serve`` process keeps up with, in real time, and what each costs.
+
+For each N, a fresh process serves N runners, each replaying the same 200 Hz recording in real time
+(paced as a live sensor streams) into a Mosquitto this script starts; this script subscribes to every
+stride and timestamps its arrival. A stride's lag is its arrival minus the moment its last sample was
+streamed (replay start + the stride's end in sensor time). Part of that lag is the pipeline's own
+look-ahead (a stride ends at the next contact, which it needs a few samples past to find), the same for
+one runner as for many, so the figure judged is the lag above a lone runner's for the same stride:
+N keeps up when every stride arrives and none is more than 150 ms later than alone. Also printed:
+the serving process's CPU (per cent of one core, per runner) and memory (peak RSS above the process
+before its runners start, per runner), and the machine's load average (shared machines vary).
+Runners start one after another over ``--stagger`` seconds, as people do: started in the same instant,
+every runner's one-off work (the first alignment) lands on the loop at once.
+
+Usage: .venv/bin/python benchmarks/serve.py [--runners 1,50,100,200,300,400] [--file CAPTURE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiomqtt
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from spinesense.models import Record
+
+RECORDING = Path(__file__).resolve().parents[1] / "replay_data" / "fukuchi" / "RBDS0041.jsonl.gz"
+BUDGET_MS = 150.0
+"""A stride may reach the broker at most this much later than it does for a lone runner."""
+WAIT_S = 30.0
+"""How long strides may still come after the serving process has ended."""
+
+
+def rss_kb() -> int:
+    """This process's resident memory now (kB)."""
+    with Path("/proc/self/statm").open() as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+async def serve_child(
+    runners: int, port: int, file: Path, data_dir: Path, stagger_s: float
+) -> dict[str, Any]:
+    """The serving process: N replays through one Squad, started ``stagger_s`` apart in all; its start
+    times, CPU and memory."""
+    from spinesense.config import Config  # noqa: PLC0415 - imported here so the baseline RSS includes it
+    from spinesense.publish.settings import BrokerSettings  # noqa: PLC0415
+    from spinesense.serve import Runner, Squad  # noqa: PLC0415
+    from spinesense.sources.replay import ReplaySource  # noqa: PLC0415
+
+    starts: dict[str, float] = {}
+
+    class TimedReplay(ReplaySource):
+        """A real-time replay that notes (wall clock) when its first record is due."""
+
+        def __init__(self, runner_id: str, delay_s: float) -> None:
+            super().__init__(file, 1.0, "benchmarks/serve.py")
+            self.runner_id = runner_id
+            self.delay_s = delay_s
+
+        async def _timed(self) -> AsyncIterator[Record]:
+            await asyncio.sleep(self.delay_s)  # runners start one after another, not all in one instant
+            starts[self.runner_id] = time.time()
+            async for record in super().__aiter__():
+                yield record
+
+        def __aiter__(self) -> AsyncIterator[Record]:
+            return self._timed()
+
+    broker = BrokerSettings(host="127.0.0.1", port=port)
+    base = rss_kb()
+    cpu0, wall0 = time.process_time(), time.monotonic()
+    squad = Squad(
+        [
+            Runner(
+                Config(runner_id=f"r{i}", broker=broker, data_dir=data_dir, record=False),
+                functools.partial(TimedReplay, f"r{i}", i * stagger_s / runners),
+            )
+            for i in range(runners)
+        ]
+    )
+    outcomes = await squad.serve()
+    cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    shed = sum(o.service.publisher.strides_shed for o in outcomes if o.service and o.service.publisher)
+    return {
+        "starts": starts,
+        "strides": {o.runner_id: len(o.result.strides) if o.result else -1 for o in outcomes},
+        "errors": [o.error for o in outcomes if o.error],
+        "cpu_core_pct": 100 * cpu / wall,
+        "base_rss_mb": base / 1024,
+        "peak_rss_mb": peak_kb / 1024,
+        "shed": shed,
+    }
+
+
+async def measure(runners: int, port: int, file: Path, stagger_s: float) -> dict[str, Any]:
+    """Serve N runners in a child process while subscribed to their strides; lags per (runner, stride)."""
+    arrivals: dict[tuple[str, int], tuple[float, float]] = {}
+
+    async def listen(client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            now = time.time()
+            stride = json.loads(message.payload)
+            runner = str(message.topic).split("/")[2]
+            arrivals[runner, stride["index"]] = (now, stride["t_end_s"])
+
+    async with aiomqtt.Client("127.0.0.1", port, max_queued_incoming_messages=0) as client:
+        await client.subscribe("spinesense/v1/+/stride")
+        listener = asyncio.create_task(listen(client))
+        with tempfile.TemporaryDirectory() as data_dir:
+            command = [sys.executable, __file__, "--child", str(runners), "--port", str(port)]
+            command += ["--file", str(file), "--data-dir", data_dir, "--stagger", str(stagger_s)]
+            child = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+            out, _ = await child.communicate()
+        report: dict[str, Any] = json.loads(out)
+        expected = sum(n for n in report["strides"].values() if n > 0)
+        deadline = time.monotonic() + WAIT_S
+        while len(arrivals) < expected and time.monotonic() < deadline:  # noqa: ASYNC110 - QoS 0: no signal but arrival
+            await asyncio.sleep(0.1)
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+    starts = report["starts"]
+    report["lags"] = {
+        key: arrival - (starts[key[0]] + t_end_s) for key, (arrival, t_end_s) in arrivals.items()
+    }
+    report["expected"] = expected
+    return report
+
+
+def judge(runners: int, report: dict[str, Any], alone: dict[int, float]) -> bool:
+    """Print one line for N runners; whether every stride came within the budget over a lone runner's."""
+    lags = report["lags"]
+    extra = [1000 * (lag - alone.get(index, lag)) for (_, index), lag in lags.items()]
+    raw = sorted(1000 * lag for lag in lags.values())
+    worst = max(extra, default=0.0)
+    if os.environ.get("SERVE_BENCH_DEBUG"):
+        late = sorted(((e, k) for e, k in zip(extra, lags, strict=True)), reverse=True)[:10]
+        print("      latest:", [(round(e), k) for e, k in late])
+    per_runner_mb = (report["peak_rss_mb"] - report["base_rss_mb"]) / runners
+    ok = len(lags) == report["expected"] and not report["errors"] and worst <= BUDGET_MS
+    print(
+        f"{runners:5d} {len(lags):8d}/{report['expected']:<8d} {report['shed']:5d} "
+        f"{statistics.median(raw):8.0f} {raw[int(0.99 * (len(raw) - 1))]:8.0f} {worst:9.0f} "
+        f"{report['cpu_core_pct']:7.1f} {report['cpu_core_pct'] / runners:8.2f} "
+        f"{report['base_rss_mb']:7.0f} {report['peak_rss_mb']:7.0f} {per_runner_mb:7.2f} "
+        f"{'yes' if ok else 'no':>5s}  load {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    for error in report["errors"][:3]:
+        print(f"      runner error: {error}")
+    return ok
+
+
+async def main_async(counts: list[int], file: Path, stagger_s: float) -> None:
+    """Start Mosquitto; measure a lone runner, then each N; print the largest N that kept up."""
+    from spinesense.testing import running_mosquitto  # noqa: PLC0415
+
+    print(f"recording {file.name}, {os.cpu_count()} cores, load average {os.getloadavg()}")
+    print(
+        "    N   strides/expected  shed  lag p50  lag p99  over 1 max  CPU %core  %/runner  "
+        "base MB  peak MB  MB/runner  ok"
+    )
+    best = previous = 0
+    with tempfile.TemporaryDirectory() as workdir, running_mosquitto(Path(workdir)) as mosquitto:
+        lone = await measure(1, mosquitto.port, file, 0.0)
+        alone = {index: lag for (_, index), lag in lone["lags"].items()}
+        judge(1, lone, alone)
+        for n in counts:
+            if n == 1:
+                continue
+            report = await measure(n, mosquitto.port, file, stagger_s)
+            if judge(n, report, alone) and best == previous:
+                best = n
+            previous = n
+    print(f"largest N (with every smaller N tried) that kept every stride within {BUDGET_MS:.0f} ms: {best}")
+
+
+def main() -> None:
+    """Parse the arguments; run the whole benchmark, or (``--child``) one serving process."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runners", default="50,100,200,300,400", help="N to try, in order")
+    parser.add_argument("--file", type=Path, default=RECORDING, help="the recording every runner replays")
+    parser.add_argument(
+        "--stagger", type=float, default=20.0, help="seconds over which the N runners start (default 20)"
+    )
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        report = asyncio.run(serve_child(args.child, args.port, args.file, args.data_dir, args.stagger))
+        print(json.dumps(report))
+        return
+    asyncio.run(main_async([int(n) for n in args.runners.split(",")], args.file, args.stagger))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Per-metric medians over the last strides, kept up to date stride by stride.
+
+``RollingMedians`` is what the alert engine uses (one sorted window per metric: a stride in, the oldest
+out); ``window_medians`` is the plain recompute-everything reference it is tested equal to.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from spinesense.models import STRIDE_METRICS
+from spinesense.processing._sorted import SortedValues
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from spinesense.models import Stride
+
+
+def window_medians(window: Sequence[Stride]) -> dict[str, float]:
+    """Per-metric medians over ``window`` (metrics missing in most of its strides are left out)."""
+    out: dict[str, float] = {}
+    for name in STRIDE_METRICS:
+        values = [v for s in window if (v := getattr(s, name)) is not None]
+        if len(values) * 2 > len(window):
+            out[name] = float(np.median(values))
+    return out
+
+
+class RollingMedians:
+    """``window_medians`` of the last ``size`` strides, in O(log size) per stride instead of O(size)."""
+
+    def __init__(self, size: int) -> None:
+        """Follow the last ``size`` strides."""
+        self.size = size
+        self._rows: deque[tuple[float | None, ...]] = deque()
+        self._sorted = {name: SortedValues() for name in STRIDE_METRICS}
+
+    def push(self, stride: Stride) -> None:
+        """Take a stride into the window; the oldest leaves once it holds ``size``."""
+        row = tuple(getattr(stride, name) for name in STRIDE_METRICS)
+        self._rows.append(row)
+        self._update(row, SortedValues.add)
+        if len(self._rows) > self.size:
+            self._update(self._rows.popleft(), SortedValues.remove)
+
+    def _update(self, row: tuple[float | None, ...], change: Callable[[SortedValues, float], None]) -> None:
+        """Add or remove a stride's present metrics."""
+        for name, value in zip(STRIDE_METRICS, row, strict=True):
+            if value is not None:
+                change(self._sorted[name], float(value))
+
+    def medians(self) -> dict[str, float]:
+        """The medians now (the same as ``window_medians`` of the same strides)."""
+        count = len(self._rows)
+        return {name: s.median() for name, s in self._sorted.items() if len(s) * 2 > count}

@@ -1,0 +1,143 @@
+"""What ``spinesense serve`` does: its runners from the flags (or a scan), served on one loop, reported."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spinesense.cli.commands import _base as codes
+from spinesense.cli.commands._base import CommandError
+from spinesense.cli.commands._ble import bluetooth_errors
+from spinesense.cli.commands._service import load_for_command
+from spinesense.logs import status
+from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker
+from spinesense.sources.ble import LinkOptions
+from spinesense.sources.ble_discovery import scan
+from spinesense.sources.ble_link import SensorLink
+from spinesense.sources.replay import ReplaySource
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+    from spinesense.config import Config
+    from spinesense.sources import Source
+
+SOURCE = "spinesense serve"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve every runner until each source ends, Ctrl-C or SIGTERM; one status line per runner."""
+    if args.speed <= 0:
+        raise CommandError(f"--speed must be positive, got {args.speed}", codes.EXIT_USAGE)
+    runners = [*_replays(args), *_sensors(args)]
+    if not runners:
+        with bluetooth_errors():
+            runners = asyncio.run(_found_sensors(args))
+    try:
+        check_unique(runners)
+    except ValueError as exc:
+        raise CommandError(str(exc), codes.EXIT_USAGE) from None
+    return asyncio.run(_serve(runners))
+
+
+def _config(args: argparse.Namespace, runner_id: str) -> Config:
+    """The shared configuration with this runner's id (a bad id is a usage error naming it)."""
+    return load_for_command(
+        args.config, runner=runner_id, broker=args.broker, data_dir=args.data_dir, no_record=args.no_record
+    )
+
+
+def _pair(text: str, flag: str) -> tuple[str | None, str]:
+    """``RUNNER=VALUE`` -> (RUNNER, VALUE); a bare VALUE -> (None, VALUE)."""
+    runner, sep, value = text.partition("=")
+    if not sep:
+        return None, text
+    if not runner or not value:
+        raise CommandError(f"{flag} {text!r}: expected RUNNER=VALUE", codes.EXIT_USAGE)
+    return runner, value
+
+
+def _replays(args: argparse.Namespace) -> list[Runner]:
+    """A runner per ``--replay``; the recording is opened in the runner's own task."""
+    runners = []
+    for text in args.replay:
+        runner_id, file = _pair(text, "--replay")
+        runner_id = runner_id or Path(file).name.split(".")[0]
+
+        def source(file: str = file) -> Source:
+            return ReplaySource(file, args.speed, SOURCE)
+
+        runners.append(Runner(_config(args, runner_id), source))
+    return runners
+
+
+def _sensors(args: argparse.Namespace) -> list[Runner]:
+    """A runner per ``--sensor RUNNER=NAME|ADDRESS``."""
+    runners = []
+    for text in args.sensor:
+        runner_id, target = _pair(text, "--sensor")
+        if runner_id is None:
+            raise CommandError(f"--sensor {text!r}: expected RUNNER=NAME|ADDRESS", codes.EXIT_USAGE)
+        runners.append(Runner(_config(args, runner_id), _link(target, args)))
+    return runners
+
+
+def _link(target: str, args: argparse.Namespace) -> Callable[[], Source]:
+    """A live link to one sensor, made in the runner's own task."""
+    return lambda: SensorLink(target, options=LinkOptions(scan_timeout_s=args.scan_timeout), source=SOURCE)
+
+
+async def _found_sensors(args: argparse.Namespace) -> list[Runner]:
+    """A runner per reference sensor advertising now, named after the sensor."""
+    found = [s for s in await scan(args.scan_timeout) if s.family and s.family.protocol == "reference"]
+    if not found:
+        raise CommandError(
+            f"no reference sensor found within {args.scan_timeout:g} s", codes.EXIT_UNAVAILABLE
+        )
+    return [Runner(_config(args, _runner_id(s.name)), _link(s.device.address, args)) for s in found]
+
+
+def _runner_id(sensor_name: str) -> str:
+    """A runner id from a sensor's advertised name (characters a topic cannot hold become '-')."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", sensor_name)[:64].strip(".") or "sensor"
+
+
+async def _serve(runners: list[Runner]) -> int:
+    """The squad on one loop; every runner's totals or failure; the exit code."""
+    async with shared_broker(runners) as served:
+        squad = Squad(served)
+        squad.stop_on_signals()
+        status(f"serving {len(served)} runners", runners=len(served))
+        outcomes = await squad.serve()
+    for outcome in outcomes:
+        _report(outcome)
+    if squad.interrupted:
+        return codes.EXIT_INTERRUPTED
+    return codes.EXIT_DATA if any(o.error for o in outcomes) else codes.EXIT_OK
+
+
+def _report(outcome: Outcome) -> None:
+    """One status line for a runner: its totals, or why it stopped."""
+    runner = outcome.runner_id
+    if outcome.result is None:
+        status(f"runner {runner}: stopped: {outcome.error}", runner=runner, error=outcome.error)
+        return
+    result = outcome.result
+    publisher = outcome.service.publisher if outcome.service else None
+    shed = publisher.strides_shed if publisher else 0
+    left = publisher.outbox_depth if publisher else 0
+    status(
+        f"runner {runner}: {len(result.strides)} strides, {result.raised} alerts, "
+        f"{result.counts.samples} samples ({result.counts.lost_samples} lost), "
+        f"outbox left {left}, strides shed {shed}",
+        runner=runner,
+        strides=len(result.strides),
+        alerts=result.raised,
+        samples=result.counts.samples,
+        lost_samples=result.counts.lost_samples,
+        outbox_left=left,
+        strides_shed=shed,
+    )

@@ -1,0 +1,61 @@
+"""A sorted multiset of floats: medians and percentiles of a changing set without re-sorting it.
+
+Rolling medians and the rolling summary add one value per stride (and drop old ones); keeping the values
+sorted makes each change a binary search plus a short memmove, and each median a lookup. The results are
+those of ``np.median`` and ``np.percentile`` (linear interpolation) to the last bit, so the plain
+recompute-everything versions stay the reference they are tested against.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+
+
+class SortedValues:
+    """Floats kept in order; ``add``/``remove`` in O(log n) search, ``median``/``percentile`` in O(1)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._values: list[float] = []
+
+    def __len__(self) -> int:
+        """How many values are held."""
+        return len(self._values)
+
+    def add(self, value: float) -> None:
+        """Hold one more value."""
+        insort(self._values, value)
+
+    def remove(self, value: float) -> None:
+        """Drop one occurrence of a value held (ValueError if it is not held)."""
+        values = self._values
+        i = bisect_left(values, value)
+        if i == len(values) or values[i] != value:
+            raise ValueError(f"{value!r} is not held")
+        del values[i]
+
+    def median(self) -> float:
+        """The median as ``np.median`` gives it (the mean of the two middle values for an even count)."""
+        values = self._values
+        n = len(values)
+        if n % 2:
+            return values[n // 2]
+        return (values[n // 2 - 1] + values[n // 2]) / 2
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile as ``np.percentile`` gives it (linear interpolation, same rounding)."""
+        values = self._values
+        n = len(values)
+        fraction = q / 100
+        virtual = n * fraction + (1 - fraction) - 1
+        below = min(max(int(virtual // 1), 0), n - 1)
+        above = min(below + 1, n - 1)
+        return _lerp(values[below], values[above], virtual - below)
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    """Interpolate between ``a`` and ``b`` as numpy does: from ``b`` backwards when ``t >= 0.5``."""
+    difference = b - a
+    return b - difference * (1 - t) if t >= 0.5 else a + difference * t

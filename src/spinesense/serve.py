@@ -1,0 +1,159 @@
+"""Many runners in one process: one ``Service`` per runner, all on one asyncio event loop.
+
+A coach's squad or a clinic's treadmill bank shares one process (one interpreter, one set of imported
+libraries) instead of paying a whole process per runner. Each runner is isolated: its source is opened
+inside its own task, and whatever stops it (a sensor that cannot be found, a file that cannot be read,
+an exception in its processing) is reported for that runner alone while the others run on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from spinesense.service import Service
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Sequence
+
+    from spinesense.alerts import BaselineState
+    from spinesense.config import Config
+    from spinesense.models import Alert, Stride
+    from spinesense.publish import BrokerSettings
+    from spinesense.run import RunResult
+    from spinesense.sources import Source
+
+    Event = Stride | Alert | BaselineState
+    """What a console is told: every stride, alert event and news of the baseline."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Runner:
+    """One runner to serve: its configuration (runner id, broker, thresholds) and how to get its data.
+
+    ``source`` is called inside the runner's own task, so a source that cannot be opened stops only
+    this runner.
+    """
+
+    config: Config
+    source: Callable[[], Source]
+
+
+@dataclass
+class Outcome:
+    """How one runner's service ended: its result, or why it stopped (then ``result`` is None)."""
+
+    runner_id: str
+    result: RunResult | None = None
+    error: str | None = None
+    service: Service | None = None
+    """The runner's service, for its publisher's totals (None if its source could not be opened)."""
+
+
+def check_unique(runners: Sequence[Runner]) -> None:
+    """ValueError naming the runner ids given more than once (they would share topics and outboxes)."""
+    counts = Counter(r.config.runner_id for r in runners)
+    twice = sorted(runner_id for runner_id, n in counts.items() if n > 1)
+    if twice:
+        raise ValueError(f"runner ids must be unique: {', '.join(twice)} given more than once")
+
+
+class Squad:
+    """Serves every runner concurrently until each source ends or ``stop()``; see ``serve``."""
+
+    def __init__(
+        self, runners: Sequence[Runner], *, console: Callable[[str, Event], None] | None = None
+    ) -> None:
+        """Check the runner ids are unique; nothing starts before ``serve``.
+
+        ``console`` is told ``(runner_id, event)`` for every stride, alert event and baseline news.
+        """
+        check_unique(runners)
+        self.runners = tuple(runners)
+        self.console = console
+        self.services: dict[str, Service] = {}
+        self.interrupted = False
+        self._stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        """End every runner's run cleanly (what each source already gave is processed and published)."""
+        self._stopped.set()
+        for service in self.services.values():
+            service.stop()
+
+    def stop_on_signals(self) -> None:
+        """Ctrl-C or SIGTERM stops every runner cleanly (one handler for the whole squad)."""
+        loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            self.interrupted = True
+            self.stop()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, on_signal)
+
+    async def serve(self) -> list[Outcome]:
+        """Run every runner's service to its end; one outcome per runner, in the order given."""
+        return list(await asyncio.gather(*(self._serve_one(r) for r in self.runners)))
+
+    async def _serve_one(self, runner: Runner) -> Outcome:
+        """One runner's whole service; any failure of its own becomes its outcome, never the others'."""
+        runner_id = runner.config.runner_id
+        outcome = Outcome(runner_id)
+        try:
+            # Opening a recording reads and decodes it: in a thread, so the runners already running go on.
+            source = await asyncio.to_thread(runner.source)
+            service = Service(source, runner.config, console=self._console_for(runner_id))
+            outcome.service = self.services[runner_id] = service
+            if self._stopped.is_set():
+                service.stop()
+            async with service:
+                outcome.result = await service.run()
+        except Exception as exc:  # noqa: BLE001 - isolation: one runner's failure, whatever it is, is its own
+            outcome.error = _reason(exc)
+            log.error("runner %s stopped: %s", runner_id, outcome.error, extra={"runner": runner_id})  # noqa: TRY400 - one line, no traceback for people
+        return outcome
+
+    def _console_for(self, runner_id: str) -> Callable[[Event], None] | None:
+        """The squad's console bound to one runner (None without a console)."""
+        console = self.console
+        if console is None:
+            return None
+        return lambda event: console(runner_id, event)
+
+
+def with_broker(runners: Sequence[Runner], settings: BrokerSettings) -> list[Runner]:
+    """The runners with ``settings`` as their broker where they have none configured."""
+    return [
+        r
+        if r.config.broker is not None
+        else dataclasses.replace(r, config=dataclasses.replace(r.config, broker=settings))
+        for r in runners
+    ]
+
+
+@contextlib.asynccontextmanager
+async def shared_broker(runners: Sequence[Runner]) -> AsyncIterator[list[Runner]]:
+    """Yield the runners, giving those without a broker one embedded broker they all share."""
+    if all(r.config.broker is not None for r in runners):
+        yield list(runners)
+        return
+    from spinesense.publish import embedded_broker  # noqa: PLC0415 - amqtt, only when needed
+
+    async with embedded_broker() as settings:
+        yield with_broker(runners, settings)
+
+
+def _reason(exc: BaseException) -> str:
+    """What stopped a runner, in one line: the first real error inside task groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,133 @@
+"""``spinesense serve``: many runners in one process, each isolated from the others' failures."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conftest import REPLAY_DATA
+from spinesense import analyse
+from spinesense.config import Config
+from spinesense.serve import Runner, Squad, check_unique
+from spinesense.sources.replay import ReplaySource
+from spinesense.testing import Listener, Mosquitto
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    import aiomqtt
+
+    from spinesense.models import Record
+
+RUNS = {
+    "ana": REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz",
+    "ben": REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz",
+    "cleo": REPLAY_DATA / "fukuchi" / "RBDS0041.jsonl.gz",
+}
+SPEED = 20.0
+"""Paced, as a live sensor is, but 20 times faster so the test stays short."""
+
+
+class CrashingSource:
+    """Stands for a sensor driver that raises mid-run (no real sensor fails on cue): a real replay that
+    raises after ``after`` records."""
+
+    def __init__(self, inner: ReplaySource, after: int) -> None:
+        """Wrap ``inner``; fail after ``after`` of its records."""
+        self.inner = inner
+        self.after = after
+
+    async def start(self) -> dict[str, Any]:
+        """The inner replay's header."""
+        return await self.inner.start()
+
+    async def __aiter__(self) -> AsyncIterator[Record]:
+        """The inner records, then the crash."""
+        count = 0
+        async for record in self.inner:
+            yield record
+            count += 1
+            if count == self.after:
+                raise RuntimeError("sensor driver crashed")
+
+
+def _replay(path: Path) -> Callable[[], ReplaySource]:
+    """A paced replay of ``path``, made when the runner starts."""
+    return lambda: ReplaySource(path, SPEED)
+
+
+def _config(runner_id: str, mosquitto: Mosquitto) -> Config:
+    return Config(runner_id=runner_id, broker=mosquitto.settings, record=False)
+
+
+def _strides(messages: list[aiomqtt.Message], runner_id: str) -> int:
+    return sum(1 for m in messages if str(m.topic) == f"spinesense/v1/{runner_id}/stride")
+
+
+def _said(messages: list[aiomqtt.Message], runner_id: str, leaf: str, text: bytes) -> bool:
+    """Whether the runner's ``leaf`` topic carried a payload containing ``text``."""
+    topic = f"spinesense/v1/{runner_id}/{leaf}"
+    return any(str(m.topic) == topic and text in bytes(m.payload) for m in messages)
+
+
+async def test_a_broken_file_and_a_crashing_sensor_stop_only_their_own_runner(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("not a capture\n")
+    runners = [
+        *(Runner(_config(r, mosquitto), _replay(f)) for r, f in RUNS.items()),
+        Runner(_config("dora", mosquitto), lambda: ReplaySource(broken, SPEED)),
+        Runner(_config("eli", mosquitto), lambda: CrashingSource(ReplaySource(RUNS["cleo"], SPEED), 300)),
+    ]
+    async with Listener(mosquitto.settings, "spinesense/v1/#") as inbox:
+        outcomes = {o.runner_id: o for o in await Squad(runners).serve()}
+        # offline is the last word of every runner's publisher, the crashed one's too
+        await inbox.wait_for(lambda m: all(_said(m, r, "status", b"offline") for r in (*RUNS, "eli")))
+        expected = {r: len(analyse(f).strides) for r, f in RUNS.items()}
+        got = await inbox.wait_for(lambda m: all(_strides(m, r) >= n for r, n in expected.items()))
+    for runner_id, strides in expected.items():
+        result = outcomes[runner_id].result
+        assert result is not None, outcomes[runner_id].error
+        assert len(result.strides) == strides  # the same strides as alone
+        assert _strides(got, runner_id) == strides  # and every one reached the broker
+    assert outcomes["dora"].result is None
+    assert "unknown format" in str(outcomes["dora"].error)
+    assert outcomes["eli"].error == "sensor driver crashed"
+    assert _strides(got, "dora") == 0
+    assert all(_said(got, r, "session", b'"ended"') for r in RUNS)
+
+
+def test_runner_ids_must_be_unique() -> None:
+    def source() -> ReplaySource:
+        return ReplaySource(RUNS["ana"])
+
+    twice = [Runner(Config(runner_id="ana"), source), Runner(Config(runner_id="ana"), source)]
+    with pytest.raises(ValueError, match="ana given more than once"):
+        check_unique(twice)
+    check_unique([twice[0], dataclasses.replace(twice[1], config=Config(runner_id="ben"))])
+
+
+def test_serve_command_reports_every_runner_and_exits_1_when_one_failed(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("not a capture\n")
+    command = [sys.executable, "-m", "spinesense", "--log-format", "json", "serve", "--no-record"]
+    command += ["--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--speed", str(SPEED)]
+    command += ["--replay", f"ana={RUNS['ana']}", "--replay", str(broken), "--replay", f"ben={RUNS['ben']}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    final = {
+        line["runner"]: line for line in lines if "runner" in line and line["message"].startswith("runner ")
+    }
+    assert final["ana"]["strides"] == len(analyse(RUNS["ana"]).strides)
+    assert final["ben"]["strides"] == len(analyse(RUNS["ben"]).strides)
+    assert "unknown format" in final["broken"]["error"]
