@@ -81,7 +81,7 @@ class Publisher:
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
         self._away = False
-        """True once a connection attempt failed and until the next one succeeds (``room()`` stops waiting)."""
+        """True from a failed connection attempt to the next success (``room()`` does not wait then)."""
         self._closing = False
         self._task: asyncio.Task[None] | None = None
 
