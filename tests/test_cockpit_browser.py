@@ -13,6 +13,7 @@ import re
 import statistics
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from playwright.async_api import Page, expect
 
 from conftest import REPLAY_DATA
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
     from fixtures_mqtt import WebSocketBroker
     from spinesense.models import Record
+
+pytestmark = pytest.mark.slow  # end to end (a real browser): `scripts/test --quick` skips it
 
 RECORDING = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 """40 s with a gyroscope: standing 10 s, then running at 3.5 m/s (synthesised from real pelvis motion)."""

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from spinesense.models import Stride
     from spinesense.publish import BrokerSettings
 
+pytestmark = pytest.mark.slow  # end to end (a real browser): `scripts/test --quick` skips it
+
 RUNNER = "pat"
 RECORDING = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
 CUE_STUBS = """

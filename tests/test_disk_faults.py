@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
+pytestmark = pytest.mark.slow  # end to end (whole runs, real faults): `scripts/test --quick` skips it
+
 MOUNT, UMOUNT = shutil.which("mount"), shutil.which("umount")
 
 

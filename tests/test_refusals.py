@@ -11,6 +11,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
+import pytest
 from rich.console import Console
 
 from conftest import REPLAY_DATA
@@ -22,6 +23,8 @@ from spinesense.testing import Listener, Mosquitto
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+pytestmark = pytest.mark.slow  # end to end (whole runs, real brokers): `scripts/test --quick` skips it
 
 SHIMMER_RUN = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
     from spinesense.models import Record
 
+pytestmark = pytest.mark.slow  # end to end (many whole runs): `scripts/test --quick` skips it
+
 RUNS = {
     "ana": REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz",
     "ben": REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final, Self
 
+from spinesense.errors import BadInputError
 from spinesense.models import EventRecord, FrameRecord
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ INFLATE_PIECE: Final = 1024
 MAX_T_NS: Final = 2**63 - 1
 
 
-class CaptureError(Exception):
+class CaptureError(BadInputError):
     """The file is not a usable capture (missing, unreadable, or no valid header)."""
 
 

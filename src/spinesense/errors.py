@@ -1,6 +1,13 @@
-"""Errors shared by every part that reads user configuration."""
+"""Errors shared across the package: bad configuration and unusable input files (a light module)."""
 
 from __future__ import annotations
+
+
+class BadInputError(Exception):
+    """A file the user gave cannot be used (a capture, a sample CSV, a recording); the message says why.
+
+    The CLI turns it into one line and the data exit code without importing the readers themselves.
+    """
 
 
 class ConfigError(ValueError):

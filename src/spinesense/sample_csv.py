@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from spinesense.capture import check_regular_file
+from spinesense.errors import BadInputError
 from spinesense.models import GRAVITY_MPS2, RATE_RANGE_HZ
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ TIME_UNITS: Final = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 """``--time-unit`` choices: the factor from the file's time column to seconds."""
 
 
-class SampleCsvError(Exception):
+class SampleCsvError(BadInputError):
     """The file is not a usable sample CSV; the message names the column or line."""
 
 

@@ -10,11 +10,9 @@ import pkgutil
 import sys
 
 from spinesense import __version__
-from spinesense.capture import CaptureError
 from spinesense.cli import commands, logformat
 from spinesense.cli.commands import EXIT_DATA, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CommandError
-from spinesense.sample_csv import SampleCsvError
-from spinesense.sources.replay import RecordingError
+from spinesense.errors import BadInputError
 
 LOG_FORMAT_ENV = "SPINESENSE_LOG_FORMAT"
 
@@ -81,7 +79,7 @@ def _dispatch(args: argparse.Namespace, log_format: str) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return _failed(args.command, "interrupted", EXIT_INTERRUPTED, log_format)
-    except (CaptureError, SampleCsvError, RecordingError) as exc:  # bad input found while reading on
+    except BadInputError as exc:  # bad input found while reading on
         return _failed(args.command, str(exc), EXIT_DATA, log_format)
     except Exception as exc:  # a bug: still one line (the traceback with -v), never a broken JSON stream
         logging.getLogger("spinesense").debug("traceback", exc_info=True)

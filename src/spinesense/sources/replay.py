@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spinesense.capture import Capture, CaptureError, check_regular_file, is_capture, make_header
+from spinesense.errors import BadInputError
 from spinesense.models import FrameRecord, Record, concat_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
 from spinesense.sensors import decode_records, make_decoder
@@ -40,7 +41,7 @@ jump (or a damaged digit), not a pause: ``info`` reports it and a paced replay n
 HOST_BACK_S = 1.0
 
 
-class RecordingError(Exception):
+class RecordingError(BadInputError):
     """A file cannot be replayed: missing, unknown format, or unreadable; the message says which."""
 
 

@@ -150,8 +150,9 @@ def show_load(payload: dict[str, Any]) -> None:
     week = payload["last_7_days"]
     acwr = payload["acwr"]
     ratio = f"{acwr:.2f}" if acwr is not None else f"needs 28 days of runs ({payload['history_days']} so far)"
+    runs = f"{week['runs']} run{'' if week['runs'] == 1 else 's'}"
     status(
-        f"load, last 7 days: {week['runs']} runs, {week['running_s'] / 60:.0f} min, {week['steps']} steps, "
+        f"load, last 7 days: {runs}, {week['running_s'] / 60:.0f} min, {week['steps']} steps, "
         f"impact {week['impact_load_bw'] / 1000:.1f} kBW; acute:chronic {ratio}",
         load=payload,
     )
