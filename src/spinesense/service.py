@@ -5,11 +5,11 @@ file), which names the protocol and so the decoder; starts the broker when none 
 one), then the cockpit web page when ``web.listen`` asks for it, and the MQTT publisher with its outbox; and
 opens the capture recorder. ``run()`` then streams the source through the processing into every sink until
 the source ends or ``stop()`` is called; leaving the block flushes the outbox, publishes ``offline``, stops
-the page and closes the capture. The sinks: the publisher (non-blocking: a slow or absent broker never
-stalls the sensor), the recorder (raw frames, byte for byte), an optional console callback, the cockpit page
-(web/: served for the service's lifetime, it reads the same broker over WebSockets), and companions that run
-beside it (the terminal live view, speech). One event loop; a bounded queue between the source and the
-processing.
+the page and closes the capture. The sinks: the publisher (a slow or absent broker never stalls a live
+sensor: strides are shed, and counted; a recording waits for it instead), the recorder (raw frames, byte
+for byte), an optional console callback, the cockpit page (web/: served for the service's lifetime, it
+reads the same broker over WebSockets), and companions that run beside it (the terminal live view,
+speech). One event loop; a bounded queue between the source and the processing.
 """
 
 from __future__ import annotations
@@ -242,11 +242,16 @@ class Service:
                 stopper.cancel()
                 await queue.put(None)
 
+        # A recording waits for the publisher (nothing shed); a live sensor never waits (strides shed).
+        publisher = None if getattr(self.source, "live", True) else self.publisher
+
         async def consume() -> None:
             while (record := await queue.get()) is not None:
                 if self.recorder is not None:
                     self.recorder.write(record)
                 self._send(run.feed(record))
+                if publisher is not None:
+                    await publisher.room()
 
         async def stop_source() -> None:
             # A sensor out of range yields nothing: without this, Ctrl-C would wait for it to come back.
@@ -326,6 +331,7 @@ class Service:
                 "samples": result.counts.samples,
                 "lost_samples": result.counts.lost_samples,
                 "alerts": result.raised,
+                "strides_shed": self.publisher.strides_shed,
                 "summary": result.summary,
             }
         )

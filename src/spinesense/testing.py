@@ -320,3 +320,21 @@ def mqtt_messages(mqtt_broker: BrokerSettings) -> Callable[[str], Listener]:
         return Listener(mqtt_broker, topic)
 
     return listener
+
+
+def loop_capture(source: Path, target: Path, times: int) -> Path:
+    """Write ``source``'s records ``times`` over into one capture at ``target``: a longer run for load tests.
+
+    Each pass is shifted in host time to follow the last (one frame interval later), so the replay paces
+    it as one continuous recording.
+    """
+    from spinesense.capture import CaptureWriter, read_capture  # noqa: PLC0415 - imported on use
+
+    capture = read_capture(source)
+    records = list(capture.records())
+    span_ns = records[-1].t_ns - records[0].t_ns + (records[1].t_ns - records[0].t_ns)
+    with CaptureWriter(target, capture.header) as writer:
+        for n in range(times):
+            for record in records:
+                writer.write(replace(record, t_ns=record.t_ns + n * span_ns))
+    return target

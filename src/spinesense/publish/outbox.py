@@ -67,6 +67,11 @@ class Outbox:
         return len(self._reliable) + len(self._strides)
 
     @property
+    def strides_waiting(self) -> int:
+        """Strides in the ring, not yet sent."""
+        return len(self._strides)
+
+    @property
     def durable(self) -> bool:
         """Whether undelivered reliable messages survive this process (False: memory only)."""
         return self._store is not None

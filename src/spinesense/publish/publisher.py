@@ -6,6 +6,10 @@ also the last will, so a crash shows ``offline``; a clean exit publishes ``offli
 outbox is empty (the will is then not sent). MQTT 5 is tried first (message expiry on strides, content
 type); brokers that only speak 3.1.1 get 3.1.1.
 
+A recording replayed into the broker is not a live sensor: its service awaits ``room()`` before feeding
+more records, so the outbox never fills and no stride is shed. A live run never waits; when the broker
+cannot keep up its oldest strides are shed (counted in ``strides_shed``).
+
 A refusal no retry can fix (wrong credentials, an untrusted certificate, a publish the broker denies
 with an MQTT 5 reason code) stops the sending for good: it is logged once, kept in ``failure``, and the
 messages stay in the outbox for a later run with the right settings.
@@ -41,6 +45,8 @@ log = logging.getLogger(__name__)
 
 STRIDE_EXPIRY_S = 60
 """A stride older than this is of no use to a live dashboard (MQTT 5 message expiry)."""
+HIGH_WATER = 1000
+"""Messages waiting at which ``room()`` makes a replay wait (below the outbox's 2000-stride ring)."""
 
 
 class Publisher:
@@ -73,6 +79,9 @@ class Publisher:
         """Why the broker refused us for good (credentials, TLS, a denied publish); None while all is well."""
         self._client_id = f"spinesense-{runner}-{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._away = False
+        """True from a failed connection attempt to the next success (``room()`` does not wait then)."""
         self._closing = False
         self._task: asyncio.Task[None] | None = None
 
@@ -86,9 +95,27 @@ class Publisher:
         """Strides dropped because the broker could not keep up."""
         return self.outbox.strides_shed
 
+    async def room(self) -> None:
+        """Wait while ``HIGH_WATER`` messages or more wait, until half have gone: a replay's backpressure.
+
+        Returns at once while the broker is away or has refused us (a replay then goes on, as a live run
+        would, and strides may be shed), so a replay never hangs on a broker that is not there.
+        """
+        if self._has_room(HIGH_WATER):
+            return
+        while not self._has_room(HIGH_WATER // 2 + 1):
+            self._room.clear()
+            await self._room.wait()
+
+    def _has_room(self, limit: int) -> bool:
+        """Fewer than ``limit`` messages wait, or waiting is pointless (broker away, refused, sender gone)."""
+        done = self._task is None or self._task.done()
+        return len(self.outbox) < limit or self._away or self.failure is not None or done
+
     async def __aenter__(self) -> Self:
         """Start the connection task (the first connection happens in the background)."""
         self._task = asyncio.create_task(self._run(), name="mqtt-publisher")
+        self._task.add_done_callback(lambda _: self._room.set())
         return self
 
     async def __aexit__(
@@ -208,6 +235,7 @@ class Publisher:
             try:
                 async with client:
                     self.protocol, self.connected, backoff = protocol, True, 0.2
+                    self._away = False
                     self.connections += 1
                     log.info(
                         "connected to %s (MQTT %s)",
@@ -225,7 +253,8 @@ class Publisher:
                     return
                 if self.connected or attempt == 0:
                     log.warning("broker %s: %s; retrying, messages stay queued", self.settings.display(), exc)
-                self.connected = False
+                self.connected, self._away = False, True
+                self._room.set()
                 attempt += 1
                 if self._closing and not len(self.outbox) and self.connections:
                     return
@@ -235,6 +264,7 @@ class Publisher:
     def _refused(self, why: str) -> None:
         """Stop sending for good: say why once; what is queued stays in the outbox."""
         self.failure, self.connected = why, False
+        self._room.set()
         log.error(
             "broker %s: %s; nothing more is sent, messages stay in the outbox", self.settings.display(), why
         )
@@ -263,6 +293,8 @@ class Publisher:
                 properties=_properties(message) if v5 else None,
             )
             self.outbox.ack(message)
+            if len(self.outbox) <= HIGH_WATER // 2:
+                self._room.set()
 
 
 def _properties(message: Message) -> Properties:

@@ -3,6 +3,8 @@
 Every source offers the same two things to the service: ``start()``, which gets it ready (finds the
 sensor, opens the file) and returns the capture header of its stream (the protocol picks the decoder),
 and asynchronous iteration over its records (frames and link events).
+A source that can wait (a recording) has ``live = False``: the service then holds it back while the
+publisher catches up, where a live sensor (no ``live`` attribute, or True) never waits and strides are shed.
 """
 
 from __future__ import annotations

@@ -212,6 +212,9 @@ async def replay(recording: Recording, speed: float | None = 1.0) -> AsyncIterat
 class ReplaySource:
     """A recording as the service's source: its records paced as a live sensor would send them."""
 
+    live = False
+    """Not a live sensor: the service waits for a slow publisher rather than shed strides."""
+
     def __init__(
         self, recording: Recording | Path | str, speed: float | None = 1.0, source: str = ""
     ) -> None:
