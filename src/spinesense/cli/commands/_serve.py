@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from spinesense.cli.commands import _base as codes
 from spinesense.cli.commands._base import CommandError
 from spinesense.cli.commands._ble import bluetooth_errors
-from spinesense.cli.commands._service import load_for_command
+from spinesense.cli.commands._service import load_for_command, report_totals
 from spinesense.logs import status
 from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker
 from spinesense.sources.ble import LinkOptions
@@ -125,19 +125,4 @@ def _report(outcome: Outcome) -> None:
     if outcome.result is None:
         status(f"runner {runner}: stopped: {outcome.error}", runner=runner, error=outcome.error)
         return
-    result = outcome.result
-    publisher = outcome.service.publisher if outcome.service else None
-    shed = publisher.strides_shed if publisher else 0
-    left = publisher.outbox_depth if publisher else 0
-    status(
-        f"runner {runner}: {len(result.strides)} strides, {result.raised} alerts, "
-        f"{result.counts.samples} samples ({result.counts.lost_samples} lost), "
-        f"outbox left {left}, strides shed {shed}",
-        runner=runner,
-        strides=len(result.strides),
-        alerts=result.raised,
-        samples=result.counts.samples,
-        lost_samples=result.counts.lost_samples,
-        outbox_left=left,
-        strides_shed=shed,
-    )
+    report_totals(outcome.result, outcome.service.publisher if outcome.service else None, runner)

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from spinesense.alerts import BaselineState
     from spinesense.config import Config
     from spinesense.models import Alert, Stride
+    from spinesense.publish import Publisher
     from spinesense.run import RunResult
     from spinesense.service import Companion
     from spinesense.sources import Source
@@ -117,15 +118,26 @@ def exit_code(service: Service) -> int:
 
 async def serve_and_report(service: Service) -> int:
     """``serve``, then one status line with the totals of the run and of the publisher; the exit code."""
-    result = await serve(service)
-    counts, publisher = result.counts, service.publisher
+    report_totals(await serve(service), service.publisher)
+    return exit_code(service)
+
+
+def report_totals(result: RunResult, publisher: Publisher | None, runner: str | None = None) -> None:
+    """One status line with a run's totals and what its publisher left undelivered or shed.
+
+    ``runner`` leads the line when several runners share one process (``serve``).
+    """
+    counts = result.counts
     corrupt = sum(result.corrupt_frames.values())
     outbox_left = publisher.outbox_depth if publisher else 0
     shed = publisher.strides_shed if publisher else 0
+    lead = "" if runner is None else f"runner {runner}: "
+    fields = {} if runner is None else {"runner": runner}
     status(
-        f"{len(result.strides)} strides, {result.raised} alerts, {counts.samples} samples "
+        f"{lead}{len(result.strides)} strides, {result.raised} alerts, {counts.samples} samples "
         f"({counts.lost_samples} lost, {corrupt} corrupt frames skipped), "
         f"outbox left {outbox_left}, strides shed {shed}",
+        **fields,
         strides=len(result.strides),
         alerts=result.raised,
         samples=counts.samples,
@@ -134,7 +146,6 @@ async def serve_and_report(service: Service) -> int:
         outbox_left=outbox_left,
         strides_shed=shed,
     )
-    return exit_code(service)
 
 
 def terminal_service(
