@@ -5,6 +5,8 @@ Besides MQTT over TCP it listens for MQTT over WebSockets, so the cockpit page (
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -15,6 +17,10 @@ from spinesense.publish.settings import BrokerSettings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+log = logging.getLogger(__name__)
+SHUTDOWN_S = 5.0
+"""How long the broker may take to stop: a browser still connected over WebSockets can hold it open."""
 
 
 def free_port() -> int:
@@ -50,4 +56,8 @@ async def embedded_broker(
             host="127.0.0.1", port=port, mqtt5=False, websocket_url=f"ws://127.0.0.1:{ws_port}/"
         )
     finally:
-        await broker.shutdown()
+        try:
+            async with asyncio.timeout(SHUTDOWN_S):
+                await broker.shutdown()
+        except TimeoutError:
+            log.warning("embedded broker not stopped within %.0f s (a page still connected?)", SHUTDOWN_S)
