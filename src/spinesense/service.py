@@ -314,7 +314,7 @@ class Service:
     def _publish_stride(self, publisher: Publisher, stride: Stride) -> None:
         """A stride, and the rolling summary every SUMMARY_EVERY strides."""
         publisher.publish_stride(stride)
-        self._summary.add(stride)
+        self._summary.feed(stride)
         self._strides_published += 1
         if self._strides_published % SUMMARY_EVERY == 0:
             publisher.publish_summary(self._summary.summary())
