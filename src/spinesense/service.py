@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE_QUEUE = 4096
-"""Records buffered between the source and the processing (about 40 s of frames at 200 Hz)."""
+"""Records buffered between the source and the processing (6.5 min of reference frames at 200 Hz)."""
 SUMMARY_EVERY = 20
 """Publish the rolling summary every this many strides."""
 EXIT_INTERRUPTED = 130
