@@ -185,8 +185,8 @@ async def main_async(counts: list[int], file: Path, stagger_s: float) -> None:
 
     print(f"recording {file.name}, {os.cpu_count()} cores, load average {os.getloadavg()}")
     print(
-        "    N   strides/expected  shed  lag p50  lag p99  over 1 max  mqtt p99  mqtt max  CPU %core  %/runner  "
-        "base MB  peak MB  MB/runner  ok"
+        "    N   strides/expected  shed  lag p50  lag p99  over 1 max  mqtt p99  mqtt max  "
+        "CPU %core  %/runner  base MB  peak MB  MB/runner  ok"
     )
     best = previous = 0
     with tempfile.TemporaryDirectory() as workdir, running_mosquitto(Path(workdir)) as mosquitto:

@@ -298,8 +298,7 @@ class Publisher:
 
 
 def _properties(message: Message) -> Properties:
-    """MQTT 5 properties: JSON content type, and an expiry for strides (built once: paho packs them per
-    publish and never changes them)."""
+    """MQTT 5 properties: JSON content type, and an expiry for strides (built once, paho only reads them)."""
     return _STRIDE_PROPERTIES if message.sheddable else _JSON_PROPERTIES
 
 
