@@ -35,3 +35,11 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.skip(f"reference datasets not found at {SHARED_DATASETS}")
     return SHARED_DATASETS
+
+
+@pytest.fixture
+def short_flush(tmp_path: Path) -> Path:
+    """A config file whose runs wait 1 s for a broker that is away at their end, not the default 10 s."""
+    path = tmp_path / "short-flush.toml"
+    path.write_text("[broker]\nflush_timeout_s = 1\n")
+    return path

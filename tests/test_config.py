@@ -54,6 +54,7 @@ def test_no_file_means_defaults_and_the_embedded_broker(tmp_path: Path) -> None:
         ("[broker]\nurl = 'mqtt://u:secret@h'\n", "broker.url", "no password in the file"),
         ("[broker]\nurl = 'ftp://h'\n", "broker.url", "scheme"),
         ("[data]\nrecord = 'yes'\n", "data.record", "true or false"),
+        ("[broker]\nurl = 'mqtt://h'\nflush_timeout_s = 0\n", "broker.flush_timeout_s", "between 0 and 600"),
         ("[store]\nurl = 'mysql://h/db'\n", "store.url", "sqlite:/// or postgresql://"),
         ("[shoes]\nlimit_km = 5\n", "shoes.limit_km", "between 100 and 5000 km"),
         ("[thresholds.forward_lean]\ndelta = -1\n", "thresholds.forward_lean.delta", "zero or positive"),

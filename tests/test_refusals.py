@@ -38,9 +38,11 @@ def _outbox_rows(data_dir: Path, runner: str) -> list[str]:
         return [topic for (topic,) in db.execute("SELECT topic FROM message ORDER BY id")]
 
 
-def _replay(data_dir: Path, broker: str, runner: str, password: str) -> subprocess.CompletedProcess[str]:
+def _replay(
+    data_dir: Path, broker: str, runner: str, password: str, *more: str
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SPINESENSE_BROKER_PASSWORD": password}
-    args = ["replay", str(SHIMMER_RUN), "--fast", "--broker", broker, "--runner", runner]
+    args = ["replay", str(SHIMMER_RUN), "--fast", "--broker", broker, "--runner", runner, *more]
     args += ["--data-dir", str(data_dir), "--no-record"]
     return subprocess.run(
         [sys.executable, "-m", "spinesense", *args],
@@ -86,9 +88,9 @@ def test_a_denied_publish_is_an_error_and_every_message_stays_in_the_outbox(
     assert _outbox_rows(tmp_path, "bob") == []
 
 
-def test_a_dead_broker_exits_3_and_keeps_the_messages(tmp_path: Path) -> None:
+def test_a_dead_broker_exits_3_and_keeps_the_messages(tmp_path: Path, short_flush: Path) -> None:
     dead = f"mqtt://127.0.0.1:{free_port()}"  # nothing listens there
-    proc = _replay(tmp_path, dead, "dee", "")
+    proc = _replay(tmp_path, dead, "dee", "", "--config", str(short_flush))
     assert proc.returncode == 3, proc.stderr
     assert "unreachable" in proc.stderr.splitlines()[-1]
     assert "spinesense/v1/dee/summary" in _outbox_rows(tmp_path, "dee")

@@ -63,7 +63,7 @@ TOOL_ENV = {
 SECTIONS: dict[str, set[str]] = {
     "runner": {"id", "body_mass_kg", "baseline"},
     "sensor": {"name"},
-    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file", "websocket_url"},
+    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file", "websocket_url", "flush_timeout_s"},
     "data": {"dir", "record"},
     "web": {"listen"},
     "store": {"url"},
@@ -225,6 +225,13 @@ def _limit_km(value: object) -> float:
     return float(value)
 
 
+def _flush_timeout_s(value: object) -> float:
+    """How long a run's end waits for an unreachable broker, in seconds."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 600:
+        raise ConfigError("broker.flush_timeout_s", f"must be between 0 and 600 seconds, got {value!r}")
+    return float(value)
+
+
 def _store_url(value: object) -> str | None:
     """The run store's database URL, or None for the default SQLite file."""
     if value is None:
@@ -264,6 +271,8 @@ def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path)
         settings = replace(settings, password=password)
     if "websocket_url" in table:
         settings = replace(settings, websocket_url=_websocket_url(table["websocket_url"]))
+    if "flush_timeout_s" in table:
+        settings = replace(settings, flush_timeout_s=_flush_timeout_s(table["flush_timeout_s"]))
     return settings.with_tls_files(
         *(
             _path(f"broker.{k}", table[k], base) if k in table else None
@@ -368,6 +377,7 @@ id = "runner"              # MQTT topics: spinesense/v1/<id>/...; with Mosquitto
 # ca_file = "ca.pem"
 # cert_file = "client.pem"
 # key_file = "client.key"
+# flush_timeout_s = 10     # how long the end of a run waits for a broker that is away (then the outbox keeps it)
 
 [data]
 # dir = "~/.local/share/spinesense/captures"   # raw captures of every run

@@ -59,17 +59,20 @@ class Publisher:
         *,
         outbox_dir: Path | None = None,
         clock: SessionClock | None = None,
-        flush_timeout_s: float = 10.0,
+        flush_timeout_s: float | None = None,
         reconnect_max_s: float = 5.0,
         home_assistant: bool = True,
     ) -> None:
-        """Prepare (nothing connects before ``__aenter__``); ``clock`` stamps every ``time_ms``."""
+        """Prepare (nothing connects before ``__aenter__``); ``clock`` stamps every ``time_ms``.
+
+        ``flush_timeout_s``: how long leaving waits for the outbox to empty (None: the settings' own).
+        """
         self.settings = settings
         self.topics = Topics(runner)
         self.outbox = Outbox(directory=outbox_dir)
         self.clock = clock or SessionClock()
         """Sensor time -> UTC for every ``time_ms``; the session starts it at its first block."""
-        self.flush_timeout_s = flush_timeout_s
+        self.flush_timeout_s = settings.flush_timeout_s if flush_timeout_s is None else flush_timeout_s
         self.reconnect_max_s = reconnect_max_s
         self.home_assistant = home_assistant
         self.connected = False

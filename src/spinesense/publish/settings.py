@@ -29,6 +29,8 @@ class BrokerSettings:
     """True/False when the broker's protocol is known (the embedded one speaks 3.1.1); None: try 5 first."""
     websocket_url: str | None = None
     """Where browsers reach the same broker over MQTT over WebSockets (the cockpit); None: not known."""
+    flush_timeout_s: float = 10.0
+    """How long the end of a run waits for this broker when it is away; what is left waits in the outbox."""
 
     @classmethod
     def from_url(cls, url: str, key: str = "broker.url") -> BrokerSettings:
