@@ -26,7 +26,9 @@ from spinesense.sources.ble import (
     scan,
 )
 
-FAST = LinkOptions(scan_timeout_s=0.3, connect_timeout_s=0.2, watchdog_s=0.3, max_attempts=2)
+FAST = LinkOptions(
+    scan_timeout_s=0.3, connect_timeout_s=0.2, connect_grace_s=0.2, watchdog_s=0.3, max_attempts=2
+)
 
 
 async def collect(link: SensorLink, delay_s: float = 0.0) -> list[Record]:

@@ -40,7 +40,7 @@ async def test_a_fast_replay_is_stamped_with_the_recordings_own_time(
     last_frame_ms = start_ms + max(r.t_ns for r in recording.records() if isinstance(r, FrameRecord)) / 1e6
     async with Listener(mosquitto.settings, "spinesense/v1/clock/#") as listener:
         await _run_to_the_end(
-            listener, "run", "--replay", str(RUNNER), "--speed", "10", "--runner", "clock",
+            listener, "run", "--replay", str(RUNNER), "--speed", "40", "--runner", "clock",
             "--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--data-dir", str(tmp_path), "--no-record",
         )  # fmt: skip
     got = listener.messages

@@ -83,6 +83,9 @@ class LinkOptions:
 
     scan_timeout_s: float = 10.0
     connect_timeout_s: float = 20.0
+    connect_grace_s: float = 5.0
+    """How much longer than ``connect_timeout_s`` a connect may hang before it is abandoned (a backend
+    that does not keep its own timeout)."""
     watchdog_s: float | None = None
     """No frame for this long while connected forces a reconnect; None: 20 frame periods, at least 2 s."""
     max_attempts: int | None = None
@@ -211,7 +214,7 @@ class SensorLink:
         )
         try:
             try:
-                async with asyncio.timeout(options.connect_timeout_s + 5.0):
+                async with asyncio.timeout(options.connect_timeout_s + options.connect_grace_s):
                     await client.connect()
             except FileNotFoundError as exc:
                 raise unavailable_from(exc) from exc
