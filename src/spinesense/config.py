@@ -63,7 +63,15 @@ TOOL_ENV = {
 SECTIONS: dict[str, set[str]] = {
     "runner": {"id", "body_mass_kg", "baseline"},
     "sensor": {"name"},
-    "broker": {"url", "password_file", "ca_file", "cert_file", "key_file", "websocket_url", "flush_timeout_s"},
+    "broker": {
+        "url",
+        "password_file",
+        "ca_file",
+        "cert_file",
+        "key_file",
+        "websocket_url",
+        "flush_timeout_s",
+    },
     "data": {"dir", "record"},
     "web": {"listen"},
     "store": {"url"},
@@ -377,7 +385,7 @@ id = "runner"              # MQTT topics: spinesense/v1/<id>/...; with Mosquitto
 # ca_file = "ca.pem"
 # cert_file = "client.pem"
 # key_file = "client.key"
-# flush_timeout_s = 10     # how long the end of a run waits for a broker that is away (then the outbox keeps it)
+# flush_timeout_s = 10     # how long a run's end waits for a broker that is away (the outbox keeps the rest)
 
 [data]
 # dir = "~/.local/share/spinesense/captures"   # raw captures of every run
