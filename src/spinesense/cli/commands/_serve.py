@@ -11,7 +11,7 @@ from spinesense.cli.commands import _base as codes
 from spinesense.cli.commands._base import CommandError
 from spinesense.cli.commands._ble import bluetooth_errors
 from spinesense.cli.commands._service import load_for_command, report_totals
-from spinesense.logs import status
+from spinesense.logs import runner_scope, status
 from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker
 from spinesense.sources.ble import LinkOptions
 from spinesense.sources.ble_discovery import scan
@@ -120,9 +120,9 @@ async def _serve(runners: list[Runner]) -> int:
 
 
 def _report(outcome: Outcome) -> None:
-    """One status line for a runner: its totals, or why it stopped."""
-    runner = outcome.runner_id
-    if outcome.result is None:
-        status(f"runner {runner}: stopped: {outcome.error}", runner=runner, error=outcome.error)
-        return
-    report_totals(outcome.result, outcome.service.publisher if outcome.service else None, runner)
+    """One status line for a runner, in its log scope: its totals, or why it stopped."""
+    with runner_scope(outcome.runner_id):
+        if outcome.result is None:
+            status(f"stopped: {outcome.error}", error=outcome.error)
+            return
+        report_totals(outcome.result, outcome.service.publisher if outcome.service else None)
