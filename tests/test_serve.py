@@ -132,8 +132,11 @@ def test_serve_command_reports_every_runner_and_exits_1_when_one_failed(
     assert final["ana"]["strides"] == len(analyse(RUNS["ana"]).strides)
     assert final["ben"]["strides"] == len(analyse(RUNS["ben"]).strides)
     assert "unknown format" in final["broken"]["error"]
+    # Every notice names its runner; the runs were saved in the run store, each under its runner.
     notes = [line for line in lines if line["logger"] == NOTICE_LOGGER]
-    assert {line["runner"] for line in notes} == {"ana", "ben"}  # every notice names its runner
+    assert {line["runner"] for line in notes} == {"ana", "ben"}
+    saved = [line for line in lines if "run_id" in line]
+    assert sorted(line["runner"] for line in saved) == ["ana", "ben"]
 
 
 def _text_stderr(*args: str) -> list[str]:

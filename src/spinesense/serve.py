@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from spinesense.publish import BrokerSettings
     from spinesense.run import RunResult
     from spinesense.sources import Source
+    from spinesense.store import StoreSink
 
     Event = Stride | Alert | BaselineState
     """What a console is told: every stride, alert event and news of the baseline."""
@@ -73,15 +74,22 @@ class Squad:
     """Serves every runner concurrently until each source ends or ``stop()``; see ``serve``."""
 
     def __init__(
-        self, runners: Sequence[Runner], *, console: Callable[[str, Event], None] | None = None
+        self,
+        runners: Sequence[Runner],
+        *,
+        console: Callable[[str, Event], None] | None = None,
+        store: Callable[[Source, Config], StoreSink] | None = None,
     ) -> None:
         """Check the runner ids are unique; nothing starts before ``serve``.
 
-        ``console`` is told ``(runner_id, event)`` for every stride, alert event and baseline news.
+        ``console`` is told ``(runner_id, event)`` for every stride, alert event and baseline news;
+        ``store`` makes each runner's hook into the run store from its source and configuration (None:
+        runs are not saved).
         """
         check_unique(runners)
         self.runners = tuple(runners)
         self.console = console
+        self.store = store
         self.services: dict[str, Service] = {}
         self.interrupted = False
         self._stopped = asyncio.Event()
@@ -119,7 +127,8 @@ class Squad:
             try:
                 # Opening a recording reads and decodes it: in a thread, so the runners already running go on.
                 source = await asyncio.to_thread(runner.source)
-                service = Service(source, runner.config, console=self._console_for(runner_id))
+                store = None if self.store is None else self.store(source, runner.config)
+                service = Service(source, runner.config, console=self._console_for(runner_id), store=store)
                 outcome.service = self.services[runner_id] = service
                 if self._stopped.is_set():
                     service.stop()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from spinesense.cli.commands import _base as codes
 from spinesense.cli.commands._base import CommandError
 from spinesense.cli.commands._ble import bluetooth_errors
-from spinesense.cli.commands._service import load_for_command, report_totals
+from spinesense.cli.commands._service import load_for_command, report_totals, store_sink
 from spinesense.logs import runner_scope, status
 from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker
 from spinesense.sources.ble import LinkOptions
@@ -108,7 +108,7 @@ def _runner_id(sensor_name: str) -> str:
 async def _serve(runners: list[Runner]) -> int:
     """The squad on one loop; every runner's totals or failure; the exit code."""
     async with shared_broker(runners) as served:
-        squad = Squad(served)
+        squad = Squad(served, store=store_sink)
         squad.stop_on_signals()
         status(f"serving {len(served)} runners", runners=len(served))
         outcomes = await squad.serve()

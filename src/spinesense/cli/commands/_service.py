@@ -145,6 +145,11 @@ def report_totals(result: RunResult, publisher: Publisher | None) -> None:
     )
 
 
+def store_sink(source: Source, config: Config) -> StoreSink:
+    """The run store's hook for a run of ``source``: a replay is known by its recording, else its capture."""
+    return StoreSink(config, source.recording.path if isinstance(source, ReplaySource) else None)
+
+
 def terminal_service(
     source: Source,
     config: Config,
@@ -160,8 +165,7 @@ def terminal_service(
     """
     speak = None if speaker is None else speaker.say
     companions = [*companions, *([] if speaker is None else [speaker.beside])]
-    replayed = source.recording.path if isinstance(source, ReplaySource) else None
-    store = StoreSink(config, replayed)  # the run store: a replay is known by its recording
+    store = store_sink(source, config)
     if sys.stdout.isatty():
         from spinesense.cli.liveview import LiveView
 
