@@ -111,8 +111,11 @@ async def _serve_until(
         await asyncio.wait([serving, waiting], return_when=asyncio.FIRST_COMPLETED)
         if not serving.done():
             os.kill(os.getpid(), signal.SIGINT)
+        code = await serving
+        if waiting.done():
+            waiting.result()  # a wait that failed fails the test
         waiting.cancel()
-        return await serving
+        return code
 
 
 async def test_sensor_flags_serve_two_live_sensors_to_the_broker_and_save_both_runs(
