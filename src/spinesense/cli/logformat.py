@@ -46,7 +46,10 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"time": ISO 8601 UTC, "level", "logger", "message", [extras], ["exception"]}`` per record."""
+    """``{"time": ISO 8601 UTC, "level", "logger", "message", [extras], ["exception"]}`` per record.
+
+    Inside a runner's scope the extras include ``runner``.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """One line of JSON; fields given through ``extra=`` are kept, values JSON cannot hold as text."""
