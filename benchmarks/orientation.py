@@ -30,7 +30,7 @@ def vqf_vertical(
 ) -> NDArray[np.float64]:
     """VQF through spinesense's Orientation, fed ``block`` samples at a time."""
     orientation = Orientation(rate)
-    quats = [orientation.update(acc[i : i + block], gyr[i : i + block]) for i in range(0, len(acc), block)]
+    quats = [orientation.feed(acc[i : i + block], gyr[i : i + block]) for i in range(0, len(acc), block)]
     return quat_to_matrix(np.concatenate(quats))[:, 2, :]  # earth z in sensor axes: third row
 
 

@@ -65,7 +65,7 @@ def rolling_medians(strides: list[Stride], sizes: list[int]) -> None:
     windows = [RollingMedians(size) for size in sizes]
     for stride in strides:
         for window in windows:
-            window.push(stride)
+            window.feed(stride)
             window.medians()
 
 
@@ -79,7 +79,7 @@ def rolling_summary(strides: list[Stride]) -> None:
     """The summary kept up to date stride by stride, read every SUMMARY_EVERY strides."""
     summary = RollingSummary()
     for n, stride in enumerate(strides, 1):
-        summary.add(stride)
+        summary.feed(stride)
         if n % SUMMARY_EVERY == 0:
             summary.summary()
 

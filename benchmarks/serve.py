@@ -56,11 +56,18 @@ async def serve_child(
     """The serving process: N replays through one Squad, started ``stagger_s`` apart in all; its start
     times, CPU and memory."""
     from spinesense.config import Config  # noqa: PLC0415 - imported here so the baseline RSS includes it
+    from spinesense.models import Stride  # noqa: PLC0415
     from spinesense.publish.settings import BrokerSettings  # noqa: PLC0415
     from spinesense.serve import Runner, Squad  # noqa: PLC0415
     from spinesense.sources.replay import ReplaySource  # noqa: PLC0415
 
     starts: dict[str, float] = {}
+    emitted: dict[str, dict[int, float]] = {}
+
+    def note_emitted(runner_id: str, event: object) -> None:
+        """When the service handed each stride to its publisher (wall clock)."""
+        if isinstance(event, Stride):
+            emitted.setdefault(runner_id, {})[event.index] = time.time()
 
     class TimedReplay(ReplaySource):
         """A real-time replay that notes (wall clock) when its first record is due."""
@@ -89,7 +96,8 @@ async def serve_child(
                 functools.partial(TimedReplay, f"r{i}", i * stagger_s / runners),
             )
             for i in range(runners)
-        ]
+        ],
+        console=note_emitted,
     )
     outcomes = await squad.serve()
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
@@ -97,6 +105,7 @@ async def serve_child(
     shed = sum(o.service.publisher.strides_shed for o in outcomes if o.service and o.service.publisher)
     return {
         "starts": starts,
+        "emitted": emitted,
         "strides": {o.runner_id: len(o.result.strides) if o.result else -1 for o in outcomes},
         "errors": [o.error for o in outcomes if o.error],
         "cpu_core_pct": 100 * cpu / wall,
@@ -136,6 +145,10 @@ async def measure(runners: int, port: int, file: Path, stagger_s: float) -> dict
     report["lags"] = {
         key: arrival - (starts[key[0]] + t_end_s) for key, (arrival, t_end_s) in arrivals.items()
     }
+    emitted = report["emitted"]
+    report["delivery"] = [
+        arrival - emitted[runner][str(index)] for (runner, index), (arrival, _) in arrivals.items()
+    ]
     report["expected"] = expected
     return report
 
@@ -146,6 +159,7 @@ def judge(runners: int, report: dict[str, Any], alone: dict[int, float]) -> bool
     extra = [1000 * (lag - alone.get(index, lag)) for (_, index), lag in lags.items()]
     raw = sorted(1000 * lag for lag in lags.values())
     worst = max(extra, default=0.0)
+    delivery = sorted(1000 * d for d in report["delivery"])
     if os.environ.get("SERVE_BENCH_DEBUG"):
         late = sorted(((e, k) for e, k in zip(extra, lags, strict=True)), reverse=True)[:10]
         print("      latest:", [(round(e), k) for e, k in late])
@@ -154,6 +168,7 @@ def judge(runners: int, report: dict[str, Any], alone: dict[int, float]) -> bool
     print(
         f"{runners:5d} {len(lags):8d}/{report['expected']:<8d} {report['shed']:5d} "
         f"{statistics.median(raw):8.0f} {raw[int(0.99 * (len(raw) - 1))]:8.0f} {worst:9.0f} "
+        f"{delivery[int(0.99 * (len(delivery) - 1))]:8.0f} {delivery[-1]:8.0f} "
         f"{report['cpu_core_pct']:7.1f} {report['cpu_core_pct'] / runners:8.2f} "
         f"{report['base_rss_mb']:7.0f} {report['peak_rss_mb']:7.0f} {per_runner_mb:7.2f} "
         f"{'yes' if ok else 'no':>5s}  load {os.getloadavg()[0]:.1f}",
@@ -170,8 +185,8 @@ async def main_async(counts: list[int], file: Path, stagger_s: float) -> None:
 
     print(f"recording {file.name}, {os.cpu_count()} cores, load average {os.getloadavg()}")
     print(
-        "    N   strides/expected  shed  lag p50  lag p99  over 1 max  CPU %core  %/runner  "
-        "base MB  peak MB  MB/runner  ok"
+        "    N   strides/expected  shed  lag p50  lag p99  over 1 max  mqtt p99  mqtt max  "
+        "CPU %core  %/runner  base MB  peak MB  MB/runner  ok"
     )
     best = previous = 0
     with tempfile.TemporaryDirectory() as workdir, running_mosquitto(Path(workdir)) as mosquitto:

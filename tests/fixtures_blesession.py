@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-import pytest
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient
 from bleak.backends.device import BLEDevice
@@ -200,9 +199,3 @@ def _services(sensor: ScriptedSensor) -> BleakGATTServiceCollection:
         char = BleakGATTCharacteristic(None, handle, uuid, ["read", "notify", "write"], lambda: 244, service)
         services.add_characteristic(char)
     return services
-
-
-@pytest.fixture
-def scripted_sensor() -> type[ScriptedSensor]:
-    """The ScriptedSensor class, for tests to build the link script they need."""
-    return ScriptedSensor

@@ -6,7 +6,6 @@ the variants only this suite needs."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
@@ -178,25 +177,16 @@ async def any_broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
 
 
 async def collect(
-    settings: BrokerSettings, topic: str, *, until: int, wait_s: float = 20.0, **client_args: object
+    settings: BrokerSettings, topic: str, *, until: int, wait_s: float = 20.0
 ) -> list[aiomqtt.Message]:
-    """Subscribe to ``topic``; return the messages once ``until`` have arrived, or what came in ``wait_s``."""
-    got: list[aiomqtt.Message] = []
-    async with aiomqtt.Client(
-        settings.host,
-        settings.port,
-        username=settings.username,
-        password=settings.password,
-        **client_args,  # type: ignore[arg-type]
-    ) as client:
-        await client.subscribe(topic, qos=1)
+    """Subscribe to ``topic``; return the messages once ``until`` have arrived, or what came in ``wait_s``.
+
+    A one-shot ``Listener`` (for retained messages, from synchronous tests through ``asyncio.run``).
+    """
+    async with Listener(settings, topic) as listener:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(wait_s):
-                async for message in client.messages:
-                    got.append(message)
-                    if len(got) >= until:
-                        break
-    return got
+            await listener.next(until, wait_s)
+        return list(listener.messages)
 
 
 @pytest.fixture

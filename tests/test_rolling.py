@@ -66,7 +66,7 @@ def test_rolling_medians_equal_the_plain_medians_after_every_stride(
     strides = demo_strides if seed is None else _gappy(demo_strides, seed)
     rolling = RollingMedians(size)
     for i, stride in enumerate(strides):
-        rolling.push(stride)
+        rolling.feed(stride)
         assert rolling.medians() == window_medians(strides[max(0, i + 1 - size) : i + 1])
 
 
@@ -79,6 +79,6 @@ def test_rolling_summary_equals_the_session_summary_after_every_stride(
     rolling = RollingSummary()
     assert rolling.summary() == session_summary([])
     for i, stride in enumerate(strides):
-        rolling.add(stride)
+        rolling.feed(stride)
         if i % 7 == 0 or i == len(strides) - 1:
             assert rolling.summary() == session_summary(strides[: i + 1]), f"after stride {i}"

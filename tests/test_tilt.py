@@ -20,9 +20,9 @@ def test_the_split_of_the_stream_does_not_matter() -> None:
     rng = np.random.default_rng(1)
     acc = rng.normal(0, 2, (3000, 3)) + np.array([0, 0, 9.81])
     gyr = rng.normal(0, 1, (3000, 3))
-    whole = Orientation(200.0).update(acc, gyr)
+    whole = Orientation(200.0).feed(acc, gyr)
     pieces = Orientation(200.0)
-    split = np.concatenate([pieces.update(acc[i : i + 19], gyr[i : i + 19]) for i in range(0, 3000, 19)])
+    split = np.concatenate([pieces.feed(acc[i : i + 19], gyr[i : i + 19]) for i in range(0, 3000, 19)])
     np.testing.assert_allclose(split, whole, atol=1e-12)
 
 
@@ -32,7 +32,7 @@ def test_a_still_tilted_sensor_gives_its_lean(pitch: float, roll: float) -> None
     earth_from_body = Rotation.from_euler("xy", [-roll, pitch], degrees=True)
     gravity_in_sensor = earth_from_body.inv().apply([0, 0, 9.81])
     acc = np.tile(gravity_in_sensor, (2000, 1))
-    quat = Orientation(100.0).update(acc, np.zeros_like(acc))
+    quat = Orientation(100.0).feed(acc, np.zeros_like(acc))
     angles = body_angles(quat[-10:].T, np.eye(3))
     assert angles[0, -1] == pytest.approx(pitch, abs=0.2)
     assert angles[1, -1] == pytest.approx(roll, abs=0.2)
@@ -52,5 +52,5 @@ BROAD_BOUNDS = {"02_undisturbed_slow_rotation_B.hdf5": 1.0, "07_undisturbed_fast
 @pytest.mark.parametrize("name", sorted(BROAD_BOUNDS))
 def test_vqf_inclination_error_on_broad(shared_datasets: Path, name: str) -> None:
     trial = load_trial(shared_datasets / "broad" / "data_hdf5" / name)
-    vertical = quat_to_matrix(Orientation(trial.rate_hz).update(trial.acc, trial.gyr))[:, 2, :]
+    vertical = quat_to_matrix(Orientation(trial.rate_hz).feed(trial.acc, trial.gyr))[:, 2, :]
     assert inclination_rmse(vertical, trial) <= BROAD_BOUNDS[name]

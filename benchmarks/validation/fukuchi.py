@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spinesense import analyse
-from spinesense.processing.strides import detrended_range, other_side
+from spinesense.processing.reference import range_less_line
+from spinesense.processing.strides import other_side
 from validation.errors import PairedScores, match_events
 
 if TYPE_CHECKING:
@@ -56,14 +57,14 @@ def score_strides(
             continue
         tw = t[window]
         if s.pelvic_tilt_rom_deg is not None:
-            score.add("pelvic tilt range (deg)", s.pelvic_tilt_rom_deg, detrended_range(tilt[window], tw))
+            score.add("pelvic tilt range (deg)", s.pelvic_tilt_rom_deg, range_less_line(tilt[window], tw))
         if s.pelvic_rotation_deg is not None:
             score.add(
-                "pelvic rotation range (deg)", s.pelvic_rotation_deg, detrended_range(rotation[window], tw)
+                "pelvic rotation range (deg)", s.pelvic_rotation_deg, range_less_line(rotation[window], tw)
             )
         if s.vertical_oscillation_cm is not None:
             score.add(
-                "vertical oscillation (cm)", s.vertical_oscillation_cm, detrended_range(height[window], tw)
+                "vertical oscillation (cm)", s.vertical_oscillation_cm, range_less_line(height[window], tw)
             )
         if s.side != "unknown":
             for side, reference in zip(
@@ -154,9 +155,9 @@ def score_trial(folder: Path, name: str) -> TrialResult:
     for s in running:
         window = (t >= s.t_start_s) & (t <= s.t_end_s)
         tw = t[window]
-        truths["pelvic tilt range (deg)"].append(detrended_range(tilt[window], tw))
-        truths["pelvic rotation range (deg)"].append(detrended_range(rotation[window], tw))
-        truths["vertical oscillation (cm)"].append(detrended_range(height[window], tw))
+        truths["pelvic tilt range (deg)"].append(range_less_line(tilt[window], tw))
+        truths["pelvic rotation range (deg)"].append(range_less_line(rotation[window], tw))
+        truths["vertical oscillation (cm)"].append(range_less_line(height[window], tw))
         lean = float(tilt[window][:-1].mean()) - standing_tilt
         truths["trunk lean vs standing (deg)"].append(lean)
         if s.trunk_lean_deg is not None:

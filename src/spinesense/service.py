@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE_QUEUE = 4096
-"""Records buffered between the source and the processing (about 40 s of frames at 200 Hz)."""
+"""Records buffered between the source and the processing (6.5 min of reference frames at 200 Hz)."""
 SUMMARY_EVERY = 20
 """Publish the rolling summary every this many strides."""
 EXIT_INTERRUPTED = 130
@@ -315,7 +315,7 @@ class Service:
     def _publish_stride(self, publisher: Publisher, stride: Stride) -> None:
         """A stride, and the rolling summary every SUMMARY_EVERY strides."""
         publisher.publish_stride(stride)
-        self._summary.add(stride)
+        self._summary.feed(stride)
         self._strides_published += 1
         if self._strides_published % SUMMARY_EVERY == 0:
             publisher.publish_summary(self._summary.summary())

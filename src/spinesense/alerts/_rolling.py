@@ -39,7 +39,7 @@ class RollingMedians:
         self._rows: deque[tuple[float | None, ...]] = deque()
         self._sorted = {name: SortedValues() for name in STRIDE_METRICS}
 
-    def push(self, stride: Stride) -> None:
+    def feed(self, stride: Stride) -> None:
         """Take a stride into the window; the oldest leaves once it holds ``size``."""
         row = tuple(getattr(stride, name) for name in STRIDE_METRICS)
         self._rows.append(row)

@@ -112,7 +112,7 @@ class AlertEngine:
         self._learn(stride)
         self._window.append(stride)
         for rolling in self._rolling.values():
-            rolling.push(stride)
+            rolling.feed(stride)
         if len(self._window) < self.config.hold_strides:
             return events
         baseline = self._baseline.medians or {}

@@ -188,13 +188,13 @@ class Alignment:
         self._turned_blocks = 0
 
     def copy(self) -> Alignment:
-        """An independent copy, to try an update and keep it only if wanted.
+        """An independent copy, to try a window and keep the result only if wanted.
 
-        Shallow is enough: the update and the votes replace their arrays and tuples, never change them.
+        Shallow is enough: ``feed`` and the votes replace their arrays and tuples, never change them.
         """
         return copy.copy(self)
 
-    def update(self, acc_window: NDArray[np.float64]) -> str | None:
+    def feed(self, acc_window: NDArray[np.float64]) -> str | None:
         """Take one full window of sensor-frame acceleration; return a notice when the rotation changed."""
         moments = WindowMoments.of(acc_window)
         mx, my, mz = moments.mean

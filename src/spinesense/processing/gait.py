@@ -264,7 +264,7 @@ class StepSequence:
         """Start a new sequence (a gap, a rejected contact, an irregular step)."""
         self.contacts.clear()
 
-    def add(self, contact: Contact) -> bool:
+    def feed(self, contact: Contact) -> bool:
         """Append a confirmed contact; returns False (and restarts from it) when it breaks the sequence."""
         if self.contacts:
             last = self.contacts[-1]

@@ -172,7 +172,7 @@ class Pipeline:
             "clip": float(block.clipped),
         }
         if self._orientation is not None and block.gyr_radps is not None:
-            rows["quat"] = self._orientation.update(acc, block.gyr_radps[start:stop])
+            rows["quat"] = self._orientation.feed(acc, block.gyr_radps[start:stop])
         self._history.append(stop - start, rows)  # without a gyroscope the orientation rows stay NaN
 
     def _scan(self) -> None:
@@ -192,7 +192,7 @@ class Pipeline:
         start = 0 if partial else max(count - self.alignment.window, 0)
         window = self._history.get("acc", start, count)
         self._next_boundary = count + self.alignment.window
-        if self._quiet_update(window):
+        if self._quiet_feed(window):
             if count - self._scanned >= self._scan_span:
                 self._scan()
             return
@@ -201,7 +201,7 @@ class Pipeline:
         # a re-alignment that keeps the old forward axis must see.
         before = self.alignment.body_from_sensor
         first_time = before is None
-        notice = self.alignment.update(window)
+        notice = self.alignment.feed(window)
         if notice:
             self.notices.append(notice)
             after = self.alignment.body_from_sensor
@@ -210,7 +210,7 @@ class Pipeline:
         if first_time and self.alignment.body_from_sensor is not None:
             self._detect(window, start, sign_first=True)
 
-    def _quiet_update(self, window: NDArray[np.float64]) -> bool:
+    def _quiet_feed(self, window: NDArray[np.float64]) -> bool:
         """Update the alignment if that changes nothing the contacts use; False (and no update) if it would.
 
         Most windows leave an alignment unchanged: then contacts scanned before or after the update
@@ -220,7 +220,7 @@ class Pipeline:
             return False
         trial = self.alignment.copy()
         # An update that changes the rotation replaces its array, so the same object means unchanged.
-        if trial.update(window) is not None or trial.body_from_sensor is not self.alignment.body_from_sensor:
+        if trial.feed(window) is not None or trial.body_from_sensor is not self.alignment.body_from_sensor:
             return False
         self.alignment = trial
         return True
@@ -255,7 +255,7 @@ class Pipeline:
 
     def _on_walking_contact(self, contact: Contact) -> None:
         """Add a walking initial contact; emit a walking stride once a same-foot contact closes one."""
-        self._walk_sequence.add(contact)
+        self._walk_sequence.feed(contact)
         contacts = self._walk_sequence.contacts
         if len(contacts) >= WALKING_MIN_CONTACTS:
             a, c = contacts[-3].ic, contacts[-1].ic
@@ -283,7 +283,7 @@ class Pipeline:
         elif event.kind == "ended":
             if vote:
                 self._vote_forward(contact)
-        elif not self._sequence.add(contact) or self._stride_start is None:
+        elif not self._sequence.feed(contact) or self._stride_start is None:
             self._stride_start = contact
             self._evidence_restarts = True
         else:

@@ -92,11 +92,6 @@ def _body_force_g(rotation: NDArray[np.float64], acc: NDArray[np.float64]) -> ND
     return out
 
 
-def detrended_range(y: NDArray[np.float64], x: NDArray[np.float64]) -> float:
-    """Peak-to-peak of ``y`` after removing its least-squares straight line over ``x``."""
-    return float(rows_for((y.size,)).detrended_ranges(y[None, :], x[None, :])[0])
-
-
 def side_of(evidence_g: float, strides_in_sequence: int, *, forward_known: bool) -> str:
     """Foot of a stride's first contact from the evidence of its step sequence.
 

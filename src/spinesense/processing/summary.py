@@ -80,7 +80,7 @@ class RollingSummary:
         self._first = _MetricValues()
         self._last = _MetricValues()
 
-    def add(self, stride: Stride) -> None:
+    def feed(self, stride: Stride) -> None:
         """Take the next stride of the run."""
         if not self._count:
             self._start_s = stride.t_start_s
@@ -106,7 +106,7 @@ class RollingSummary:
         return min(TREND_WINDOW_S, (self._running[-1].t_end_s - self._running[0].t_start_s) / 2)
 
     def summary(self) -> dict[str, Any]:
-        """The summary now: equal to ``session_summary`` of the strides added."""
+        """The summary now: equal to ``session_summary`` of the strides fed."""
         summary: dict[str, Any] = {
             "strides": self._count,
             "running_strides": len(self._running),

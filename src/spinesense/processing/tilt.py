@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 class Orientation:
     """Sensor orientation, sample by sample, with the filter state carried across calls.
 
-    ``update`` returns unit quaternions [w, x, y, z] that rotate sensor-frame vectors into an earth
+    ``feed`` returns unit quaternions [w, x, y, z] that rotate sensor-frame vectors into an earth
     frame whose z axis points up (heading arbitrary). Splitting the stream differently gives the same
     result, because VQF's batch update carries its state exactly.
     """
@@ -32,7 +32,7 @@ class Orientation:
         """Start a filter for samples at ``rate_hz``."""
         self._vqf = VQF(1.0 / rate_hz)
 
-    def update(self, acc_mps2: NDArray[np.float64], gyr_radps: NDArray[np.float64]) -> NDArray[np.float64]:
+    def feed(self, acc_mps2: NDArray[np.float64], gyr_radps: NDArray[np.float64]) -> NDArray[np.float64]:
         """Feed samples (n, 3) in sensor axes; return the orientation after each one, shape (n, 4)."""
         out = self._vqf.updateBatch(
             np.ascontiguousarray(gyr_radps, dtype=np.float64),
@@ -94,7 +94,7 @@ def earth_vertical(quat: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray
 def body_angles(quat: NDArray[np.float64], body_from_sensor: NDArray[np.float64]) -> NDArray[np.float64]:
     """Sagittal, frontal and transverse angles of the body segment in degrees, shape (3, ...).
 
-    ``quat`` (4, ...) is component first (``Orientation.update``'s output transposed);
+    ``quat`` (4, ...) is component first (``Orientation.feed``'s output transposed);
     ``body_from_sensor`` (3, 3, ...) maps sensor axes to body axes (x forward, y left, z up) as mounted,
     its trailing axes broadcasting against the quaternions'.
     Sagittal: forward inclination of the body's up axis (positive = leaning forward). Frontal: sideways

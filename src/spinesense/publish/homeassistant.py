@@ -16,8 +16,6 @@ from spinesense.alerts.rules import ALERT_KINDS
 if TYPE_CHECKING:
     from spinesense.publish.topics import Topics
 
-NODE_ID = re.compile(r"[a-zA-Z0-9_-]+")
-"""What Home Assistant accepts as a discovery node id."""
 PLAIN_RUNNER = re.compile(r"[a-zA-Z0-9.-]+")
 """Runner ids that map to a node id one to one: dots become underscores, nothing else changes."""
 

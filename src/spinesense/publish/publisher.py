@@ -298,9 +298,18 @@ class Publisher:
 
 
 def _properties(message: Message) -> Properties:
-    """MQTT 5 properties: JSON content type, and an expiry for strides."""
+    """MQTT 5 properties: JSON content type, and an expiry for strides (built once, paho only reads them)."""
+    return _STRIDE_PROPERTIES if message.sheddable else _JSON_PROPERTIES
+
+
+def _json_properties(expiry_s: int | None) -> Properties:
+    """Properties of a JSON message, expiring after ``expiry_s`` (None: never)."""
     props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     props.ContentType = "application/json"
-    if message.sheddable:
-        props.MessageExpiryInterval = STRIDE_EXPIRY_S
+    if expiry_s is not None:
+        props.MessageExpiryInterval = expiry_s
     return props
+
+
+_JSON_PROPERTIES = _json_properties(None)
+_STRIDE_PROPERTIES = _json_properties(STRIDE_EXPIRY_S)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Self
 
@@ -12,11 +11,12 @@ from sqlalchemy.exc import IntegrityError
 from spinesense.models import STRIDE_METRICS as METRICS
 from spinesense.models import Alert, Stride
 from spinesense.store._engine import create_engine, migrate
-from spinesense.store._records import RunFigures, SaveResult, StoredRun
+from spinesense.store._records import RunFigures, SaveResult, StoredRun, as_utc
 from spinesense.store._schema import alerts, runs, shoes, strides
 from spinesense.store._shoes import ShoeRack
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Sequence
     from types import TracebackType
 
@@ -33,11 +33,6 @@ KEY_METRICS = (
 _STRIDE_FIELDS = tuple(f.name for f in fields(Stride))
 _RUNS = sa.select(runs, shoes.c.name.label("shoe_name")).outerjoin(shoes, runs.c.shoe_id == shoes.c.id)
 """Runs with the name of their shoes."""
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """A datetime from the database as aware UTC (SQLite hands back naive values)."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def _stride_row(run_id: int, stride: Stride) -> dict[str, Any]:
@@ -168,7 +163,7 @@ class RunStore:
         return StoredRun(
             id=row["id"],
             runner=row["runner"],
-            start_utc=_utc(row["start_utc"]),
+            start_utc=as_utc(row["start_utc"]),  # SQLite hands back naive values
             duration_s=row["duration_s"],
             figures=RunFigures(row["running_s"], row["steps"], row["impact_load_bw"]),
             sensor=row["sensor"],

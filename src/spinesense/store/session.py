@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from spinesense.logs import status
 from spinesense.models import to_json_dict
 from spinesense.store._engine import StoreError, sqlite_url
-from spinesense.store._records import NewRun
+from spinesense.store._records import NewRun, as_utc
 from spinesense.store._runstore import RunStore
 from spinesense.store.distance import estimated_distance_km
 from spinesense.store.load import load_status
@@ -95,10 +95,9 @@ def header_start(header: dict[str, Any]) -> dt.datetime | None:
     if not isinstance(text, str):
         return None
     try:
-        start = dt.datetime.fromisoformat(text)
+        return as_utc(dt.datetime.fromisoformat(text))
     except ValueError:
         return None
-    return start.replace(tzinfo=dt.UTC) if start.tzinfo is None else start.astimezone(dt.UTC)
 
 
 def new_run(

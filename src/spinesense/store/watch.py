@@ -18,6 +18,8 @@ import fitdecode
 import gpxpy
 import gpxpy.gpx
 
+from spinesense.store._records import as_utc
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -70,11 +72,6 @@ def _haversine_m(a: tuple[float | None, float | None], b: tuple[float | None, fl
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    """A time as aware UTC (naive values in these formats are UTC)."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
 def _fit_points(path: Path) -> Iterator[TrackPoint]:
     """The record messages of a FIT activity."""
     with fitdecode.FitReader(str(path)) as reader:
@@ -87,7 +84,7 @@ def _fit_points(path: Path) -> Iterator[TrackPoint]:
             lat, lon = values.get("position_lat"), values.get("position_long")
             hr = values.get("heart_rate")
             yield TrackPoint(
-                time_utc=_aware(values["timestamp"]),
+                time_utc=as_utc(values["timestamp"]),
                 distance_m=values.get("distance"),
                 speed_mps=values.get("enhanced_speed", values.get("speed")),
                 heart_rate_bpm=None if hr is None else int(hr),
@@ -103,7 +100,7 @@ def _gpx_points(path: Path) -> Iterator[TrackPoint]:
         for segment in track.segments:
             for point in segment.points:
                 if point.time is not None:
-                    yield TrackPoint(_aware(point.time), lat_deg=point.latitude, lon_deg=point.longitude)
+                    yield TrackPoint(as_utc(point.time), lat_deg=point.latitude, lon_deg=point.longitude)
 
 
 def _tcx_float(element: ET.Element, path: str) -> float | None:
@@ -121,7 +118,7 @@ def _tcx_points(path: Path) -> Iterator[TrackPoint]:
             continue
         hr = _tcx_float(point, "tcx:HeartRateBpm/tcx:Value")
         yield TrackPoint(
-            time_utc=_aware(dt.datetime.fromisoformat(time_text)),
+            time_utc=as_utc(dt.datetime.fromisoformat(time_text)),
             distance_m=_tcx_float(point, "tcx:DistanceMeters"),
             heart_rate_bpm=None if hr is None else round(hr),
             lat_deg=_tcx_float(point, "tcx:Position/tcx:LatitudeDegrees"),

@@ -15,21 +15,21 @@ if TYPE_CHECKING:
     from spinesense.config import Config
     from spinesense.models import SampleBlock
     from spinesense.run import RunResult
-    from spinesense.sensors import StreamDecoder
 
 
-def open_for_command(path: str) -> tuple[Recording, StreamDecoder]:
-    """Open a recording and its decoder, turning every failure into one clear CommandError."""
+def open_for_command(path: str) -> Recording:
+    """Open a recording whose protocol this version decodes, turning every failure into one CommandError."""
     try:
         recording = open_recording(path)
-        return recording, recording.decoder()
+        recording.decoder()  # an unknown protocol fails here, before any processing
     except (RecordingError, UnknownProtocolError) as exc:
         raise CommandError(str(exc), EXIT_DATA) from None
+    return recording
 
 
 def load_block(path: str, duration_s: float | None) -> SampleBlock:
     """The whole recording as one block, looped for ``duration_s`` s if given; CommandError when unusable."""
-    recording, _decoder = open_for_command(path)
+    recording = open_for_command(path)
     try:
         block = recording.block()
     except (RecordingError, ValueError) as exc:
@@ -44,7 +44,7 @@ def analyse_for_command(path: str, config_file: str | None) -> RunResult:
 
 def analyse_with(config: Config, path: str) -> tuple[Recording, RunResult]:
     """The recording, and its processing with ``config``'s thresholds and runner profile."""
-    recording, _decoder = open_for_command(path)
+    recording = open_for_command(path)
     try:
         return recording, analyse(recording, config=config.alerts, profile=config.profile)
     except RecordingError as exc:

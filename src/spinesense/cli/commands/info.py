@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the description as text or JSON."""
     from spinesense.cli.commands._recording import open_for_command
 
-    recording, _ = open_for_command(args.file)
+    recording = open_for_command(args.file)
     facts = describe(recording)
     if args.json:
         print(json.dumps(facts))

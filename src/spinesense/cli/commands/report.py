@@ -51,13 +51,11 @@ def default_output(config: Config, source: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Process the recording like a live run (no broker) and write the page."""
-    from spinesense.cli.commands._recording import open_for_command
+    from spinesense.cli.commands._recording import analyse_with
     from spinesense.cli.commands._service import load_for_command
     from spinesense.cli.report import RunData, render
     from spinesense.cli.report._history import last_four_weeks
     from spinesense.cli.report._speed import SpeedError, SpeedSchedule
-    from spinesense.run import analyse
-    from spinesense.sources.replay import RecordingError
     from spinesense.store.session import header_start
 
     try:
@@ -65,11 +63,7 @@ def run(args: argparse.Namespace) -> int:
     except SpeedError as exc:
         raise CommandError(str(exc), EXIT_USAGE) from None
     config = load_for_command(args.config, runner=args.runner)
-    recording, _decoder = open_for_command(args.file)
-    try:
-        result = analyse(recording, config=config.alerts, profile=config.profile)
-    except RecordingError as exc:
-        raise CommandError(f"{args.file}: {exc}", EXIT_DATA) from None
+    recording, result = analyse_with(config, args.file)
     source = Path(args.file)
     start = header_start(recording.header)
     out = Path(args.output) if args.output else default_output(config, source)
