@@ -14,6 +14,7 @@ import pytest
 from conftest import REPLAY_DATA
 from spinesense import analyse
 from spinesense.config import Config
+from spinesense.logs import NOTICE_LOGGER
 from spinesense.serve import Runner, Squad, check_unique
 from spinesense.sources.replay import ReplaySource
 from spinesense.testing import Listener, Mosquitto
@@ -127,9 +128,35 @@ def test_serve_command_reports_every_runner_and_exits_1_when_one_failed(
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 1, done.stderr
     lines = [json.loads(line) for line in done.stderr.splitlines()]
-    final = {
-        line["runner"]: line for line in lines if "runner" in line and line["message"].startswith("runner ")
-    }
+    final = {line["runner"]: line for line in lines if "strides" in line or "error" in line}
     assert final["ana"]["strides"] == len(analyse(RUNS["ana"]).strides)
     assert final["ben"]["strides"] == len(analyse(RUNS["ben"]).strides)
     assert "unknown format" in final["broken"]["error"]
+    # Every notice names its runner; the runs were saved in the run store, each under its runner.
+    notes = [line for line in lines if line["logger"] == NOTICE_LOGGER]
+    assert {line["runner"] for line in notes} == {"ana", "ben"}
+    saved = [line for line in lines if "run_id" in line]
+    assert sorted(line["runner"] for line in saved) == ["ana", "ben"]
+
+
+def _text_stderr(*args: str) -> list[str]:
+    """The stderr lines of a successful ``spinesense ARGS`` (text format)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "spinesense", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr.splitlines()
+
+
+def test_serve_text_lines_name_their_runner_and_a_single_run_keeps_its_lines(mosquitto: Mosquitto) -> None:
+    broker = ["--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--speed", str(SPEED), "--no-record"]
+    served = _text_stderr(
+        "serve", *broker, "--replay", f"ana={RUNS['ana']}", "--replay", f"ben={RUNS['ben']}"
+    )
+    for runner_id in ("ana", "ben"):
+        assert f"note: [{runner_id}] forward direction found from braking" in served
+        strides = len(analyse(RUNS[runner_id]).strides)
+        assert any(line.startswith(f"[{runner_id}] {strides} strides, ") for line in served), served
+    alone = _text_stderr("run", *broker, "--replay", str(RUNS["ana"]), "--runner", "ana")
+    assert "note: forward direction found from braking" in alone
+    assert not [line for line in alone if "[ana]" in line]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from conftest import REPO_ROOT
 from spinesense.capture import read_capture
 from spinesense.cli.logformat import JsonFormatter, TextFormatter
-from spinesense.logs import STATUS_LOGGER
+from spinesense.logs import NOTICE_LOGGER, STATUS_LOGGER, current_runner, runner_scope
 
 if TYPE_CHECKING:
     from spinesense.testing import Mosquitto
@@ -104,3 +104,23 @@ def test_text_format_shows_status_lines_bare_and_library_messages_with_their_sou
     text = TextFormatter()
     assert text.format(_record(STATUS_LOGGER, "capture written to x")) == "capture written to x"
     assert text.format(_record("spinesense.capture", "torn line")) == "WARNING spinesense.capture: torn line"
+
+
+def test_inside_a_runner_scope_every_line_names_its_runner_and_outside_none_does() -> None:
+    text, as_json = TextFormatter(), JsonFormatter()
+    note = _record(NOTICE_LOGGER, "forward direction found from braking")
+    line = _record(STATUS_LOGGER, "5 strides")
+    library = _record("spinesense.sources.ble_link", "sensor link down (%s)")
+    library.args = ("gone",)
+    with runner_scope("ana"):
+        assert text.format(note) == "note: [ana] forward direction found from braking"
+        assert text.format(line) == "[ana] 5 strides"
+        assert text.format(library) == "WARNING spinesense.sources.ble_link: [ana] sensor link down (gone)"
+        entry = json.loads(as_json.format(note))
+        assert (entry["runner"], entry["message"]) == ("ana", "forward direction found from braking")
+        assert current_runner() == "ana"
+    # A single runner's `run` has no scope: its lines are as they always were.
+    assert current_runner() is None
+    assert text.format(note) == "note: forward direction found from braking"
+    assert text.format(line) == "5 strides"
+    assert "runner" not in json.loads(as_json.format(note))

@@ -3,7 +3,9 @@
 A coach's squad or a clinic's treadmill bank shares one process (one interpreter, one set of imported
 libraries) instead of paying a whole process per runner. Each runner is isolated: its source is opened
 inside its own task, and whatever stops it (a sensor that cannot be found, a file that cannot be read,
-an exception in its processing) is reported for that runner alone while the others run on.
+an exception in its processing) is reported for that runner alone while the others run on. Everything
+logged inside a runner's task names the runner (``spinesense.logs.runner_scope``), so fifty runners'
+notices stay readable.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from spinesense.logs import runner_scope
 from spinesense.service import Service
 
 if TYPE_CHECKING:
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
     from spinesense.publish import BrokerSettings
     from spinesense.run import RunResult
     from spinesense.sources import Source
+    from spinesense.store import StoreSink
 
     Event = Stride | Alert | BaselineState
     """What a console is told: every stride, alert event and news of the baseline."""
@@ -70,15 +74,22 @@ class Squad:
     """Serves every runner concurrently until each source ends or ``stop()``; see ``serve``."""
 
     def __init__(
-        self, runners: Sequence[Runner], *, console: Callable[[str, Event], None] | None = None
+        self,
+        runners: Sequence[Runner],
+        *,
+        console: Callable[[str, Event], None] | None = None,
+        store: Callable[[Source, Config], StoreSink] | None = None,
     ) -> None:
         """Check the runner ids are unique; nothing starts before ``serve``.
 
-        ``console`` is told ``(runner_id, event)`` for every stride, alert event and baseline news.
+        ``console`` is told ``(runner_id, event)`` for every stride, alert event and baseline news;
+        ``store`` makes each runner's hook into the run store from its source and configuration (None:
+        runs are not saved).
         """
         check_unique(runners)
         self.runners = tuple(runners)
         self.console = console
+        self.store = store
         self.services: dict[str, Service] = {}
         self.interrupted = False
         self._stopped = asyncio.Event()
@@ -105,21 +116,27 @@ class Squad:
         return list(await asyncio.gather(*(self._serve_one(r) for r in self.runners)))
 
     async def _serve_one(self, runner: Runner) -> Outcome:
-        """One runner's whole service; any failure of its own becomes its outcome, never the others'."""
+        """One runner's whole service; any failure of its own becomes its outcome, never the others'.
+
+        Runs in its own task (``gather``) in the runner's log scope, which its service's tasks and
+        threads inherit.
+        """
         runner_id = runner.config.runner_id
         outcome = Outcome(runner_id)
-        try:
-            # Opening a recording reads and decodes it: in a thread, so the runners already running go on.
-            source = await asyncio.to_thread(runner.source)
-            service = Service(source, runner.config, console=self._console_for(runner_id))
-            outcome.service = self.services[runner_id] = service
-            if self._stopped.is_set():
-                service.stop()
-            async with service:
-                outcome.result = await service.run()
-        except Exception as exc:  # noqa: BLE001 - isolation: one runner's failure, whatever it is, is its own
-            outcome.error = _reason(exc)
-            log.error("runner %s stopped: %s", runner_id, outcome.error, extra={"runner": runner_id})  # noqa: TRY400 - one line, no traceback for people
+        with runner_scope(runner_id):
+            try:
+                # Opening a recording reads and decodes it: in a thread, so the runners already running go on.
+                source = await asyncio.to_thread(runner.source)
+                store = None if self.store is None else self.store(source, runner.config)
+                service = Service(source, runner.config, console=self._console_for(runner_id), store=store)
+                outcome.service = self.services[runner_id] = service
+                if self._stopped.is_set():
+                    service.stop()
+                async with service:
+                    outcome.result = await service.run()
+            except Exception as exc:  # noqa: BLE001 - isolation: one runner's failure, whatever it is, is its own
+                outcome.error = _reason(exc)
+                log.error("stopped: %s", outcome.error, extra={"runner": runner_id})  # noqa: TRY400 - one line, no traceback for people
         return outcome
 
     def _console_for(self, runner_id: str) -> Callable[[Event], None] | None:

@@ -177,7 +177,8 @@ class Service:
         if not config.record:
             return None
         now = time.gmtime()
-        path = config.data_dir / time.strftime("run-%Y%m%d-%H%M%S.jsonl.gz", now)
+        # The runner's id in the name: runners served together start in the same second (``serve``).
+        path = config.data_dir / f"{time.strftime('run-%Y%m%d-%H%M%S', now)}-{config.runner_id}.jsonl.gz"
         header = {**self.header, "start_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}
         try:
             return CaptureWriter(path, header)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from bleak.backends.client import BaseBleakClient
     from bleak.backends.scanner import BaseBleakScanner
 
-    from spinesense.emulator import VirtualSensor
+    from spinesense.emulator import Radio, VirtualSensor
     from spinesense.models import SampleBlock
     from spinesense.publish import BrokerSettings
     from spinesense.run import RunResult
@@ -91,11 +91,13 @@ class Emulated:
 
     sensor: VirtualSensor
     backend: BleakBackend
-    """For spinesense's own ``SensorLink(..., backend=...)``."""
+    """For spinesense's own ``SensorLink(..., backend=...)``; it reaches every sensor on ``radio``."""
     scanner: type[BaseBleakScanner]
     """For ``BleakScanner(backend=...)``."""
     client: type[BaseBleakClient]
     """For ``BleakClient(device, backend=...)``."""
+    radio: Radio
+    """The virtual radio the sensor is on: ``virtual_sensor(..., radio=emulated.radio)`` adds another."""
 
 
 StartSensor = Callable[..., contextlib.AbstractAsyncContextManager[Emulated]]
@@ -108,25 +110,29 @@ def virtual_sensor() -> StartSensor:
 
     ``recording`` is a path or a SampleBlock (None: the bundled sacral running recording); ``kwargs``
     go to ``VirtualSensor`` (``speed``, ``name``, ``address``). The sensor advertises on an in-process
-    BLE stack (bumble) and stops when the block ends.
+    BLE stack (bumble) and stops when the block ends. ``radio`` (another sensor's ``Emulated.radio``)
+    puts it beside that sensor, so one bleak backend reaches both (None: a radio of its own).
     """
 
     @contextlib.asynccontextmanager
     async def start(
         recording: Path | str | SampleBlock | None = None,
+        *,
+        radio: Radio | None = None,
         **kwargs: Any,  # noqa: ANN401 - VirtualSensor's
     ) -> AsyncIterator[Emulated]:
-        from spinesense.emulator import VirtualSensor  # noqa: PLC0415 - bumble, only when used
+        from spinesense.emulator import Radio, VirtualSensor  # noqa: PLC0415 - bumble, only when used
         from spinesense.sources.replay import open_recording  # noqa: PLC0415
 
         if recording is None or isinstance(recording, Path | str):
             block = open_recording(recording or replay_data() / DEMO_RECORDING).block()
         else:
             block = recording
-        async with VirtualSensor.running(block, **kwargs) as (sensor, backend):
+        radio = radio or Radio()
+        async with VirtualSensor.running(block, radio=radio, **kwargs) as (sensor, backend):
             if backend.scanner is None or backend.client is None:
                 raise RuntimeError("the virtual sensor came without its bleak backend")
-            yield Emulated(sensor, backend, backend.scanner, backend.client)
+            yield Emulated(sensor, backend, backend.scanner, backend.client, radio)
 
     return start
 

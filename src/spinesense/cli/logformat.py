@@ -2,7 +2,9 @@
 
 JSON is for journald, Loki or Elasticsearch: machines parse it without regular expressions. Notices
 from the pipeline (``note: ...``), the service's status lines and command errors go through the same
-path, so everything on stderr follows the chosen format.
+path, so everything on stderr follows the chosen format. A record logged inside a runner's task of
+``serve`` (``spinesense.logs.runner_scope``) names its runner: ``[ana]`` before the message as text, a
+``runner`` field in JSON; outside one (``run``, ``replay``) lines are as they always were.
 """
 
 from __future__ import annotations
@@ -13,36 +15,41 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from spinesense.logs import NOTICE_LOGGER, STATUS_LOGGER
+from spinesense.logs import NOTICE_LOGGER, STATUS_LOGGER, current_runner
 
 if TYPE_CHECKING:
     from typing import TextIO
 
 LOG_FORMATS: Final = ("text", "json")
-TEXT_FORMAT: Final = "%(levelname)s %(name)s: %(message)s"
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is worth keeping.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 class TextFormatter(logging.Formatter):
-    """``LEVEL logger: message``, notices as ``note: message``, status lines exactly as written."""
+    """``LEVEL logger: message``, notices as ``note: message``, status lines exactly as written.
 
-    def __init__(self) -> None:
-        """Use the text format."""
-        super().__init__(TEXT_FORMAT)
+    Inside a runner's scope the message is led by ``[runner] ``.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """One readable line."""
         if record.name == NOTICE_LOGGER:
-            return f"note: {record.getMessage()}"
+            return f"note: {_lead()}{record.getMessage()}"
         if record.name == STATUS_LOGGER:
-            return record.getMessage()
+            return _lead() + record.getMessage()
         return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        """``LEVEL logger: message``, the runner's lead before the message."""
+        return f"{record.levelname} {record.name}: {_lead()}{record.message}"
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"time": ISO 8601 UTC, "level", "logger", "message", [extras], ["exception"]}`` per record."""
+    """``{"time": ISO 8601 UTC, "level", "logger", "message", [extras], ["exception"]}`` per record.
+
+    Inside a runner's scope the extras include ``runner``.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """One line of JSON; fields given through ``extra=`` are kept, values JSON cannot hold as text."""
@@ -54,9 +61,18 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update((k, v) for k, v in vars(record).items() if k not in _STANDARD)
+        runner = current_runner()
+        if runner is not None:
+            entry.setdefault("runner", runner)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def _lead() -> str:
+    """``[runner] `` inside a runner's scope, else nothing."""
+    runner = current_runner()
+    return "" if runner is None else f"[{runner}] "
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

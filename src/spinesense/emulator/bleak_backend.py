@@ -89,7 +89,7 @@ class BumbleScannerBackend(BaseBleakScanner):
         self._listener: Callable[[Advertisement], None] | None = None
 
     async def start(self) -> None:
-        """Start an active scan and forward every report."""
+        """Start an active scan (shared with the radio's other scanners) and forward every report."""
         central = await self.radio.central()
         self.seen_devices = {}
 
@@ -103,15 +103,15 @@ class BumbleScannerBackend(BaseBleakScanner):
 
         self._listener = on_advertisement
         central.on("advertisement", on_advertisement)
-        await central.start_scanning(filter_duplicates=False)
+        await self.radio.start_scanning()
 
     async def stop(self) -> None:
-        """Stop scanning and detach from the central device."""
+        """Detach from the central device; it stops scanning once no other scanner scans."""
         central = await self.radio.central()
         if self._listener is not None:
             central.remove_listener("advertisement", self._listener)
             self._listener = None
-        await central.stop_scanning()
+            await self.radio.stop_scanning()
 
 
 class BumbleClientBackend(BaseBleakClient):
@@ -144,7 +144,8 @@ class BumbleClientBackend(BaseBleakClient):
         """Connect, exchange MTU 247 and discover the GATT database."""
         central = await self.radio.central()
         try:
-            connection = await central.connect(hci.Address(self.address), timeout=self._timeout)
+            async with self.radio.connecting:
+                connection = await central.connect(hci.Address(self.address), timeout=self._timeout)
         except (TimeoutError, hci.HCI_Error) as exc:
             raise BleakError(f"could not connect to {self.address}: {exc}") from exc
         self._connection = connection

@@ -93,10 +93,14 @@ class VirtualSensor:
     @classmethod
     @contextlib.asynccontextmanager
     async def running(
-        cls, block: SampleBlock, **kwargs: str | float
+        cls, block: SampleBlock, *, radio: Radio | None = None, **kwargs: str | float
     ) -> AsyncIterator[tuple[VirtualSensor, BleakBackend]]:
-        """A sensor on a fresh radio, advertising, with the bleak backend that reaches it; stopped at exit."""
-        radio = Radio()
+        """A sensor advertising on ``radio`` (None: a fresh one) and its bleak backend; stopped at exit.
+
+        The backend reaches every sensor on the radio, so several sensors can be served at once.
+        """
+        radio = radio or Radio()
+        await radio.central()  # the host's adapter is up before anything scans, as on a real machine
         sensor = cls(radio.device, block, **kwargs)  # type: ignore[arg-type]
         await sensor.start()
         try:

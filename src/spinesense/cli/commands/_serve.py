@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from spinesense.cli.commands import _base as codes
 from spinesense.cli.commands._base import CommandError
 from spinesense.cli.commands._ble import bluetooth_errors
-from spinesense.cli.commands._service import load_for_command, report_totals
-from spinesense.logs import status
+from spinesense.cli.commands._service import load_for_command, report_totals, store_sink
+from spinesense.logs import runner_scope, status
 from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker
 from spinesense.sources.ble import LinkOptions
 from spinesense.sources.ble_discovery import scan
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from spinesense.config import Config
     from spinesense.sources import Source
+    from spinesense.sources.ble import BleakBackend
 
 SOURCE = "spinesense serve"
 
@@ -32,15 +33,23 @@ def run(args: argparse.Namespace) -> int:
     """Serve every runner until each source ends, Ctrl-C or SIGTERM; one status line per runner."""
     if args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", codes.EXIT_USAGE)
-    runners = [*_replays(args), *_sensors(args)]
+    return asyncio.run(serve_args(args))
+
+
+async def serve_args(args: argparse.Namespace, backend: BleakBackend | None = None) -> int:
+    """``run`` on the running loop; live sensors are reached through ``backend`` (None: the platform's).
+
+    The demo reaches its virtual sensor the same way (``run_live``), and so do the tests.
+    """
+    runners = [*_replays(args), *_sensors(args, backend)]
     if not runners:
         with bluetooth_errors():
-            runners = asyncio.run(_found_sensors(args))
+            runners = await _found_sensors(args, backend)
     try:
         check_unique(runners)
     except ValueError as exc:
         raise CommandError(str(exc), codes.EXIT_USAGE) from None
-    return asyncio.run(_serve(runners))
+    return await _serve(runners)
 
 
 def _config(args: argparse.Namespace, runner_id: str) -> Config:
@@ -74,30 +83,32 @@ def _replays(args: argparse.Namespace) -> list[Runner]:
     return runners
 
 
-def _sensors(args: argparse.Namespace) -> list[Runner]:
+def _sensors(args: argparse.Namespace, backend: BleakBackend | None) -> list[Runner]:
     """A runner per ``--sensor RUNNER=NAME|ADDRESS``."""
     runners = []
     for text in args.sensor:
         runner_id, target = _pair(text, "--sensor")
         if runner_id is None:
             raise CommandError(f"--sensor {text!r}: expected RUNNER=NAME|ADDRESS", codes.EXIT_USAGE)
-        runners.append(Runner(_config(args, runner_id), _link(target, args)))
+        runners.append(Runner(_config(args, runner_id), _link(target, args, backend)))
     return runners
 
 
-def _link(target: str, args: argparse.Namespace) -> Callable[[], Source]:
+def _link(target: str, args: argparse.Namespace, backend: BleakBackend | None) -> Callable[[], Source]:
     """A live link to one sensor, made in the runner's own task."""
-    return lambda: SensorLink(target, options=LinkOptions(scan_timeout_s=args.scan_timeout), source=SOURCE)
+    options = LinkOptions(scan_timeout_s=args.scan_timeout)
+    return lambda: SensorLink(target, backend=backend, options=options, source=SOURCE)
 
 
-async def _found_sensors(args: argparse.Namespace) -> list[Runner]:
+async def _found_sensors(args: argparse.Namespace, backend: BleakBackend | None) -> list[Runner]:
     """A runner per reference sensor advertising now, named after the sensor."""
-    found = [s for s in await scan(args.scan_timeout) if s.family and s.family.protocol == "reference"]
+    seen = await scan(args.scan_timeout, backend=backend)
+    found = [s for s in seen if s.family and s.family.protocol == "reference"]
     if not found:
         raise CommandError(
             f"no reference sensor found within {args.scan_timeout:g} s", codes.EXIT_UNAVAILABLE
         )
-    return [Runner(_config(args, _runner_id(s.name)), _link(s.device.address, args)) for s in found]
+    return [Runner(_config(args, _runner_id(s.name)), _link(s.device.address, args, backend)) for s in found]
 
 
 def _runner_id(sensor_name: str) -> str:
@@ -108,7 +119,7 @@ def _runner_id(sensor_name: str) -> str:
 async def _serve(runners: list[Runner]) -> int:
     """The squad on one loop; every runner's totals or failure; the exit code."""
     async with shared_broker(runners) as served:
-        squad = Squad(served)
+        squad = Squad(served, store=store_sink)
         squad.stop_on_signals()
         status(f"serving {len(served)} runners", runners=len(served))
         outcomes = await squad.serve()
@@ -120,9 +131,9 @@ async def _serve(runners: list[Runner]) -> int:
 
 
 def _report(outcome: Outcome) -> None:
-    """One status line for a runner: its totals, or why it stopped."""
-    runner = outcome.runner_id
-    if outcome.result is None:
-        status(f"runner {runner}: stopped: {outcome.error}", runner=runner, error=outcome.error)
-        return
-    report_totals(outcome.result, outcome.service.publisher if outcome.service else None, runner)
+    """One status line for a runner, in its log scope: its totals, or why it stopped."""
+    with runner_scope(outcome.runner_id):
+        if outcome.result is None:
+            status(f"stopped: {outcome.error}", error=outcome.error)
+            return
+        report_totals(outcome.result, outcome.service.publisher if outcome.service else None)

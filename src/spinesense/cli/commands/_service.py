@@ -122,22 +122,19 @@ async def serve_and_report(service: Service) -> int:
     return exit_code(service)
 
 
-def report_totals(result: RunResult, publisher: Publisher | None, runner: str | None = None) -> None:
+def report_totals(result: RunResult, publisher: Publisher | None) -> None:
     """One status line with a run's totals and what its publisher left undelivered or shed.
 
-    ``runner`` leads the line when several runners share one process (``serve``).
+    ``serve`` reports each runner's inside its ``runner_scope``, which names the runner.
     """
     counts = result.counts
     corrupt = sum(result.corrupt_frames.values())
     outbox_left = publisher.outbox_depth if publisher else 0
     shed = publisher.strides_shed if publisher else 0
-    lead = "" if runner is None else f"runner {runner}: "
-    fields = {} if runner is None else {"runner": runner}
     status(
-        f"{lead}{len(result.strides)} strides, {result.raised} alerts, {counts.samples} samples "
+        f"{len(result.strides)} strides, {result.raised} alerts, {counts.samples} samples "
         f"({counts.lost_samples} lost, {corrupt} corrupt frames skipped), "
         f"outbox left {outbox_left}, strides shed {shed}",
-        **fields,
         strides=len(result.strides),
         alerts=result.raised,
         samples=counts.samples,
@@ -146,6 +143,11 @@ def report_totals(result: RunResult, publisher: Publisher | None, runner: str | 
         outbox_left=outbox_left,
         strides_shed=shed,
     )
+
+
+def store_sink(source: Source, config: Config) -> StoreSink:
+    """The run store's hook for a run of ``source``: a replay is known by its recording, else its capture."""
+    return StoreSink(config, source.recording.path if isinstance(source, ReplaySource) else None)
 
 
 def terminal_service(
@@ -163,8 +165,7 @@ def terminal_service(
     """
     speak = None if speaker is None else speaker.say
     companions = [*companions, *([] if speaker is None else [speaker.beside])]
-    replayed = source.recording.path if isinstance(source, ReplaySource) else None
-    store = StoreSink(config, replayed)  # the run store: a replay is known by its recording
+    store = store_sink(source, config)
     if sys.stdout.isatty():
         from spinesense.cli.liveview import LiveView
 
