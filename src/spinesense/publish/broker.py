@@ -1,6 +1,10 @@
 """The embedded broker (amqtt, in-process, loopback only): the zero-setup default when none is set.
 
 Besides MQTT over TCP it listens for MQTT over WebSockets, so the cockpit page (web/) reaches it too.
+That listener is ours (websockets), handed to amqtt as an external one, so that stopping closes every
+page's connection before the broker stops: amqtt stops its clients' sessions first, and on Python 3.11 a
+session whose packet arrives just as it is cancelled can swallow the cancellation and wait for the page
+to go (``asyncio.wait_for``, fixed in 3.12).
 """
 
 from __future__ import annotations
@@ -11,16 +15,23 @@ import socket
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+from amqtt.adapters import WebSocketsReader, WebSocketsWriter
 from amqtt.broker import Broker
+from websockets.asyncio.server import serve
+from websockets.typing import Subprotocol
 
 from spinesense.publish.settings import BrokerSettings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from websockets.asyncio.server import ServerConnection
+
 log = logging.getLogger(__name__)
 SHUTDOWN_S = 5.0
-"""How long the broker may take to stop: a browser still connected over WebSockets can hold it open."""
+"""How long the broker may take to stop (its pages are closed first: it takes milliseconds)."""
+WEBSOCKETS = "websockets"
+"""The name of the WebSocket listener in the broker's configuration."""
 
 
 def free_port() -> int:
@@ -41,23 +52,32 @@ async def embedded_broker(
     served to other machines too.
     """
     port = port or free_port()
-    ws_port = free_port()
     config = {
         "listeners": {
             "default": {"type": "tcp", "bind": f"127.0.0.1:{port}"},
-            "websockets": {"type": "ws", "bind": f"{websocket_host}:{ws_port}"},
+            WEBSOCKETS: {"type": "external"},  # served below: amqtt is handed each connection
         },
         "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
     }
     broker = Broker(config)
+
+    async def page_connected(websocket: ServerConnection) -> None:
+        await broker.external_connected(WebSocketsReader(websocket), WebSocketsWriter(websocket), WEBSOCKETS)
+
     await broker.start()
+    pages = None
     try:
+        pages = await serve(page_connected, websocket_host, 0, subprotocols=[Subprotocol("mqtt")])
+        ws_port = next(iter(pages.sockets)).getsockname()[1]
         yield BrokerSettings(
             host="127.0.0.1", port=port, mqtt5=False, websocket_url=f"ws://127.0.0.1:{ws_port}/"
         )
     finally:
         try:
             async with asyncio.timeout(SHUTDOWN_S):
+                if pages is not None:  # every page's connection closed first, and its session ended
+                    pages.close()
+                    await pages.wait_closed()
                 await broker.shutdown()
         except TimeoutError:
-            log.warning("embedded broker not stopped within %.0f s (a page still connected?)", SHUTDOWN_S)
+            log.warning("embedded broker not stopped within %.0f s", SHUTDOWN_S)
