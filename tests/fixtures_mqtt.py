@@ -36,6 +36,7 @@ __all__ = [  # the plugin's broker process and subscriber, by the names the suit
     "mosquitto_acl",
     "mosquitto_mtls",
     "mosquitto_tls",
+    "websocket_mosquitto",
 ]
 
 PASSWORDS = {"alice": "alice-secret", "bob": "bob-secret", "dashboard": "dash-secret"}
@@ -204,15 +205,21 @@ class WebSocketBroker:
     kind: str
 
 
+@contextlib.contextmanager
+def websocket_mosquitto(tmp_path: Path) -> Iterator[BrokerSettings]:
+    """Mosquitto with a WebSocket listener beside its TCP one (skip the test without Mosquitto)."""
+    ws_port = free_port()
+    config = PLAIN_MOSQUITTO + f"listener {ws_port} 127.0.0.1\nprotocol websockets\n"
+    with _mosquitto(tmp_path, config) as broker:
+        yield dataclasses.replace(broker.settings, websocket_url=f"ws://127.0.0.1:{ws_port}/")
+
+
 @pytest.fixture(params=["mosquitto", "amqtt"])
 async def websocket_broker(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[WebSocketBroker]:
     """Mosquitto with a WebSocket listener beside its TCP one, and the embedded broker (which has one)."""
     if request.param == "mosquitto":
-        ws_port = free_port()
-        config = PLAIN_MOSQUITTO + f"listener {ws_port} 127.0.0.1\nprotocol websockets\n"
-        with _mosquitto(tmp_path, config) as broker:
-            url = f"ws://127.0.0.1:{ws_port}/"
-            yield WebSocketBroker(dataclasses.replace(broker.settings, websocket_url=url), "mosquitto")
+        with websocket_mosquitto(tmp_path) as settings:
+            yield WebSocketBroker(settings, "mosquitto")
     else:
         async with embedded_broker() as settings:
             yield WebSocketBroker(settings, "amqtt")

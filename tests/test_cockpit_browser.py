@@ -8,6 +8,7 @@ depends on timing; then the service stops and the page must say the runner is of
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import statistics
@@ -18,8 +19,10 @@ from playwright.async_api import Page, expect
 
 from conftest import REPLAY_DATA
 from fixtures_browser import ARTIFACTS, SPEECH_STUB
+from fixtures_mqtt import collect, websocket_mosquitto
 from spinesense.alerts import AlertConfig
 from spinesense.config import Config
+from spinesense.publish.broker import log as broker_log
 from spinesense.service import Service
 from spinesense.sources.replay import ReplaySource
 from spinesense.testing import Listener
@@ -27,7 +30,7 @@ from spinesense.web import WebAddress, page_config
 from spinesense.web.server import cockpit_server
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Callable, Iterator
     from pathlib import Path
 
     import aiomqtt
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
 
     from fixtures_mqtt import WebSocketBroker
     from spinesense.models import Record
+    from spinesense.publish import BrokerSettings
 
 pytestmark = pytest.mark.slow  # end to end (a real browser): `scripts/test --quick` skips it
 
@@ -47,6 +51,8 @@ TIGHT = AlertConfig.from_mapping({"low_cadence": {"limit": 250.0}})
 
 PHONE: ViewportSize = {"width": 360, "height": 800}
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+HANG_GUARD_S = 60.0
+"""Far above any stop (about a second): a stop that hangs fails the test instead of hanging the suite."""
 
 
 class HeldOpen:
@@ -161,3 +167,60 @@ async def test_the_cockpit_follows_a_run_speaks_its_alert_and_shows_offline_at_t
         await row.locator("a").click()
         await expect(desktop.locator("#title")).to_have_text(runner)
         await expect(desktop).to_have_url(re.compile(rf"\?runner={runner}$"))
+
+
+@pytest.fixture(params=["mosquitto", "amqtt"])
+def page_broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BrokerSettings | None]:
+    """Mosquitto with a WebSocket listener, or None: the service starts an embedded broker (as the demo)."""
+    if request.param == "amqtt":
+        yield None
+        return
+    with websocket_mosquitto(tmp_path) as settings:
+        yield settings
+
+
+async def test_a_service_stops_promptly_while_its_cockpit_page_stays_open(
+    browser: Browser,
+    page_broker: BrokerSettings | None,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = Config(
+        runner_id="open-page",
+        broker=page_broker,
+        data_dir=tmp_path / "data",
+        record=False,
+        web=WebAddress(port=0),
+    )
+    page_open = asyncio.Event()
+
+    async def live(recording: ReplaySource) -> AsyncIterator[Record]:
+        # Once the page listens: the recording, then a sensor with nothing to say (only stop() ends it).
+        await page_open.wait()
+        async for record in recording:
+            yield record
+        await asyncio.Event().wait()
+
+    service = Service(HeldOpen(live), config)
+    async with asyncio.timeout(HANG_GUARD_S):
+        async with service:
+            run = asyncio.create_task(service.run())
+            assert service.cockpit_url is not None
+            page = await _open(browser, service.cockpit_url, DESKTOP)
+            await expect(page.locator("#chip-runner")).to_have_text("runner online")
+            page_open.set()
+            await expect(page.locator("#chip-sensor")).to_have_text("sensor streaming")
+            service.stop()
+            await run
+        # Leaving the block (last words, page server, broker) with the page open: a hang fails here.
+    # The embedded broker stopped by itself, not by giving up on the page at its bound (it warns then).
+    assert not [r for r in caplog.records if r.name == broker_log.name], caplog.text
+
+    # The page heard the service's last words and its run's end; an embedded broker went with the service.
+    await expect(page.locator("#chip-runner")).to_have_text("runner offline")
+    await expect(page.locator("#chip-sensor")).to_have_text("run ended")
+    gone = re.compile("broker unreachable|broker: reconnecting")
+    await expect(page.locator("#chip-broker")).to_have_text("broker connected" if page_broker else gone)
+    if page_broker is not None:  # Mosquitto outlives the service: its retained status says offline
+        status = await collect(page_broker, "spinesense/v1/open-page/status", until=1)
+        assert [m.payload for m in status] == [b"offline"]
