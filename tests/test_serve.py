@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,8 @@ import pytest
 
 from conftest import REPLAY_DATA
 from spinesense import analyse
+from spinesense.capture import read_capture
+from spinesense.cli.commands import EXIT_INTERRUPTED
 from spinesense.config import Config
 from spinesense.logs import NOTICE_LOGGER
 from spinesense.serve import Runner, Squad, check_unique
@@ -35,6 +39,8 @@ RUNS = {
 }
 SPEED = 20.0
 """Paced, as a live sensor is, but 20 times faster so the test stays short."""
+HANG_GUARD_S = 120.0
+"""Far above any run here: a stop that hangs fails the test instead of hanging the suite."""
 
 
 class CrashingSource:
@@ -160,3 +166,41 @@ def test_serve_text_lines_name_their_runner_and_a_single_run_keeps_its_lines(mos
     alone = _text_stderr("run", *broker, "--replay", str(RUNS["ana"]), "--runner", "ana")
     assert "note: forward direction found from braking" in alone
     assert not [line for line in alone if "[ana]" in line]
+
+
+async def test_a_second_signal_stops_serve_at_once_and_leaves_every_capture_readable(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    runners = ("ana", "cleo")
+    command = ["serve", "--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--speed", "2"]
+    command += ["--data-dir", str(tmp_path), *(f"--replay={r}={RUNS[r]}" for r in runners)]
+    broker = mosquitto.process
+    assert broker is not None
+    async with Listener(mosquitto.settings, "spinesense/v1/+/stride") as listener:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "spinesense", *command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        assert proc.stderr is not None
+        try:
+            async with asyncio.timeout(HANG_GUARD_S):
+                await listener.wait_for(lambda messages: all(_strides(messages, r) for r in runners))
+                # Every runner is streaming. A frozen broker holds the clean stop (it waits for acks).
+                broker.send_signal(signal.SIGSTOP)
+                proc.send_signal(signal.SIGINT)
+                while b"stopping (again to stop at once)" not in (line := await proc.stderr.readline()):
+                    assert line, "the first signal was not acknowledged"
+                proc.send_signal(signal.SIGINT)
+                _, err = await proc.communicate()
+        finally:
+            broker.send_signal(signal.SIGCONT)
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert b"stopped at once" in err
+    for runner_id in runners:  # every runner's capture closed before the exit: every line whole
+        path = next(iter(tmp_path.glob(f"run-*-{runner_id}.jsonl.gz")))  # noqa: ASYNC240 - the process has ended
+        capture = read_capture(path)
+        assert list(capture.records())
+        assert capture.stats.bad_lines == []
+        assert not capture.stats.torn_last_line

@@ -14,13 +14,12 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import signal
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spinesense.logs import runner_scope
-from spinesense.service import Service
+from spinesense.service import Service, stop_on_signals
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -101,15 +100,17 @@ class Squad:
             service.stop()
 
     def stop_on_signals(self) -> None:
-        """Ctrl-C or SIGTERM stops every runner cleanly (one handler for the whole squad)."""
-        loop = asyncio.get_running_loop()
+        """First Ctrl-C/SIGTERM: stop every runner cleanly; second: close every capture and exit (130)."""
 
-        def on_signal() -> None:
+        def interrupt() -> None:
             self.interrupted = True
             self.stop()
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
+        def close_captures() -> None:
+            for service in self.services.values():
+                service.close_capture()
+
+        stop_on_signals(interrupt, close_captures)
 
     async def serve(self) -> list[Outcome]:
         """Run every runner's service to its end; one outcome per runner, in the order given."""

@@ -56,6 +56,28 @@ EXIT_INTERRUPTED = 130
 """Process exit code after a second Ctrl-C (the shell's code for SIGINT)."""
 
 
+def stop_on_signals(stop: Callable[[], None], close: Callable[[], None]) -> None:
+    """Ctrl-C/SIGTERM: the first calls ``stop``, a second ``close`` and exits at once (code 130).
+
+    ``stop`` is the clean stop (it may wait for a broker); ``close`` finishes what must stay readable.
+    """
+    loop = asyncio.get_running_loop()
+    stopping = False
+
+    def on_signal() -> None:
+        nonlocal stopping
+        if stopping:
+            close()
+            status("spinesense: stopped at once")
+            os._exit(EXIT_INTERRUPTED)
+        status("spinesense: stopping (again to stop at once)")
+        stopping = True
+        stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+
+
 class Service:
     """One runner's service around one source; use as ``async with Service(source) as service``."""
 
@@ -133,8 +155,7 @@ class Service:
         try:
             await self._stack.aclose()
         finally:
-            if self.recorder is not None:
-                self.recorder.close()
+            self.close_capture()
 
     async def _open_publisher(self) -> None:
         """The configured broker, or an embedded one for the service's lifetime; the page, the publisher."""
@@ -194,20 +215,17 @@ class Service:
 
     def stop_on_signals(self) -> None:
         """First Ctrl-C/SIGTERM: stop cleanly; second: close the capture and exit at once (code 130)."""
-        loop = asyncio.get_running_loop()
 
-        def on_signal() -> None:
-            if self.interrupted:
-                if self.recorder is not None:
-                    self.recorder.close()
-                status("spinesense: stopped at once")
-                os._exit(EXIT_INTERRUPTED)
-            status("spinesense: stopping (again to stop at once)")
+        def interrupt() -> None:
             self.interrupted = True
             self.stop()
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, on_signal)
+        stop_on_signals(interrupt, self.close_capture)
+
+    def close_capture(self) -> None:
+        """Finish the capture file (safe to call again, and before the run has ended)."""
+        if self.recorder is not None:
+            self.recorder.close()
 
     async def run(self) -> RunResult:
         """Consume the source until it ends or ``stop()``; then finish the run and publish its end."""
@@ -268,8 +286,7 @@ class Service:
         """The finished run into the run store (its capture closed first: the capture identifies it)."""
         if self.store is None:
             return
-        if self.recorder is not None:
-            self.recorder.close()
+        self.close_capture()
         capture = None if self.recorder is None else self.recorder.path
         self.store.finish(result.strides, result.alerts, result.summary, self.header, capture, self.publisher)
 
