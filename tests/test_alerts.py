@@ -21,9 +21,9 @@ from spinesense.cli import main
 from spinesense.cli.commands import EXIT_DATA, EXIT_OK
 from spinesense.errors import ConfigError
 from spinesense.models import GRAVITY_MPS2, Gap, SampleBlock, Stride
-from spinesense.processing.offline import strides_from_blocks
 from spinesense.sample_csv import SampleTable
 from spinesense.sources.replay import csv_records, open_recording
+from validation.blocks import strides_from_blocks
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -8,7 +8,7 @@ import pytest
 
 from spinesense.cli import main
 from spinesense.cli.commands import EXIT_OK, EXIT_USAGE
-from spinesense.config import load_config, starter_file
+from spinesense.config import ENV, SECTIONS, load_config, starter_file
 from spinesense.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -83,6 +83,66 @@ def test_the_password_comes_from_env_or_file_and_is_never_shown(
     out = capsys.readouterr().out
     assert "secret" not in out
     assert "mqtts://alice:***@h:8883" in out
+
+
+def _shown(capsys: pytest.CaptureFixture[str], path: Path) -> dict[str, tuple[str, str]]:
+    """`config show`: key -> (value, origin)."""
+    assert main(["config", "show", "--config", str(path)]) == EXIT_OK
+    lines = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    return {
+        key: (rest.rsplit("  (", 1)[0].strip(), rest.rsplit("(", 1)[1].rstrip(")"))
+        for key, rest in (line.split(" ", 1) for line in lines)
+    }
+
+
+def test_show_names_every_key_of_the_file_with_its_origin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ENV:  # the tests' own SPINESENSE_DATA_DIR among them
+        monkeypatch.delenv(variable, raising=False)
+    for name in ("pw", "ca.pem", "client.pem", "client.key"):
+        (tmp_path / name).write_text("file-secret\n")
+    broker = {
+        "url": '"mqtts://alice@h"',
+        "password_file": '"pw"',
+        "ca_file": '"ca.pem"',
+        "cert_file": '"client.pem"',
+        "key_file": '"client.key"',
+        "websocket_url": '"wss://h:9443/mqtt"',
+        "flush_timeout_s": "2.5",
+    }
+    text = (
+        '[runner]\nid = "ana"\nbody_mass_kg = 60\nbaseline = { cadence_spm = 170 }\n[sensor]\nname = "S"\n'
+        '[data]\ndir = "d"\nrecord = false\n[web]\nlisten = 8081\n[store]\nurl = "sqlite:///r.sqlite"\n'
+        "[shoes]\nlimit_km = 700\n[thresholds]\nwarmup_s = 60\n[broker]\n"
+        + "".join(f"{k} = {v}\n" for k, v in broker.items())
+    )
+    shown = _shown(capsys, _file(tmp_path, text))
+    # Every key the file may hold is shown (thresholds as a whole), every key shown is one it may hold (or
+    # the password), and each one set in the file says so.
+    keys = {f"{section}.{key}" for section, names in SECTIONS.items() for key in names} | {"thresholds"}
+    assert keys <= set(shown) <= keys | {"broker.password"}
+    assert {key: origin for key, (_, origin) in shown.items() if origin != "file"} == {}
+    assert {k: shown[f"broker.{k}"] for k in broker} == {
+        "url": ("mqtts://alice:***@h:8883", "file"),
+        "password_file": (str(tmp_path / "pw"), "file"),
+        "ca_file": (str(tmp_path / "ca.pem"), "file"),
+        "cert_file": (str(tmp_path / "client.pem"), "file"),
+        "key_file": (str(tmp_path / "client.key"), "file"),
+        "websocket_url": ("wss://h:9443/mqtt", "file"),
+        "flush_timeout_s": ("2.5", "file"),
+    }
+    assert shown["broker.password"] == ("(set, not shown)", "file")
+    monkeypatch.setenv("SPINESENSE_BROKER_PASSWORD", "env-secret")
+    assert _shown(capsys, tmp_path / "config.toml")["broker.password"] == ("(set, not shown)", "env")
+    # Without them: the defaults, and no password.
+    shown = _shown(capsys, _file(tmp_path, '[broker]\nurl = "mqtt://h"\n'))
+    assert shown["broker.flush_timeout_s"] == ("10", "default")
+    assert shown["broker.websocket_url"] == ("ws://h:9001/", "default")
+    assert shown["broker.key_file"] == ("None", "default")
+    assert shown["broker.password"] == ("(set, not shown)", "env")
+    monkeypatch.delenv("SPINESENSE_BROKER_PASSWORD")
+    assert _shown(capsys, tmp_path / "config.toml")["broker.password"] == ("(none)", "default")
 
 
 def test_init_writes_a_starter_that_checks_and_bad_values_exit_2(

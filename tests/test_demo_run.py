@@ -8,8 +8,8 @@ import numpy as np
 from conftest import REPLAY_DATA
 from spinesense.alerts import AlertConfig, AlertEngine
 from spinesense.cli.commands.demo import DEMO_RECORDING, demo_alerts
-from spinesense.processing.offline import strides_from_blocks
 from spinesense.sources.replay import open_recording
+from validation.blocks import strides_from_blocks
 
 DEMO = REPLAY_DATA / DEMO_RECORDING
 FORM_KINDS = {"forward_lean", "backward_lean", "pelvic_drop_left", "pelvic_drop_right"}

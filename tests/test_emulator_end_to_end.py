@@ -18,9 +18,10 @@ from conftest import REPLAY_DATA
 from spinesense import analyse
 from spinesense.emulator.scenario import dropout_run
 from spinesense.models import EventRecord, SampleBlock, Stride
-from spinesense.processing.offline import StreamProcessor, strides_from_blocks
+from spinesense.processing.offline import StreamProcessor
 from spinesense.sensors import reference
 from spinesense.sources.replay import open_recording
+from validation.blocks import strides_from_blocks
 
 pytestmark = pytest.mark.slow  # end to end: `scripts/test --quick` skips it
 

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import REPLAY_DATA
 from spinesense.models import Gap, concat_blocks
-from spinesense.processing.offline import strides_from_blocks
 from spinesense.processing.pipeline import ORIENTATION_SETTLE_S
 from spinesense.sources.replay import open_recording
+from validation.blocks import strides_from_blocks
 from validation.fukuchi import TrialResult, score_trial
 
 FOLDER = REPLAY_DATA / "fukuchi_mountings"

@@ -14,10 +14,10 @@ from scipy.spatial.transform import Rotation
 from conftest import REPLAY_DATA
 from spinesense import analyse
 from spinesense.models import Gap, SampleBlock, concat_blocks, repeat_block
-from spinesense.processing.offline import strides_from_blocks
 from spinesense.processing.pipeline import Pipeline
 from spinesense.sources.replay import open_recording
 from validation.alcantara import load_trials, score_all
+from validation.blocks import strides_from_blocks
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -156,6 +156,16 @@ def test_import_then_info_round_trip(
     assert main(["import", str(csv_file), str(out)]) == EXIT_USAGE  # exists, no --force
 
 
+def test_import_writes_the_start_time_it_was_given_as_utc(csv_file: Path, tmp_path: Path) -> None:
+    # Read as `import FILE --start-utc` reads it (no zone is UTC), written with its zone: `Z`.
+    out = tmp_path / "walk.jsonl"
+    for given in ("2026-03-01T07:30", "2026-03-01T08:30:00+01:00"):
+        assert main(["import", str(csv_file), str(out), "--force", "--start-utc", given]) == EXIT_OK
+        assert read_capture(out).header["start_utc"] == "2026-03-01T07:30:00Z"
+    assert main(["import", str(csv_file), str(tmp_path / "bad.jsonl"), "--start-utc", "soon"]) == EXIT_USAGE
+    assert not (tmp_path / "bad.jsonl").exists()
+
+
 def _damaged_capture(csv_file: Path, tmp_path: Path) -> Path:
     """The CSV imported, with one frame too short to decode and a torn last line."""
     out = tmp_path / "walk.jsonl"
@@ -208,6 +218,7 @@ def test_replay_json_gives_every_stride_and_summary_the_medians(capsys: pytest.C
         (["replay", "missing.csv", "--fast"], EXIT_DATA, "no such file"),
         (["replay", "{csv}", "--speed", "0"], EXIT_USAGE, "--speed must be positive"),
         (["import", "{csv}", "out.txt"], EXIT_USAGE, "must end in .jsonl"),
+        (["import", "{csv}", "out.jsonl", "--start-utc", "07:30 yesterday"], EXIT_USAGE, "--start-utc: "),
     ],
 )
 def test_cli_errors_are_one_clear_line(

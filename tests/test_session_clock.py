@@ -4,7 +4,8 @@ receive time; a replay is stamped with the recording's own time at any speed."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,9 +18,11 @@ from spinesense.publish import SessionClock
 from spinesense.run import Run, Started
 from spinesense.sources.replay import open_recording
 from spinesense.testing import Listener, Mosquitto
+from spinesense.utc import header_start
 from test_service import _payloads, _run_to_the_end, _validate_against_docs
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 RUNNER = REPLAY_DATA / "fukuchi" / "RBDS032.jsonl.gz"
@@ -72,3 +75,29 @@ def test_a_live_stream_maps_the_first_samples_to_their_receive_time_not_to_proce
     assert clock.ms(float(t[0])) == received_ns // 1_000_000 - 90
     clock.start(float(t[-1]) + 1, received_ns + 10**10)
     assert clock.ms(float(t[0])) == received_ns // 1_000_000 - 90  # mapped once: later calls do not move it
+
+
+@pytest.fixture
+def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process's local time 5 h behind UTC (POSIX TZ, no tz database needed), restored after."""
+    monkeypatch.setenv("TZ", "EST5")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("local_time_not_utc")
+def test_a_header_time_without_a_zone_is_utc_on_mqtt_as_in_the_store() -> None:
+    # The field is named start_utc: a time without a zone is UTC, never the machine's local time, for the
+    # clock that stamps MQTT's time_ms as for the store that dates the run.
+    header = {"start_utc": "2026-01-01T07:30:00"}
+    start = datetime(2026, 1, 1, 7, 30, tzinfo=UTC)
+    assert time.timezone == 5 * 3600  # local time is not UTC here
+    assert SessionClock.for_header(header).start_ms == start.timestamp() * 1000
+    assert header_start(header) == start
+    assert (
+        SessionClock.for_header({"start_utc": "2026-01-01T08:30:00+01:00"}).start_ms
+        == start.timestamp() * 1000
+    )
+    assert SessionClock.for_header({"start_utc": "not a time"}).start_ms is None

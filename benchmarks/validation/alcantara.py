@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spinesense.models import GRAVITY_MPS2, SampleBlock
-from spinesense.processing.offline import strides_from_blocks
+from validation.blocks import strides_from_blocks
 from validation.errors import PairedScores, crossings, match_events
 
 if TYPE_CHECKING:

@@ -20,7 +20,6 @@ import numpy as np
 
 from spinesense import analyse
 from spinesense.processing.reference import range_less_line
-from spinesense.processing.strides import other_side
 from validation.errors import PairedScores, match_events
 
 if TYPE_CHECKING:
@@ -67,9 +66,8 @@ def score_strides(
                 "vertical oscillation (cm)", s.vertical_oscillation_cm, range_less_line(height[window], tw)
             )
         if s.side != "unknown":
-            for side, reference in zip(
-                (s.side, other_side(s.side)), _stance_ranges(s, t, obliquity), strict=False
-            ):
+            sides = (s.side, "right" if s.side == "left" else "left")  # the first stance's foot, the other's
+            for side, reference in zip(sides, _stance_ranges(s, t, obliquity), strict=False):
                 ours = getattr(s, f"pelvic_drop_{side}_deg")
                 if ours is not None and reference is not None:
                     score.add("pelvic drop in stance (deg)", ours, reference)

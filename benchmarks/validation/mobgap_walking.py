@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spinesense.models import SampleBlock
-from spinesense.processing.offline import strides_from_blocks
+from validation.blocks import strides_from_blocks
 from validation.errors import ErrorStats, match_events
 
 if TYPE_CHECKING:

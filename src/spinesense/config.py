@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 from spinesense.alerts import AlertConfig, RunnerProfile, check_baseline
 from spinesense.alerts.config import default_toml
 from spinesense.errors import ConfigError
-from spinesense.publish.settings import BrokerSettings
+from spinesense.publish.settings import DEFAULT_FLUSH_TIMEOUT_S, BrokerSettings
 from spinesense.web.address import WebAddress
+from spinesense.web.page import websocket_url
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -90,6 +91,8 @@ class Config:
     sensor: str | None = None
     broker: BrokerSettings | None = None
     """None: the embedded broker (the zero-setup default)."""
+    broker_password_file: Path | None = None
+    """The file of the broker password (``broker.password_file``); the environment's password wins."""
     data_dir: Path = DEFAULT_DATA_DIR
     record: bool = True
     web: WebAddress | None = None
@@ -111,15 +114,21 @@ class Config:
         return RunnerProfile(body_mass_kg=self.body_mass_kg, baseline=self.baseline)
 
     def shown(self) -> dict[str, str]:
-        """Every effective value as text, secrets masked, for `config show`."""
+        """Every effective value as text, for `config show`: of the password only whether there is one."""
+        broker = self.broker
         return {
             "runner.id": self.runner_id,
             "runner.body_mass_kg": str(self.body_mass_kg),
             "runner.baseline": str(self.baseline),
             "sensor.name": str(self.sensor),
-            "broker.url": self.broker.display() if self.broker else "(embedded broker)",
-            "broker.ca_file": str(self.broker.ca_file if self.broker else None),
-            "broker.cert_file": str(self.broker.cert_file if self.broker else None),
+            "broker.url": broker.display() if broker else "(embedded broker)",
+            "broker.password": "(set, not shown)" if broker and broker.password is not None else "(none)",
+            "broker.password_file": str(self.broker_password_file),
+            "broker.ca_file": str(broker.ca_file if broker else None),
+            "broker.cert_file": str(broker.cert_file if broker else None),
+            "broker.key_file": str(broker.key_file if broker else None),
+            "broker.websocket_url": websocket_url(broker) if broker else "(the embedded broker's)",
+            "broker.flush_timeout_s": f"{broker.flush_timeout_s if broker else DEFAULT_FLUSH_TIMEOUT_S:g}",
             "data.dir": str(self.data_dir),
             "data.record": str(self.record).lower(),
             "web.listen": f"{self.web.host}:{self.web.port}" if self.web else "off",
@@ -257,8 +266,13 @@ def _this_run(flags: Mapping[str, Any]) -> tuple[float | None, Path | None]:
     return distance_km, None if watch is None else Path(watch)
 
 
-def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path) -> BrokerSettings:
-    """The broker at ``url`` with its password (environment, else ``password_file``) and TLS files."""
+def _broker(
+    url: str, table: dict[str, Any], env: Mapping[str, str], base: Path, origin: dict[str, str]
+) -> tuple[BrokerSettings, Path | None]:
+    """The broker at ``url`` with its password (environment, else ``password_file``) and TLS files.
+
+    Also the password file's path, for `config show`; where each broker key came from goes into ``origin``.
+    """
     settings = BrokerSettings.from_url(url)
     tls_keys = [f"broker.{k}" for k in ("ca_file", "cert_file", "key_file") if k in table]
     if tls_keys and not settings.tls:
@@ -267,8 +281,10 @@ def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path)
             f"TLS files need an mqtts:// broker URL; {settings.display()} would run in plain text",
         )
     password = env.get("SPINESENSE_BROKER_PASSWORD")
-    if password is None and "password_file" in table:
-        password_path = _path("broker.password_file", table["password_file"], base)
+    password_path = (
+        _path("broker.password_file", table["password_file"], base) if "password_file" in table else None
+    )
+    if password is None and password_path is not None:
         try:
             password = password_path.read_text(encoding="utf-8").strip()
         except OSError as exc:
@@ -281,12 +297,29 @@ def _broker(url: str, table: dict[str, Any], env: Mapping[str, str], base: Path)
         settings = replace(settings, websocket_url=_websocket_url(table["websocket_url"]))
     if "flush_timeout_s" in table:
         settings = replace(settings, flush_timeout_s=_flush_timeout_s(table["flush_timeout_s"]))
-    return settings.with_tls_files(
+    settings = settings.with_tls_files(
         *(
             _path(f"broker.{k}", table[k], base) if k in table else None
             for k in ("ca_file", "cert_file", "key_file")
         )
     )
+    _broker_origins(origin, table, env, settings)
+    return settings, password_path
+
+
+def _broker_origins(
+    origin: dict[str, str], table: dict[str, Any], env: Mapping[str, str], settings: BrokerSettings
+) -> None:
+    """Where the configured broker's other keys came from: the file, and the password wherever it was."""
+    origin.update({f"broker.{k}": "file" for k in SECTIONS["broker"] - {"url"} if k in table})
+    if settings.password is None:
+        return
+    if "SPINESENSE_BROKER_PASSWORD" in env:
+        origin["broker.password"] = "env"
+    elif "password_file" in table:
+        origin["broker.password"] = "file"
+    else:  # in the URL given by a flag or the environment
+        origin["broker.password"] = origin["broker.url"]
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Config:  # noqa: ANN401
@@ -324,7 +357,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         "SPINESENSE_BODY_MASS_KG",
         flags.get("body_mass_kg"),
     )
-    baseline = runner.get("baseline")
+    baseline = pick("runner.baseline", runner.get("baseline"), None, None)
     if baseline is not None:
         baseline = check_baseline(baseline)
     sensor = pick("sensor.name", file.get("sensor", {}).get("name"), "SPINESENSE_SENSOR", flags.get("sensor"))
@@ -334,13 +367,11 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
             "the --broker URL holds a password, which other users of this machine see in `ps`: "
             "use SPINESENSE_BROKER_PASSWORD or broker.password_file"
         )
-    settings = None if url is None else _broker(str(url), broker, env, base)
+    settings, password_path = (None, None) if url is None else _broker(str(url), broker, env, base, origin)
     data_dir = pick("data.dir", data.get("dir"), "SPINESENSE_DATA_DIR", flags.get("data_dir"))
-    record = data.get("record", True)
-    if not isinstance(record, bool):
-        raise ConfigError("data.record", f"must be true or false, got {record!r}")
-    if flags.get("no_record"):
-        record = False
+    if not isinstance(data.get("record", True), bool):
+        raise ConfigError("data.record", f"must be true or false, got {data['record']!r}")
+    record = pick("data.record", data.get("record"), None, False if flags.get("no_record") else None)
     listen = pick("web.listen", file.get("web", {}).get("listen"), None, flags.get("web"))
     store_url = pick("store.url", file.get("store", {}).get("url"), "SPINESENSE_STORE_URL", None)
     limit_km = pick("shoes.limit_km", file.get("shoes", {}).get("limit_km"), None, None)
@@ -353,11 +384,12 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         baseline=baseline or None,
         sensor=None if sensor is None else str(sensor),
         broker=settings,
+        broker_password_file=password_path,
         # A path in the file is relative to the file; from a flag or the environment, to the current folder.
         data_dir=DEFAULT_DATA_DIR
         if data_dir is None
         else _path("data.dir", str(data_dir), base if origin["data.dir"] == "file" else Path.cwd()),
-        record=record,
+        record=record is not False,
         web=_web(listen),
         store_url=_store_url(store_url),
         shoe_limit_km=DEFAULT_SHOE_LIMIT_KM if limit_km is None else _limit_km(limit_km),

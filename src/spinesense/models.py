@@ -66,8 +66,6 @@ class Counts:
     (the virtual sensor)."""
     connects: int = 0
     disconnects: int = 0
-    failed_attempts: int = 0
-    """Connection attempts that brought no data."""
     watchdog_resets: int = 0
     """Reconnects forced because a link that claimed to be up brought no data."""
     reconnect_s: list[float] = field(default_factory=list)

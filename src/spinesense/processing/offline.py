@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 from spinesense.processing.pipeline import Pipeline
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
     from spinesense.models import SampleBlock, Stride
 
 
@@ -43,12 +41,3 @@ class StreamProcessor:
             self.notices.extend(self.pipeline.notices)
             self.pipeline.notices.clear()
         return strides
-
-
-def strides_from_blocks(blocks: Iterable[SampleBlock]) -> StreamProcessor:
-    """Run every block through one pipeline; the result holds the strides and the notices."""
-    processor = StreamProcessor()
-    for block in blocks:
-        processor.feed(block)
-    processor.flush()
-    return processor

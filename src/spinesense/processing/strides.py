@@ -103,11 +103,6 @@ def side_of(evidence_g: float, strides_in_sequence: int, *, forward_known: bool)
     return "right" if evidence_g > 0 else "left"
 
 
-def other_side(side: str) -> str:
-    """The other foot: "right" for "left" and "left" for "right"."""
-    return "right" if side == "left" else "left"
-
-
 def _lean_deg(mean_angle_deg: float, mean_force: float, mean_up_force: float) -> float:
     """A stride's lean: its mean body angle from the orientation, else the tilt of its mean force.
 

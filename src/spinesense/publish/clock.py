@@ -5,14 +5,16 @@ The mapping is fixed by the first block: the host received the frame carrying it
 happens to be processed, which runs late by a frame or more). A replayed capture carries its own host
 receive times, so a replay is stamped with the recording's own time at any speed, and the session's
 start, summaries and end sit on the same time line as its strides and alerts. Captures converted from
-other people's files count their receive times from 0; those are put after the header's ``start_utc``.
+other people's files count their receive times from 0; those are put after the header's ``start_utc``
+(UTC when it has no zone, as the run store reads it: one reading, spinesense.utc).
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Any
+
+from spinesense.utc import header_start
 
 EPOCH_FROM_NS = 10**18
 """Host times before 2001-09-09 are not epoch times but times from the recording's start."""
@@ -35,13 +37,8 @@ class SessionClock:
     @classmethod
     def for_header(cls, header: dict[str, Any]) -> SessionClock:
         """A clock for a stream with this capture header (its ``start_utc`` dates relative receive times)."""
-        start = header.get("start_utc")
-        if not isinstance(start, str):
-            return cls()
-        try:
-            return cls(start_ms=datetime.fromisoformat(start).timestamp() * 1000)
-        except ValueError:
-            return cls()
+        start = header_start(header)
+        return cls() if start is None else cls(start_ms=start.timestamp() * 1000)
 
     @property
     def started(self) -> bool:

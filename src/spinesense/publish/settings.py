@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlsplit
 from spinesense.errors import ConfigError
 
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+DEFAULT_FLUSH_TIMEOUT_S = 10.0
+"""How long a run's end waits for an absent broker unless ``broker.flush_timeout_s`` says otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +31,7 @@ class BrokerSettings:
     """True/False when the broker's protocol is known (the embedded one speaks 3.1.1); None: try 5 first."""
     websocket_url: str | None = None
     """Where browsers reach the same broker over MQTT over WebSockets (the cockpit); None: not known."""
-    flush_timeout_s: float = 10.0
+    flush_timeout_s: float = DEFAULT_FLUSH_TIMEOUT_S
     """How long the end of a run waits for this broker when it is away; what is left waits in the outbox."""
 
     @classmethod

@@ -177,7 +177,6 @@ class SensorLink:
             if self._lost_at is None:
                 self._lost_at = time.monotonic()
             failures = 0 if self.counts.frames > frames_before else failures + 1
-            self.counts.failed_attempts += failures > 0
             yield self._event("disconnect", reason=reason, failures=failures)
             log.warning("sensor link down (%s)", reason)
             if self.options.max_attempts is not None and failures >= self.options.max_attempts:

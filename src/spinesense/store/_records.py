@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Sequence
 
     from spinesense.models import Alert, Stride
 
 STEPS_PER_STRIDE = 2
-
-
-def as_utc(value: dt.datetime) -> dt.datetime:
-    """A time as aware UTC: naive values (SQLite's, watch files', capture headers') are taken as UTC."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

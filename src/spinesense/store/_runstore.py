@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from spinesense.models import STRIDE_METRICS as METRICS
 from spinesense.models import Alert, Stride
 from spinesense.store._engine import create_engine, migrate
-from spinesense.store._records import RunFigures, SaveResult, StoredRun, as_utc
+from spinesense.store._records import RunFigures, SaveResult, StoredRun
 from spinesense.store._schema import alerts, runs, shoes, strides
 from spinesense.store._shoes import ShoeRack
+from spinesense.utc import as_utc
 
 if TYPE_CHECKING:
     import datetime as dt

@@ -19,11 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from spinesense.logs import status
 from spinesense.models import to_json_dict
 from spinesense.store._engine import StoreError, sqlite_url
-from spinesense.store._records import NewRun, as_utc
+from spinesense.store._records import NewRun
 from spinesense.store._runstore import RunStore
 from spinesense.store.distance import estimated_distance_km
 from spinesense.store.load import load_status
 from spinesense.store.watch import WatchFileError, read_watch_file
+from spinesense.utc import header_start
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -87,17 +88,6 @@ def run_distance(config: Config, strides: Sequence[Stride]) -> tuple[float | Non
                 return km, "watch"
     km = estimated_distance_km(strides)
     return (km, "estimate") if km is not None else (None, None)
-
-
-def header_start(header: dict[str, Any]) -> dt.datetime | None:
-    """The start time in a capture header (``start_utc``), or None when absent or unreadable."""
-    text = header.get("start_utc")
-    if not isinstance(text, str):
-        return None
-    try:
-        return as_utc(dt.datetime.fromisoformat(text))
-    except ValueError:
-        return None
 
 
 def new_run(

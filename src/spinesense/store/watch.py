@@ -6,7 +6,6 @@ the run is the watch's last distance reading, else the sum of the distances betw
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass
@@ -18,9 +17,10 @@ import fitdecode
 import gpxpy
 import gpxpy.gpx
 
-from spinesense.store._records import as_utc
+from spinesense.utc import as_utc, parse_utc
 
 if TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Iterator
 
 SEMICIRCLES_TO_DEG = 180.0 / 2**31
@@ -118,7 +118,7 @@ def _tcx_points(path: Path) -> Iterator[TrackPoint]:
             continue
         hr = _tcx_float(point, "tcx:HeartRateBpm/tcx:Value")
         yield TrackPoint(
-            time_utc=as_utc(dt.datetime.fromisoformat(time_text)),
+            time_utc=parse_utc(time_text),
             distance_m=_tcx_float(point, "tcx:DistanceMeters"),
             heart_rate_bpm=None if hr is None else round(hr),
             lat_deg=_tcx_float(point, "tcx:Position/tcx:LatitudeDegrees"),

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from spinesense import utc
 from spinesense.cli.commands._base import EXIT_UNAVAILABLE, EXIT_USAGE, CommandError
 
 if TYPE_CHECKING:
@@ -36,10 +37,9 @@ def store_for(config: Config) -> RunStore:
 def parse_utc(text: str, what: str) -> dt.datetime:
     """An ISO 8601 time (a date alone is midnight; no zone is UTC); CommandError naming ``what``."""
     try:
-        value = dt.datetime.fromisoformat(text)
+        return utc.parse_utc(text)
     except ValueError:
         raise CommandError(f"{what}: {text!r} is not an ISO 8601 date or time", EXIT_USAGE) from None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 def save_recording(config: Config, file: str, start: dt.datetime | None) -> SaveResult:
@@ -49,7 +49,8 @@ def save_recording(config: Config, file: str, start: dt.datetime | None) -> Save
     own, so its file's modification time).
     """
     from spinesense.cli.commands._recording import analyse_with
-    from spinesense.store.session import header_start, load_payload, new_run, save_and_show, show_load
+    from spinesense.store.session import load_payload, new_run, save_and_show, show_load
+    from spinesense.utc import header_start
 
     recording, report = analyse_with(config, file)
     if not report.strides:

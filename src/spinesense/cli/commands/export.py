@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _strides(config: Config, args: argparse.Namespace) -> tuple[dt.datetime, list[Stride]]:
     """The start time and strides of a stored run (a number) or of a recording."""
     from spinesense.cli.commands._recording import analyse_with
-    from spinesense.store.session import header_start
+    from spinesense.utc import header_start
 
     if args.source.isdigit() and not Path(args.source).exists():
         with store_for(config) as store:

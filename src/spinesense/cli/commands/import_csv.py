@@ -69,6 +69,9 @@ def convert(args: argparse.Namespace) -> int:
     from spinesense.sources.replay import csv_records
 
     source, out = Path(args.csv), Path(args.out)
+    start = "1970-01-01T00:00:00Z"
+    if args.start_utc is not None:  # read as `import FILE` reads it, written with its zone
+        start = parse_utc(args.start_utc, "--start-utc").isoformat().replace("+00:00", "Z")
     if not out.name.endswith((".jsonl", ".jsonl.gz")):
         raise CommandError(f"{out}: a capture must end in .jsonl or .jsonl.gz", EXIT_USAGE)
     if out.exists() and not args.force:
@@ -81,7 +84,7 @@ def convert(args: argparse.Namespace) -> int:
         protocol="reference",
         rate_hz=round(table.rate_hz, 6),
         sensor_name=args.name or source.name,
-        start_utc=args.start_utc or "1970-01-01T00:00:00Z",
+        start_utc=start,
         source=args.source or f"imported from {source.name}",
     )
     frames = 0

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from spinesense.cli.report import RunData, render
     from spinesense.cli.report._history import last_four_weeks
     from spinesense.cli.report._speed import SpeedError, SpeedSchedule
-    from spinesense.store.session import header_start
+    from spinesense.utc import header_start
 
     try:
         speed = None if args.speed is None else SpeedSchedule.parse(args.speed)
