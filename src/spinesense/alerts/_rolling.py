@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from spinesense.models import STRIDE_METRICS
-from spinesense.processing._sorted import SortedValues
+from spinesense.processing._sorted import MetricValues
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from spinesense.models import Stride
 
@@ -36,24 +36,17 @@ class RollingMedians:
     def __init__(self, size: int) -> None:
         """Follow the last ``size`` strides."""
         self.size = size
-        self._rows: deque[tuple[float | None, ...]] = deque()
-        self._sorted = {name: SortedValues() for name in STRIDE_METRICS}
+        self._strides: deque[Stride] = deque()
+        self._values = MetricValues()
 
     def feed(self, stride: Stride) -> None:
         """Take a stride into the window; the oldest leaves once it holds ``size``."""
-        row = tuple(getattr(stride, name) for name in STRIDE_METRICS)
-        self._rows.append(row)
-        self._update(row, SortedValues.add)
-        if len(self._rows) > self.size:
-            self._update(self._rows.popleft(), SortedValues.remove)
-
-    def _update(self, row: tuple[float | None, ...], change: Callable[[SortedValues, float], None]) -> None:
-        """Add or remove a stride's present metrics."""
-        for name, value in zip(STRIDE_METRICS, row, strict=True):
-            if value is not None:
-                change(self._sorted[name], float(value))
+        self._strides.append(stride)
+        self._values.add(stride)
+        if len(self._strides) > self.size:
+            self._values.remove(self._strides.popleft())
 
     def medians(self) -> dict[str, float]:
         """The medians now (the same as ``window_medians`` of the same strides)."""
-        count = len(self._rows)
-        return {name: s.median() for name, s in self._sorted.items() if len(s) * 2 > count}
+        count = len(self._strides)
+        return {name: s.median() for name, s in self._values.sorted.items() if len(s) * 2 > count}

@@ -9,6 +9,12 @@ recompute-everything versions stay the reference they are tested against.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from typing import TYPE_CHECKING
+
+from spinesense.models import STRIDE_METRICS
+
+if TYPE_CHECKING:
+    from spinesense.models import Stride
 
 
 class SortedValues:
@@ -53,6 +59,28 @@ class SortedValues:
         below = min(max(int(virtual // 1), 0), n - 1)
         above = min(below + 1, n - 1)
         return _lerp(values[below], values[above], virtual - below)
+
+
+class MetricValues:
+    """The present metrics of a set of strides, sorted per metric (``sorted[name]``)."""
+
+    __slots__ = ("sorted",)
+
+    def __init__(self) -> None:
+        """An empty set."""
+        self.sorted = {name: SortedValues() for name in STRIDE_METRICS}
+
+    def add(self, stride: Stride) -> None:
+        """Take a stride's metrics in."""
+        for name, values in self.sorted.items():
+            if (value := getattr(stride, name)) is not None:
+                values.add(float(value))
+
+    def remove(self, stride: Stride) -> None:
+        """Take a stride's metrics out (it must have been added)."""
+        for name, values in self.sorted.items():
+            if (value := getattr(stride, name)) is not None:
+                values.remove(float(value))
 
 
 def _lerp(a: float, b: float, t: float) -> float:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spinesense.models import STRIDE_METRICS
-from spinesense.processing._sorted import SortedValues
+from spinesense.processing._sorted import MetricValues
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -76,9 +76,9 @@ class RollingSummary:
         """Running strides in the first part: a prefix of ``_running``."""
         self._last_from = 0
         """Index in ``_running`` of the last part's oldest stride."""
-        self._all = _MetricValues()
-        self._first = _MetricValues()
-        self._last = _MetricValues()
+        self._all = MetricValues()
+        self._first = MetricValues()
+        self._last = MetricValues()
 
     def feed(self, stride: Stride) -> None:
         """Take the next stride of the run."""
@@ -127,23 +127,3 @@ class RollingSummary:
                 if len(part_values):
                     summary[f"{name}_{label}_median"] = round(part_values.median(), 3)
         return summary
-
-
-class _MetricValues:
-    """The present metrics of a set of strides, sorted per metric."""
-
-    def __init__(self) -> None:
-        """An empty set."""
-        self.sorted = {name: SortedValues() for name in STRIDE_METRICS}
-
-    def add(self, stride: Stride) -> None:
-        """Take a stride's metrics in."""
-        for name, values in self.sorted.items():
-            if (value := getattr(stride, name)) is not None:
-                values.add(float(value))
-
-    def remove(self, stride: Stride) -> None:
-        """Take a stride's metrics out (it must have been added)."""
-        for name, values in self.sorted.items():
-            if (value := getattr(stride, name)) is not None:
-                values.remove(float(value))
