@@ -136,7 +136,7 @@ class Pipeline:
         samples = [item for item in self._out if isinstance(item, StrideSamples)]
         batch = StrideBatch(samples, self.rate_hz)
         sides = []
-        for s, lateral in zip(samples, batch.lateral_difference_g.tolist(), strict=True):
+        for s, lateral in zip(samples, batch.columns.lateral_difference_g.tolist(), strict=True):
             if s.new_evidence:
                 self._side_evidence, self._sequence_strides = 0.0, 0
             if s.forward_known:

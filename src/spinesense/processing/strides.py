@@ -95,7 +95,7 @@ def _body_force_g(rotation: NDArray[np.float64], acc: NDArray[np.float64]) -> ND
 def side_of(evidence_g: float, strides_in_sequence: int, *, forward_known: bool) -> str:
     """Foot of a stride's first contact from the evidence of its step sequence.
 
-    ``evidence_g`` sums the stance force differences (``StrideBatch.lateral_difference_g``) of the
+    ``evidence_g`` sums the stance force differences (``Measures.lateral_difference_g``) of the
     strides of the sequence so far, which all start on the same foot, so one noisy stride cannot flip it.
     """
     if not forward_known or abs(evidence_g) < SIDE_MARGIN_G * strides_in_sequence:
@@ -270,8 +270,6 @@ class StrideBatch:
         )
         self.columns = columns
         """Every figure of every stride, one array per field (first axis: the stride)."""
-        self.lateral_difference_g: NDArray[np.float64] = columns.lateral_difference_g
-        """``Measures.lateral_difference_g`` of each stride (k,): the side's evidence."""
 
     def _vgrf(
         self, vert: NDArray[np.float64], ics: NDArray[np.intp], length: NDArray[np.intp]
