@@ -244,17 +244,15 @@ class Alignment:
         self._votes = (*self._votes[1 - VOTES_KEPT :], early_minus_late)
         if len(self._votes) < VOTES_KEPT:
             return None
-        known, votes = self.forward_known, self._votes
-        if known:
-            self._votes = ()
-        forward = self._agreed_forward(votes)
-        if not known:
+        forward = self._agreed_forward(self._votes)
+        if not self.forward_known:
             if forward is None:
-                return None
+                return None  # the votes keep sliding until the stances agree
             self._set_forward(forward)
             self.forward_known = True
             self._votes = ()
             return "forward direction found from braking"
+        self._votes = ()  # known: the next block starts afresh
         turn = 0.0
         if forward is not None:
             fx, fy, fz = self.body_from_sensor[0].tolist()
