@@ -46,6 +46,10 @@ class RollingMedians:
         if len(self._strides) > self.size:
             self._values.remove(self._strides.popleft())
 
+    def oldest(self) -> Stride:
+        """The window's first stride (IndexError before any)."""
+        return self._strides[0]
+
     def medians(self) -> dict[str, float]:
         """The medians now (the same as ``window_medians`` of the same strides)."""
         count = len(self._strides)

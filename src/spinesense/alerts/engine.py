@@ -71,8 +71,8 @@ class AlertEngine:
     def __init__(self, config: AlertConfig, profile: RunnerProfile | None = None) -> None:
         """Start judging a run; a profile baseline replaces learning one."""
         self.config = config
-        longest = max(int(r.values.get("window_strides", 0)) for r in config.rules.values())
-        self._window: deque[Stride] = deque(maxlen=max(config.hold_strides, longest))
+        self._taken = 0
+        """Running strides taken in (the first ``hold_strides`` only fill the windows)."""
         sizes = {int(r.values.get("window_strides", config.hold_strides)) for r in config.rules.values()}
         self._rolling = {size: RollingMedians(size) for size in sizes}
         given = dict(profile.baseline) if profile and profile.baseline else None
@@ -110,10 +110,10 @@ class AlertEngine:
         if not stride.running or stride.quality < self.config.min_quality:
             return events
         self._learn(stride)
-        self._window.append(stride)
+        self._taken += 1
         for rolling in self._rolling.values():
             rolling.feed(stride)
-        if len(self._window) < self.config.hold_strides:
+        if self._taken < self.config.hold_strides:
             return events
         baseline = self._baseline.medians or {}
         medians: dict[int, dict[str, float]] = {}
@@ -185,7 +185,7 @@ class AlertEngine:
         """Raise when beyond the limit (and not cooling down), clear once back by the hysteresis."""
         episode = self._episodes[kind]
         now = stride.t_end_s if stride is not None else float(t_s or 0.0)
-        first = self._window[-min(size, len(self._window))].index if stride is not None and size else -1
+        first = self._rolling[size].oldest().index if stride is not None and size else -1
         last = stride.index if stride is not None else -1
         if episode.active is None and finding.excess > 0 and now >= episode.quiet_until_s:
             episode.active = Alert(
