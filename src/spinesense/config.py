@@ -196,15 +196,11 @@ def _path(key: str, value: object, base: Path) -> Path:
 
 def _websocket_url(value: object) -> str:
     """A ``ws://`` or ``wss://`` URL for browsers (the cockpit page)."""
-    if (
-        not isinstance(value, str)
-        or urlsplit(value).scheme not in ("ws", "wss")
-        or not urlsplit(value).hostname
-    ):
-        raise ConfigError(
-            "broker.websocket_url", f"must be ws://host:port/ or wss://host:port/, got {value!r}"
-        )
-    return value
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme in ("ws", "wss") and parts.hostname:
+            return value
+    raise ConfigError("broker.websocket_url", f"must be ws://host:port/ or wss://host:port/, got {value!r}")
 
 
 def _check_env(env: Mapping[str, str]) -> None:
