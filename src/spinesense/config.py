@@ -60,6 +60,8 @@ TOOL_ENV = {
     "SPINESENSE_MQTT_PASSWORD": "the Node-RED flow's broker password",
 }
 """Variables of the tests, benchmarks and the shipped dashboards: allowed, but no configuration key."""
+TLS_FILES = ("ca_file", "cert_file", "key_file")
+"""The ``[broker]`` keys naming TLS files, in ``BrokerSettings.with_tls_files``' order."""
 
 SECTIONS: dict[str, set[str]] = {
     "runner": {"id", "body_mass_kg", "baseline"},
@@ -270,7 +272,7 @@ def _broker(
     Also the password file's path, for `config show`; where each broker key came from goes into ``origin``.
     """
     settings = BrokerSettings.from_url(url)
-    tls_keys = [f"broker.{k}" for k in ("ca_file", "cert_file", "key_file") if k in table]
+    tls_keys = [f"broker.{k}" for k in TLS_FILES if k in table]
     if tls_keys and not settings.tls:
         raise ConfigError(
             tls_keys[0],
@@ -294,10 +296,7 @@ def _broker(
     if "flush_timeout_s" in table:
         settings = replace(settings, flush_timeout_s=_flush_timeout_s(table["flush_timeout_s"]))
     settings = settings.with_tls_files(
-        *(
-            _path(f"broker.{k}", table[k], base) if k in table else None
-            for k in ("ca_file", "cert_file", "key_file")
-        )
+        *(_path(f"broker.{k}", table[k], base) if k in table else None for k in TLS_FILES)
     )
     _broker_origins(origin, table, env, settings)
     return settings, password_path
