@@ -60,6 +60,8 @@ TOOL_ENV = {
     "SPINESENSE_MQTT_PASSWORD": "the Node-RED flow's broker password",
 }
 """Variables of the tests, benchmarks and the shipped dashboards: allowed, but no configuration key."""
+TLS_FILES = ("ca_file", "cert_file", "key_file")
+"""The ``[broker]`` keys naming TLS files, in ``BrokerSettings.with_tls_files``' order."""
 
 SECTIONS: dict[str, set[str]] = {
     "runner": {"id", "body_mass_kg", "baseline"},
@@ -196,15 +198,11 @@ def _path(key: str, value: object, base: Path) -> Path:
 
 def _websocket_url(value: object) -> str:
     """A ``ws://`` or ``wss://`` URL for browsers (the cockpit page)."""
-    if (
-        not isinstance(value, str)
-        or urlsplit(value).scheme not in ("ws", "wss")
-        or not urlsplit(value).hostname
-    ):
-        raise ConfigError(
-            "broker.websocket_url", f"must be ws://host:port/ or wss://host:port/, got {value!r}"
-        )
-    return value
+    if isinstance(value, str):
+        parts = urlsplit(value)
+        if parts.scheme in ("ws", "wss") and parts.hostname:
+            return value
+    raise ConfigError("broker.websocket_url", f"must be ws://host:port/ or wss://host:port/, got {value!r}")
 
 
 def _check_env(env: Mapping[str, str]) -> None:
@@ -274,7 +272,7 @@ def _broker(
     Also the password file's path, for `config show`; where each broker key came from goes into ``origin``.
     """
     settings = BrokerSettings.from_url(url)
-    tls_keys = [f"broker.{k}" for k in ("ca_file", "cert_file", "key_file") if k in table]
+    tls_keys = [f"broker.{k}" for k in TLS_FILES if k in table]
     if tls_keys and not settings.tls:
         raise ConfigError(
             tls_keys[0],
@@ -298,10 +296,7 @@ def _broker(
     if "flush_timeout_s" in table:
         settings = replace(settings, flush_timeout_s=_flush_timeout_s(table["flush_timeout_s"]))
     settings = settings.with_tls_files(
-        *(
-            _path(f"broker.{k}", table[k], base) if k in table else None
-            for k in ("ca_file", "cert_file", "key_file")
-        )
+        *(_path(f"broker.{k}", table[k], base) if k in table else None for k in TLS_FILES)
     )
     _broker_origins(origin, table, env, settings)
     return settings, password_path

@@ -124,8 +124,8 @@ class Service:
         """Set when a signal stopped the run (Ctrl-C, SIGTERM)."""
         self._stop = asyncio.Event()
         self._stack = contextlib.AsyncExitStack()
-        self._strides_published = 0
         self._summary = RollingSummary()
+        """The rolling summary of the strides published (its length: how many)."""
 
     @property
     def engine(self) -> AlertEngine:
@@ -333,8 +333,7 @@ class Service:
         """A stride, and the rolling summary every SUMMARY_EVERY strides."""
         publisher.publish_stride(stride)
         self._summary.feed(stride)
-        self._strides_published += 1
-        if self._strides_published % SUMMARY_EVERY == 0:
+        if len(self._summary) % SUMMARY_EVERY == 0:
             publisher.publish_summary(self._summary.summary())
 
     def _publish_end(self, result: RunResult) -> None:

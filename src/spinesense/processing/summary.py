@@ -101,6 +101,10 @@ class RollingSummary:
             self._last.remove(running[self._last_from])
             self._last_from += 1
 
+    def __len__(self) -> int:
+        """Strides fed so far."""
+        return self._count
+
     def _window_s(self) -> float:
         """Length of the first and last parts: five minutes, or half the running so far."""
         return min(TREND_WINDOW_S, (self._running[-1].t_end_s - self._running[0].t_start_s) / 2)

@@ -49,16 +49,12 @@ class Outbox:
         self._strides: deque[Message] = deque(maxlen=max_strides)
         self.strides_shed = 0
         self._store: OutboxStore | None = None
-        self.path: Path | None = None
-        """The database that keeps the reliable messages across restarts (None: memory only)."""
         if directory is not None:
             try:
                 self._store = OutboxStore(directory)
                 self._reliable.extend(Message(t, p, q, r, row=i) for i, t, p, q, r in self._store.rows())
             except StoreError as exc:
                 self._lose_store(exc, directory)
-            else:
-                self.path = self._store.path
         if self._reliable:
             log.info("outbox: %d messages from a previous run still to deliver", len(self._reliable))
 
@@ -70,6 +66,11 @@ class Outbox:
     def strides_waiting(self) -> int:
         """Strides in the ring, not yet sent."""
         return len(self._strides)
+
+    @property
+    def path(self) -> Path | None:
+        """The database that keeps the reliable messages across restarts (None: memory only)."""
+        return None if self._store is None else self._store.path
 
     @property
     def durable(self) -> bool:
