@@ -34,7 +34,7 @@ def test_a_run_is_saved_at_its_end_and_its_load_published(mosquitto: Mosquitto, 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "no shoes in use" in done.stderr  # the load, shown at the start
-    assert "saved as run 1 of 'lou'" in done.stderr
+    assert "saved as run 1 (runner 'lou')" in done.stderr
     messages = asyncio.run(collect(mosquitto.settings, "spinesense/v1/lou/load", until=1, wait_s=10))
     load = json.loads(messages[0].payload)
     jsonschema.validate(load, LOAD_SCHEMA)

@@ -165,7 +165,7 @@ def save_and_show(store: RunStore, run: NewRun) -> SaveResult:
     if result.created:
         km = "unknown" if run.distance_km is None else f"{run.distance_km:.2f} km ({run.distance_source})"
         status(
-            f"saved as run {result.run_id} of {run.runner!r}, {run.start_utc:%Y-%m-%d %H:%M} UTC, "
+            f"saved as run {result.run_id} (runner {run.runner!r}), {run.start_utc:%Y-%m-%d %H:%M} UTC, "
             f"distance {km}",
             run_id=result.run_id,
         )

@@ -132,7 +132,8 @@ def report_totals(result: RunResult, publisher: Publisher | None) -> None:
     outbox_left = publisher.outbox_depth if publisher else 0
     shed = publisher.strides_shed if publisher else 0
     status(
-        f"{len(result.strides)} strides, {result.raised} alerts, {counts.samples} samples "
+        f"{len(result.strides)} strides, {result.raised} alert{'' if result.raised == 1 else 's'}, "
+        f"{counts.samples} samples "
         f"({counts.lost_samples} lost, {corrupt} corrupt frames skipped), "
         f"outbox left {outbox_left}, strides shed {shed}",
         strides=len(result.strides),

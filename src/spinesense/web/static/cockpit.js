@@ -485,7 +485,7 @@ function loadLines(data) {
   const minutes = Math.round((week.running_s || 0) / 60);
   const lines = [[
     "last 7 days",
-    `${week.runs ?? 0} runs · ${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")} h · ` +
+    `${week.runs ?? 0} ${week.runs === 1 ? "run" : "runs"} · ${Math.floor(minutes / 60)}:${String(minutes % 60).padStart(2, "0")} h · ` +
       `${week.steps ?? 0} steps · ${fmt(week.distance_km, 1)} km · impact ${fmt((week.impact_load_bw || 0) / 1000, 1)} kBW`,
   ]];
   const change = data.weekly_change;
