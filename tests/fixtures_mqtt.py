@@ -7,12 +7,11 @@ the variants only this suite needs."""
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import ipaddress
 import subprocess
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import aiomqtt
@@ -211,7 +210,7 @@ def websocket_mosquitto(tmp_path: Path) -> Iterator[BrokerSettings]:
     ws_port = free_port()
     config = PLAIN_MOSQUITTO + f"listener {ws_port} 127.0.0.1\nprotocol websockets\n"
     with _mosquitto(tmp_path, config) as broker:
-        yield dataclasses.replace(broker.settings, websocket_url=f"ws://127.0.0.1:{ws_port}/")
+        yield replace(broker.settings, websocket_url=f"ws://127.0.0.1:{ws_port}/")
 
 
 @pytest.fixture(params=["mosquitto", "amqtt"])

@@ -98,7 +98,10 @@ def test_a_dead_broker_exits_3_and_keeps_the_messages(tmp_path: Path, short_flus
 
 async def _refused(settings: BrokerSettings, tmp_path: Path) -> Publisher:
     """Publish one alert through a publisher the broker refuses; it gives up at once, not at the timeout."""
-    async with Publisher(settings, "alice", outbox_dir=tmp_path / "outbox", flush_timeout_s=60) as pub:
+    async with (
+        asyncio.timeout(30),  # far below flush_timeout_s: no waiting for a broker that said no
+        Publisher(settings, "alice", outbox_dir=tmp_path / "outbox", flush_timeout_s=60) as pub,
+    ):
         pub.publish_alert(lean_alert(1))
     assert pub.outbox_depth == 1
     return pub
@@ -108,8 +111,7 @@ async def test_wrong_credentials_are_a_refusal_not_an_outage(
     mosquitto_acl: Mosquitto, tmp_path: Path
 ) -> None:
     wrong = BrokerSettings("127.0.0.1", mosquitto_acl.port, "alice", "not-" + PASSWORDS["alice"])
-    async with asyncio.timeout(30):  # far below flush_timeout_s: no waiting for a broker that said no
-        pub = await _refused(wrong, tmp_path)
+    pub = await _refused(wrong, tmp_path)
     assert pub.failure is not None
     assert "refused the connection" in pub.failure
 
@@ -119,8 +121,7 @@ async def test_an_untrusted_certificate_is_a_refusal(
 ) -> None:
     broker, _tls = mosquitto_tls
     untrusted = BrokerSettings("127.0.0.1", broker.port, tls=True)  # the system CAs do not know the test CA
-    async with asyncio.timeout(30):
-        pub = await _refused(untrusted, tmp_path)
+    pub = await _refused(untrusted, tmp_path)
     assert pub.failure is not None
     assert "certificate is not trusted" in pub.failure
 
@@ -131,8 +132,7 @@ async def test_a_host_name_mismatch_is_a_refusal(
     broker, tls = mosquitto_tls
     # The certificate names 127.0.0.1; "localhost" reaches the same broker under another name.
     mismatch = BrokerSettings("localhost", broker.port, tls=True).with_tls_files(ca_file=tls.ca)
-    async with asyncio.timeout(30):
-        pub = await _refused(mismatch, tmp_path)
+    pub = await _refused(mismatch, tmp_path)
     assert pub.failure is not None
     assert "mismatch" in pub.failure.lower()
 

@@ -103,9 +103,6 @@ def configure(log_format: str, verbose: bool) -> None:
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in (
-        "amqtt",
-        "transitions",
-        "websockets",
-    ):  # the embedded broker's chatter is not the user's business
+    # The embedded broker's chatter (and its WebSocket listener's) is not the user's business.
+    for noisy in ("amqtt", "transitions", "websockets"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -55,6 +55,11 @@ class RunData:
     history: list[str] = field(default_factory=list)
     """"This run against your last 4 weeks": sentences, or one saying why there are none."""
 
+    @property
+    def baseline_values(self) -> dict[str, float] | None:
+        """The baseline medians when known (None: not known, so no band is drawn and no claim is made)."""
+        return None if self.baseline is None else self.baseline.values
+
 
 def _change(run: RunData, name: str, what: str, unit: str, *, relative: bool) -> str | None:
     """Start against end for one metric, like for like: within one speed, or said not to be comparable."""
@@ -116,15 +121,15 @@ def reading(run: RunData) -> list[str]:
         kinds = sorted({a.kind.replace("_", " ") for a in raised})
         out.append(f"{len(raised)} alert{'s' if len(raised) > 1 else ''} during the run: {', '.join(kinds)}.")
     else:
-        out.append(_no_alerts(run.baseline))
+        out.append(_no_alerts(run.baseline_values is not None))
     if run.baseline is not None:
         out.append(f"Alerts: {run.baseline.describe()}.")
     return out
 
 
-def _no_alerts(baseline: BaselineState | None) -> str:
+def _no_alerts(baseline_known: bool) -> str:
     """What no alert means: against the runner's own baseline only if one was known."""
-    if baseline is not None and baseline.known:
+    if baseline_known:
         return "No alerts: your form held up against your own baseline."
     return "No alerts: your form stayed within the absolute limits (no personal baseline to compare with)."
 
@@ -149,7 +154,7 @@ def _all_charts(run: RunData) -> dict[str, Any]:
     """Every chart of the page as inline SVG (None where the metric was not measured)."""
     from spinesense.cli.report import _charts as charts  # noqa: PLC0415 - matplotlib only when drawing
 
-    learned = run.baseline.values if run.baseline is not None and run.baseline.known else None
+    learned = run.baseline_values
     found = charts.spans(run.alerts)
     end_s = max((s.t_end_s for s in run.strides), default=0.0)
     sides = (
@@ -189,7 +194,7 @@ def render(run: RunData) -> str:
         reading=reading(run),
         charts=_all_charts(run),
         summary=_summary_rows(run.summary),
-        baseline_known=run.baseline is not None and run.baseline.known,
+        baseline_known=run.baseline_values is not None,
         date=None if run.start_utc is None else run.start_utc.strftime("%A %d %B %Y, %H:%M UTC"),
         made=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         version=__version__,

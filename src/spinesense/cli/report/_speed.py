@@ -6,6 +6,7 @@ not compared as if the runner had tired: the comparison is made within one speed
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -74,13 +75,6 @@ class Comparison:
     speed_mps: float | None
 
 
-def _median(values: list[float]) -> float:
-    """The median of a non-empty list."""
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def like_for_like(
     strides: Sequence[Stride], name: str, speed: SpeedSchedule | None, *, part: float = 1 / 3
 ) -> Comparison | None:
@@ -107,7 +101,7 @@ def like_for_like(
     if len(first_block) < 3 or len(last_block) < 3:
         return None
     return Comparison(
-        _median([getattr(s, name) for s in first_block]),
-        _median([getattr(s, name) for s in last_block]),
+        statistics.median(getattr(s, name) for s in first_block),
+        statistics.median(getattr(s, name) for s in last_block),
         end_speed,
     )

@@ -318,8 +318,7 @@ class Cockpit {
     if (!data) return;
     if (data.state === "started") {
       // A new run: its strides, not the last run's (the retained "started" also comes on connecting).
-      if (this.startedMs !== data.time_ms) this.strides = new Strides();
-      this.startedMs = data.time_ms;
+      if (this.strides.startMs !== data.time_ms) this.strides = new Strides();
       this.strides.startMs = data.time_ms;
       this.sessionEnded = null;
       this.gyroscope = data.gyroscope ?? null;
