@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import random
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,24 @@ def test_sorted_values_give_numpy_medians_and_percentiles_to_the_last_bit() -> N
                 assert held.percentile(q) == float(np.percentile(values, q))
     with pytest.raises(ValueError, match="not held"):
         held.remove(1e9)
+
+
+def test_sorted_values_leave_the_garbage_collector_nothing_to_walk() -> None:
+    """A served runner holds a hundred of these, growing all run: each a Python object per value would make
+    every full collection, which stops every runner, walk millions of floats."""
+    held = SortedValues()
+    for value in range(5000):
+        held.add(value / 7)
+    walked, floats, todo = set(), 0, [held]
+    while todo:  # what a collection reaches from it, as the collector does (types aside)
+        for referent in gc.get_referents(todo.pop()):
+            if isinstance(referent, float):
+                floats += 1
+            elif not isinstance(referent, type) and id(referent) not in walked:
+                walked.add(id(referent))
+                todo.append(referent)
+    assert floats == 0
+    assert held.median() == 2499.5 / 7
 
 
 @pytest.mark.parametrize("size", [8, 40])
