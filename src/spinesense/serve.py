@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 from collections import Counter
 from dataclasses import dataclass
@@ -113,8 +114,19 @@ class Squad:
         stop_on_signals(interrupt, close_captures)
 
     async def serve(self) -> list[Outcome]:
-        """Run every runner's service to its end; one outcome per runner, in the order given."""
-        return list(await asyncio.gather(*(self._serve_one(r) for r in self.runners)))
+        """Run every runner's service to its end; one outcome per runner, in the order given.
+
+        What is alive when serving starts (imported libraries, their classes and functions) lives as long
+        as the process, so it is frozen out of the garbage collector's full collections while the runners
+        run: each one stops every runner, for a time that grows with the objects it walks (at 300 runners,
+        half of a full collection's 0.1 s pause was spent walking the imports).
+        """
+        gc.collect()
+        gc.freeze()
+        try:
+            return list(await asyncio.gather(*(self._serve_one(r) for r in self.runners)))
+        finally:
+            gc.unfreeze()
 
     async def _serve_one(self, runner: Runner) -> Outcome:
         """One runner's whole service; any failure of its own becomes its outcome, never the others'.
