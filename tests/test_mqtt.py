@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from typing import TYPE_CHECKING
 
 import aiomqtt
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from fixtures_mqtt import PASSWORDS, TlsFiles, collect, lean_alert
 from spinesense.errors import ConfigError
@@ -256,6 +260,43 @@ def test_outbox_sheds_strides_counts_them_and_keeps_alerts_on_disk(tmp_path: Pat
     assert first is not None
     again.ack(first)
     assert Outbox(directory=tmp_path).peek() is None
+
+
+async def test_a_queued_stride_is_on_the_wire_one_event_loop_turn_later(mosquitto: Mosquitto) -> None:
+    """The publisher's next turn writes a stride to the socket; it does not wait for further turns.
+
+    aiomqtt defers each write by two turns, and on a loop serving hundreds of runners a turn can take
+    tens of milliseconds. The subscriber runs in its own thread, so it sees what reaches the broker while
+    this test holds the event loop still after one turn.
+    """
+    settings = mosquitto.settings
+    subscribed, arrived = threading.Event(), threading.Event()
+    strides: list[bytes | bytearray] = []
+
+    def on_message(client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        strides.append(message.payload)
+        arrived.set()
+
+    subscriber = paho.Client(CallbackAPIVersion.VERSION2)
+    subscriber.on_subscribe = lambda *_: subscribed.set()
+    subscriber.on_message = on_message
+    subscriber.connect(settings.host, settings.port)
+    subscriber.subscribe("spinesense/v1/ana/stride")
+    subscriber.loop_start()
+    try:
+        assert await asyncio.to_thread(subscribed.wait, 10)
+        async with Publisher(settings, "ana") as publisher:
+            publisher.publish_stride(STRIDE)  # the first: the sender is then connected and idle
+            await _wait_for(lambda: len(strides) == 1 and publisher.outbox_depth == 0)
+            arrived.clear()
+            publisher.publish_stride(dataclasses.replace(STRIDE, index=4))
+            await asyncio.sleep(0)  # one turn of the loop
+            on_the_wire = arrived.wait(10)  # blocks the loop on purpose: no further turn
+        assert on_the_wire
+        assert [json.loads(p)["index"] for p in strides] == [3, 4]
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
 
 
 async def test_mqtt5_carries_content_type_and_stride_expiry_where_the_broker_speaks_it(

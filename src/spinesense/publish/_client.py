@@ -1,13 +1,18 @@
-"""An aiomqtt client that keeps what aiomqtt throws away: PUBACK reason codes and the TLS error.
+"""An aiomqtt client that keeps PUBACK reason codes and the TLS error, and writes without delay.
 
 MQTT 5 brokers answer a QoS 1 publish they refuse (an ACL, a quota, a payload too big) with a PUBACK
 whose reason code is 0x80 or more; paho hands that code to ``on_publish``, and aiomqtt drops it, so the
 refused message would look delivered. MQTT 3.1.1 has no such code: a 3.1.1 broker either acknowledges
 and drops the message (Mosquitto) or closes the connection, so a refusal there cannot be seen.
+
+aiomqtt sends every packet from a writer callback that it registers with ``call_soon_threadsafe``: a
+message leaves two event-loop turns after ``publish``, and on a loop serving hundreds of runners a turn
+can take tens of milliseconds. On the loop's own thread this client writes at once instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from typing import TYPE_CHECKING, Any
 
@@ -68,6 +73,32 @@ class AckingClient(aiomqtt.Client):
         if reason_code.is_failure:
             self.refused = reason_code
         super()._on_publish(client, userdata, mid, reason_code, properties)
+
+    def _on_socket_register_write(
+        self,
+        client: mqtt.Client,
+        userdata: Any,  # noqa: ANN401 - paho's user data is whatever the caller set
+        sock: Any,  # noqa: ANN401 - paho's socket type
+    ) -> None:
+        """Bytes to send: on the event loop's thread, write them now (what the socket takes).
+
+        Only what the socket cannot take yet waits for aiomqtt's writer callback. paho calls this from
+        its connect thread too; there, aiomqtt's own deferral is the safe way onto the loop.
+        """
+        try:
+            on_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:  # not on any event loop's thread
+            on_loop = False
+        if on_loop:
+            try:
+                client.loop_write()
+            except Exception as exc:  # noqa: BLE001 - as aiomqtt's writer: a broken link ends the connection
+                if not self._disconnected.done():
+                    self._disconnected.set_exception(exc)
+                return
+            if not client.want_write():
+                return
+        super()._on_socket_register_write(client, userdata, sock)
 
     def _client_connect(self) -> None:
         """Connect, keeping a certificate verification error (aiomqtt turns it into a bare message)."""
