@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -22,6 +23,7 @@ from fixtures_mqtt import PASSWORDS, TlsFiles, collect, lean_alert
 from spinesense.errors import ConfigError
 from spinesense.models import Stride
 from spinesense.publish import BrokerSettings, Publisher, SessionClock
+from spinesense.publish._client import AckingClient
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.publisher import STRIDE_EXPIRY_S
 from spinesense.testing import Listener, Mosquitto
@@ -326,3 +328,22 @@ async def test_mqtt5_carries_content_type_and_stride_expiry_where_the_broker_spe
         assert not hasattr(by_leaf["alert"].properties, "MessageExpiryInterval")  # alerts never expire
     else:
         assert json.loads(by_leaf["stride"].payload)["gct_ms"] == 231.0  # plain 3.1.1 payloads
+
+
+async def test_a_write_queued_from_another_thread_for_a_socket_closed_meanwhile_is_dropped_quietly() -> None:
+    """paho's connect thread can queue a write just before the connection closes; aiomqtt then raised in
+    the event loop ("Bad file descriptor" tracebacks at the end of a served run)."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+    client = AckingClient("127.0.0.1", 1)  # never connected: only its write path is used
+    ours, theirs = socket.socketpair()
+
+    def queue_a_write_then_close() -> None:
+        client._on_socket_register_write(client._client, None, ours)
+        ours.close()  # before the loop's next turn sets the watch up
+
+    with theirs:
+        await asyncio.to_thread(queue_a_write_then_close)
+        await asyncio.sleep(0)  # a turn after the one that ran it
+    assert errors == []

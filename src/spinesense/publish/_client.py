@@ -21,6 +21,8 @@ from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.reasoncodes import ReasonCode
 
 if TYPE_CHECKING:
+    import socket
+
     import paho.mqtt.client as mqtt
     from paho.mqtt.properties import Properties
 
@@ -77,28 +79,37 @@ class AckingClient(aiomqtt.Client):
     def _on_socket_register_write(
         self,
         client: mqtt.Client,
-        userdata: Any,  # noqa: ANN401 - paho's user data is whatever the caller set
-        sock: Any,  # noqa: ANN401 - paho's socket type
+        userdata: Any,  # noqa: ANN401, ARG002 - paho's user data is whatever the caller set
+        sock: socket.socket,
     ) -> None:
         """Bytes to send: on the event loop's thread, write them now (what the socket takes).
 
-        Only what the socket cannot take yet waits for aiomqtt's writer callback. paho calls this from
-        its connect thread too; there, aiomqtt's own deferral is the safe way onto the loop.
+        What the socket cannot take yet is written when it becomes writable. paho calls this from its
+        connect thread too, so the watch is set up on the loop's thread, and only if the socket is still
+        open by then (aiomqtt's own version raised in the loop when a connection closed in between).
         """
         try:
             on_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:  # not on any event loop's thread
             on_loop = False
         if on_loop:
-            try:
-                client.loop_write()
-            except Exception as exc:  # noqa: BLE001 - as aiomqtt's writer: a broken link ends the connection
-                if not self._disconnected.done():
-                    self._disconnected.set_exception(exc)
-                return
+            self._write(client)
             if not client.want_write():
                 return
-        super()._on_socket_register_write(client, userdata, sock)
+        self._loop.call_soon_threadsafe(self._write_when_writable, client, sock)
+
+    def _write_when_writable(self, client: mqtt.Client, sock: socket.socket) -> None:
+        """Write the rest once the socket can take it; nothing if the socket has closed meanwhile."""
+        if (fd := sock.fileno()) != -1:
+            self._loop.add_writer(fd, self._write, client)
+
+    def _write(self, client: mqtt.Client) -> None:
+        """Write what paho has queued; an error (a broken pipe) ends the connection, as in aiomqtt."""
+        try:
+            client.loop_write()
+        except Exception as exc:  # noqa: BLE001 - any failure to write means the link is gone
+            if not self._disconnected.done():
+                self._disconnected.set_exception(exc)
 
     def _client_connect(self) -> None:
         """Connect, keeping a certificate verification error (aiomqtt turns it into a bare message)."""
