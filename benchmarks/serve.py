@@ -12,7 +12,12 @@ before its runners start, per runner), and the machine's load average (shared ma
 Runners start one after another over ``--stagger`` seconds, as people do: started in the same instant,
 every runner's one-off work (the first alignment) lands on the loop at once.
 
+``--collect-at S`` times three full garbage collections in a row S seconds into each serving process
+(each stops every runner: what it costs at N) and prints them with the objects the collector tracks; the
+collections add to that run's lags, so judge capacity without it.
+
 Usage: .venv/bin/python benchmarks/serve.py [--runners 1,50,100,200,300,400] [--file CAPTURE]
+       [--collect-at S]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import json
 import os
 import resource
@@ -50,8 +56,20 @@ def rss_kb() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+async def timed_collections(at_s: float) -> dict[str, Any]:
+    """At ``at_s`` seconds: the objects the collector tracks and three full collections' times (ms)."""
+    await asyncio.sleep(at_s)
+    tracked = len(gc.get_objects())
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        gc.collect()
+        times.append(1000 * (time.perf_counter() - start))
+    return {"tracked": tracked, "collect_ms": times}
+
+
 async def serve_child(
-    runners: int, port: int, file: Path, data_dir: Path, stagger_s: float
+    runners: int, port: int, file: Path, data_dir: Path, stagger_s: float, collect_at_s: float | None
 ) -> dict[str, Any]:
     """The serving process: N replays through one Squad, started ``stagger_s`` apart in all; its start
     times, CPU and memory."""
@@ -99,6 +117,7 @@ async def serve_child(
         ],
         console=note_emitted,
     )
+    census = None if collect_at_s is None else asyncio.create_task(timed_collections(collect_at_s))
     outcomes = await squad.serve()
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -112,10 +131,13 @@ async def serve_child(
         "base_rss_mb": base / 1024,
         "peak_rss_mb": peak_kb / 1024,
         "shed": shed,
+        "collections": census.result() if census is not None and census.done() else None,
     }
 
 
-async def measure(runners: int, port: int, file: Path, stagger_s: float) -> dict[str, Any]:
+async def measure(
+    runners: int, port: int, file: Path, stagger_s: float, collect_at_s: float | None = None
+) -> dict[str, Any]:
     """Serve N runners in a child process while subscribed to their strides; lags per (runner, stride)."""
     arrivals: dict[tuple[str, int], tuple[float, float]] = {}
 
@@ -132,6 +154,8 @@ async def measure(runners: int, port: int, file: Path, stagger_s: float) -> dict
         with tempfile.TemporaryDirectory() as data_dir:
             command = [sys.executable, __file__, "--child", str(runners), "--port", str(port)]
             command += ["--file", str(file), "--data-dir", data_dir, "--stagger", str(stagger_s)]
+            if collect_at_s is not None:
+                command += ["--collect-at", str(collect_at_s)]
             child = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
             out, _ = await child.communicate()
         report: dict[str, Any] = json.loads(out)
@@ -174,12 +198,15 @@ def judge(runners: int, report: dict[str, Any], alone: dict[int, float]) -> bool
         f"{'yes' if ok else 'no':>5s}  load {os.getloadavg()[0]:.1f}",
         flush=True,
     )
+    if report["collections"]:
+        times = ", ".join(f"{ms:.0f}" for ms in report["collections"]["collect_ms"])
+        print(f"      full collections: {times} ms, {report['collections']['tracked']:,} objects tracked")
     for error in report["errors"][:3]:
         print(f"      runner error: {error}")
     return ok
 
 
-async def main_async(counts: list[int], file: Path, stagger_s: float) -> None:
+async def main_async(counts: list[int], file: Path, stagger_s: float, collect_at_s: float | None) -> None:
     """Start Mosquitto; measure a lone runner, then each N; print the largest N that kept up."""
     from spinesense.testing import running_mosquitto  # noqa: PLC0415
 
@@ -196,7 +223,7 @@ async def main_async(counts: list[int], file: Path, stagger_s: float) -> None:
         for n in counts:
             if n == 1:
                 continue
-            report = await measure(n, mosquitto.port, file, stagger_s)
+            report = await measure(n, mosquitto.port, file, stagger_s, collect_at_s)
             if judge(n, report, alone) and best == previous:
                 best = n
             previous = n
@@ -213,15 +240,21 @@ def main() -> None:
     parser.add_argument(
         "--stagger", type=float, default=20.0, help="seconds over which the N runners start (default 20)"
     )
+    parser.add_argument(
+        "--collect-at", type=float, help="time three full collections this many seconds into each N's run"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        report = asyncio.run(serve_child(args.child, args.port, args.file, args.data_dir, args.stagger))
+        report = asyncio.run(
+            serve_child(args.child, args.port, args.file, args.data_dir, args.stagger, args.collect_at)
+        )
         print(json.dumps(report))
         return
-    asyncio.run(main_async([int(n) for n in args.runners.split(",")], args.file, args.stagger))
+    counts = [int(n) for n in args.runners.split(",")]
+    asyncio.run(main_async(counts, args.file, args.stagger, args.collect_at))
 
 
 if __name__ == "__main__":

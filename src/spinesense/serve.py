@@ -119,7 +119,7 @@ class Squad:
         What is alive when serving starts (imported libraries, their classes and functions) lives as long
         as the process, so it is frozen out of the garbage collector's full collections while the runners
         run: each one stops every runner, for a time that grows with the objects it walks (at 300 runners,
-        half of a full collection's 0.1 s pause was spent walking the imports).
+        about half of a full collection's 0.1 s pause was spent walking the imports).
         """
         gc.collect()
         gc.freeze()
