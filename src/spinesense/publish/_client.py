@@ -92,11 +92,12 @@ class AckingClient(aiomqtt.Client):
             on_loop = asyncio.get_running_loop() is self._loop
         except RuntimeError:  # not on any event loop's thread
             on_loop = False
-        if on_loop:
-            self._write(client)
-            if not client.want_write():
-                return
-        self._loop.call_soon_threadsafe(self._write_when_writable, client, sock)
+        if not on_loop:
+            self._loop.call_soon_threadsafe(self._write_when_writable, client, sock)
+            return
+        self._write(client)
+        if client.want_write():
+            self._write_when_writable(client, sock)
 
     def _write_when_writable(self, client: mqtt.Client, sock: socket.socket) -> None:
         """Write the rest once the socket can take it; nothing if the socket has closed meanwhile."""
