@@ -67,8 +67,9 @@ async def embedded_broker(
     await broker.start()
     pages = None
     try:
-        pages = await serve(page_connected, websocket_host, 0, subprotocols=[Subprotocol("mqtt")])
-        ws_port = next(iter(pages.sockets)).getsockname()[1]
+        # One port chosen for every address the host has (IPv4 and IPv6): port 0 would give each its own.
+        ws_port = free_port()
+        pages = await serve(page_connected, websocket_host, ws_port, subprotocols=[Subprotocol("mqtt")])
         yield BrokerSettings(
             host="127.0.0.1", port=port, mqtt5=False, websocket_url=f"ws://127.0.0.1:{ws_port}/"
         )
