@@ -149,7 +149,7 @@ class Squad:
                     outcome.result = await service.run()
             except Exception as exc:  # noqa: BLE001 - isolation: one runner's failure, whatever it is, is its own
                 outcome.error = _reason(exc)
-                log.error("stopped: %s", outcome.error, extra={"runner": runner_id})  # noqa: TRY400 - one line, no traceback for people
+                log.error("stopped: %s", outcome.error)  # noqa: TRY400 - one line, no traceback for people
         return outcome
 
     def _console_for(self, runner_id: str) -> Callable[[Event], None] | None:

@@ -56,14 +56,13 @@ class Radio:
                 self._central = central
         return self._central
 
-    async def start_scanning(self) -> Device:
-        """Scan for one more scanner (the central scans while any scanner does); the central."""
+    async def start_scanning(self) -> None:
+        """Scan for one more scanner (the central scans while any scanner does)."""
         central = await self.central()
         async with self._scan_lock:
             self._scanners += 1
             if self._scanners == 1:
                 await central.start_scanning(filter_duplicates=False)
-        return central
 
     async def stop_scanning(self) -> None:
         """One scanner fewer; the central stops scanning after the last."""
