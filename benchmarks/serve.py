@@ -119,6 +119,10 @@ async def serve_child(
     )
     census = None if collect_at_s is None else asyncio.create_task(timed_collections(collect_at_s))
     outcomes = await squad.serve()
+    collections = None
+    if census is not None:
+        collections = census.result() if census.done() else None
+        census.cancel()  # a run shorter than --collect-at: no collections to report
     cpu, wall = time.process_time() - cpu0, time.monotonic() - wall0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     shed = sum(o.service.publisher.strides_shed for o in outcomes if o.service and o.service.publisher)
@@ -131,7 +135,7 @@ async def serve_child(
         "base_rss_mb": base / 1024,
         "peak_rss_mb": peak_kb / 1024,
         "shed": shed,
-        "collections": census.result() if census is not None and census.done() else None,
+        "collections": collections,
     }
 
 
@@ -177,6 +181,11 @@ async def measure(
     return report
 
 
+def p99(ordered: list[float]) -> float:
+    """The 99th percentile of sorted values (the nearest rank below)."""
+    return ordered[int(0.99 * (len(ordered) - 1))]
+
+
 def judge(runners: int, report: dict[str, Any], alone: dict[int, float]) -> bool:
     """Print one line for N runners; whether every stride came within the budget over a lone runner's."""
     lags = report["lags"]
@@ -191,8 +200,8 @@ def judge(runners: int, report: dict[str, Any], alone: dict[int, float]) -> bool
     ok = len(lags) == report["expected"] and not report["errors"] and worst <= BUDGET_MS
     print(
         f"{runners:5d} {len(lags):8d}/{report['expected']:<8d} {report['shed']:5d} "
-        f"{statistics.median(raw):8.0f} {raw[int(0.99 * (len(raw) - 1))]:8.0f} {worst:9.0f} "
-        f"{delivery[int(0.99 * (len(delivery) - 1))]:8.0f} {delivery[-1]:8.0f} "
+        f"{statistics.median(raw):8.0f} {p99(raw):8.0f} {worst:9.0f} "
+        f"{p99(delivery):8.0f} {delivery[-1]:8.0f} "
         f"{report['cpu_core_pct']:7.1f} {report['cpu_core_pct'] / runners:8.2f} "
         f"{report['base_rss_mb']:7.0f} {report['peak_rss_mb']:7.0f} {per_runner_mb:7.2f} "
         f"{'yes' if ok else 'no':>5s}  load {os.getloadavg()[0]:.1f}",
