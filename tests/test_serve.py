@@ -23,6 +23,7 @@ from spinesense.logs import NOTICE_LOGGER
 from spinesense.serve import Runner, Squad, check_unique
 from spinesense.sources.replay import ReplaySource
 from spinesense.testing import Listener, Mosquitto
+from test_service_logformat import _spinesense
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -167,9 +168,7 @@ def test_serve_command_reports_every_runner_and_exits_1_when_one_failed(
 
 def _text_stderr(*args: str) -> list[str]:
     """The stderr lines of a successful ``spinesense ARGS`` (text format)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "spinesense", *args], capture_output=True, text=True, timeout=120, check=False
-    )
+    done = _spinesense(*args)
     assert done.returncode == 0, done.stderr
     return done.stderr.splitlines()
 

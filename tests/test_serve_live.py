@@ -29,12 +29,11 @@ from spinesense.cli.commands._serve import serve_args
 from spinesense.cli.logformat import JsonFormatter
 from spinesense.logs import NOTICE_LOGGER, STATUS_LOGGER
 from spinesense.testing import Emulated, Listener, Mosquitto, StartSensor
+from test_serve import _strides
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
     from pathlib import Path
-
-    import aiomqtt
 
     from spinesense.sources.ble import BleakBackend
 
@@ -72,10 +71,6 @@ async def _on_one_radio(start: StartSensor, *sensors: tuple[Path, str, str]) -> 
             sensor = start(recording, speed=SPEED, name=name, address=address, radio=radio)
             started.append(await stack.enter_async_context(sensor))
         yield started
-
-
-def _strides(messages: list[aiomqtt.Message], runner_id: str) -> int:
-    return sum(1 for m in messages if str(m.topic) == f"spinesense/v1/{runner_id}/stride")
 
 
 def _totals(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -160,13 +155,14 @@ async def test_scan_serves_every_sensor_found_and_one_vanishing_does_not_stop_th
         ) as (first, _),
         Listener(mosquitto.settings, "spinesense/v1/#") as inbox,
     ):
+        expected = len(analyse(SHORT).strides)
 
         async def vanish_then_play() -> None:
             """The first sensor leaves for good a few strides in (out of range, battery flat); the other
             plays its recording to the end."""
             await inbox.wait_for(lambda m: _strides(m, gone) >= 3)
             await first.sensor.stop()
-            await inbox.wait_for(lambda m: _strides(m, stays) >= len(analyse(SHORT).strides), HANG_GUARD_S)
+            await inbox.wait_for(lambda m: _strides(m, stays) >= expected, HANG_GUARD_S)
 
         code = await _serve_until(mosquitto, first.backend, ["--scan-timeout", "2"], vanish_then_play())
         assert code == EXIT_INTERRUPTED
@@ -176,7 +172,7 @@ async def test_scan_serves_every_sensor_found_and_one_vanishing_does_not_stop_th
     assert set(totals) == {gone, stays}  # a runner per sensor found, named after it
     assert not first.sensor.finished.is_set()  # it did leave mid-run
     assert 3 <= totals[gone]["strides"] == _strides(got, gone)
-    assert totals[stays]["strides"] == _strides(got, stays) == len(analyse(SHORT).strides)
+    assert totals[stays]["strides"] == _strides(got, stays) == expected
     down = [r for r in records if r["message"].startswith("sensor link down")]
     assert down
     assert {r["runner"] for r in down} == {gone}

@@ -80,10 +80,10 @@ def test_a_live_stream_maps_the_first_samples_to_their_receive_time_not_to_proce
 @pytest.fixture
 def local_time_not_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process's local time 5 h behind UTC (POSIX TZ, no tz database needed), restored after."""
-    monkeypatch.setenv("TZ", "EST5")
-    time.tzset()
-    yield
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", "EST5")
+        time.tzset()
+        yield
     time.tzset()
 
 
