@@ -278,17 +278,23 @@ def _broker(
             tls_keys[0],
             f"TLS files need an mqtts:// broker URL; {settings.display()} would run in plain text",
         )
+    origin.update({f"broker.{k}": "file" for k in SECTIONS["broker"] - {"url"} if k in table})
     password = env.get("SPINESENSE_BROKER_PASSWORD")
     password_path = (
         _path("broker.password_file", table["password_file"], base) if "password_file" in table else None
     )
-    if password is None and password_path is not None:
+    if password is not None:
+        origin["broker.password"] = "env"
+    elif password_path is not None:
         try:
             password = password_path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(
                 "broker.password_file", f"cannot read {password_path}: {exc.strerror}"
             ) from None
+        origin["broker.password"] = "file"
+    elif settings.password is not None:  # in the URL given by a flag or the environment
+        origin["broker.password"] = origin["broker.url"]
     if password is not None:
         settings = replace(settings, password=password)
     if "websocket_url" in table:
@@ -298,23 +304,7 @@ def _broker(
     settings = settings.with_tls_files(
         *(_path(f"broker.{k}", table[k], base) if k in table else None for k in TLS_FILES)
     )
-    _broker_origins(origin, table, env, settings)
     return settings, password_path
-
-
-def _broker_origins(
-    origin: dict[str, str], table: dict[str, Any], env: Mapping[str, str], settings: BrokerSettings
-) -> None:
-    """Where the configured broker's other keys came from: the file, and the password wherever it was."""
-    origin.update({f"broker.{k}": "file" for k in SECTIONS["broker"] - {"url"} if k in table})
-    if settings.password is None:
-        return
-    if "SPINESENSE_BROKER_PASSWORD" in env:
-        origin["broker.password"] = "env"
-    elif "password_file" in table:
-        origin["broker.password"] = "file"
-    else:  # in the URL given by a flag or the environment
-        origin["broker.password"] = origin["broker.url"]
 
 
 def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, **flags: Any) -> Config:  # noqa: ANN401
