@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from spinesense.alerts import RunnerProfile
     from spinesense.models import Gap, Record
+    from spinesense.processing.pipeline import Pipeline
     from spinesense.sensors import StreamDecoder
 
 HOLD_SAMPLES = 4096
@@ -83,14 +84,22 @@ class Run:
 
     ``hold_samples`` > 0 batches decoded frames into blocks of about that many samples before the
     pipeline sees them (faster for whole files; the strides are the same, the pipeline is
-    block-size independent); 0 hands every frame on at once, as a live run needs.
+    block-size independent); 0 hands every frame on at once, as a live run needs. ``deferred``: running
+    strides wait to be measured with other runs' (``Pipeline.measure_together``), then ``collect``.
     """
 
-    def __init__(self, decoder: StreamDecoder | None, engine: AlertEngine, *, hold_samples: int = 0) -> None:
+    def __init__(
+        self,
+        decoder: StreamDecoder | None,
+        engine: AlertEngine,
+        *,
+        hold_samples: int = 0,
+        deferred: bool = False,
+    ) -> None:
         """Wire the stages; ``decoder`` is None when only decoded blocks will be fed."""
         self.decoder = decoder
         self.engine = engine
-        self.processor = StreamProcessor()
+        self.processor = StreamProcessor(deferred=deferred)
         self.result = RunResult(strides=self.processor.strides)
         self.link = ""
         """The sensor link's state in a few words ("" for a file, which has no link)."""
@@ -114,6 +123,15 @@ class Run:
         self.result.counts.frames += 1
         block = self.decoder.feed(item.char, item.data, item.t_ns)
         return [] if block is None else self._hold(block)
+
+    @property
+    def pipeline(self) -> Pipeline | None:
+        """The run's pipeline (None before the first samples): a deferred one's strides wait in it."""
+        return self.processor.pipeline
+
+    def collect(self) -> list[RunEvent]:
+        """A deferred run's strides once measured (``Pipeline.measure_together``), with what they raised."""
+        return self._strides(self.processor.collect())
 
     def finish(self) -> list[RunEvent]:
         """End of stream: the last strides, then the summary, the baseline and the decoder's counts."""

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spinesense.logs import runner_scope
+from spinesense.meter import StrideMeter
 from spinesense.service import Service, stop_on_signals
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ class Squad:
         self.console = console
         self.store = store
         self.services: dict[str, Service] = {}
+        self.meter = StrideMeter() if len(self.runners) > 1 else None
+        """Measures the runners' strides together (``spinesense.meter``); a lone runner needs no wait."""
         self.interrupted = False
         self._stopped = asyncio.Event()
 
@@ -141,7 +144,9 @@ class Squad:
                 # Opening a recording reads and decodes it: in a thread, so the runners already running go on.
                 source = await asyncio.to_thread(runner.source)
                 store = None if self.store is None else self.store(source, runner.config)
-                service = Service(source, runner.config, console=self._console_for(runner_id), store=store)
+                service = Service(
+                    source, runner.config, console=self._console_for(runner_id), store=store, meter=self.meter
+                )
                 outcome.service = self.services[runner_id] = service
                 if self._stopped.is_set():
                     service.stop()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from pathlib import Path
     from types import TracebackType
 
+    from spinesense.meter import StrideMeter
     from spinesense.models import Record
     from spinesense.publish import Publisher
     from spinesense.run import RunEvent, RunResult
@@ -81,7 +82,7 @@ def stop_on_signals(stop: Callable[[], None], close: Callable[[], None]) -> None
 class Service:
     """One runner's service around one source; use as ``async with Service(source) as service``."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only options, each with its default
         self,
         source: Source,
         config: Config | None = None,
@@ -91,6 +92,7 @@ class Service:
         speak: Callable[[str], None] | None = None,
         companions: Sequence[Companion] = (),
         store: StoreSink | None = None,
+        meter: StrideMeter | None = None,
     ) -> None:
         """Prepare the service (nothing starts before ``async with``).
 
@@ -99,7 +101,8 @@ class Service:
         without the page, which reads the broker). ``console`` is told every stride, alert event and news
         of the baseline; ``speak`` the message of every alert raised; ``companions`` run beside the
         service while it runs; ``store`` shows the training load when the service starts and saves the
-        run when it ends.
+        run when it ends; ``meter`` measures this run's strides together with other services' (one
+        process serving many runners: ``spinesense.serve``).
         """
         self.source = source
         self.config = config or Config(record=False)
@@ -110,6 +113,7 @@ class Service:
         self.speak = speak
         self.companions = tuple(companions)
         self.store = store
+        self.meter = meter
         self.publisher: Publisher | None = None
         self.broker = ""
         """Where the service publishes, for people ("" without MQTT)."""
@@ -136,7 +140,8 @@ class Service:
         """Get the source ready, then start the broker, the page, the publisher and the recorder."""
         self.header = {**await self.source.start(), "runner": {"id": self.config.runner_id}}
         decoder = make_decoder(str(self.header.get("protocol", "")))
-        self.run_state = Run(decoder, AlertEngine(self.config.alerts, self.config.profile))
+        engine = AlertEngine(self.config.alerts, self.config.profile)
+        self.run_state = Run(decoder, engine, deferred=self.meter is not None)
         try:
             if self.publish:
                 await self._open_publisher()
@@ -263,12 +268,16 @@ class Service:
 
         # A recording waits for the publisher (nothing shed); a live sensor never waits (strides shed).
         publisher = None if getattr(self.source, "live", True) else self.publisher
+        meter = self.meter
 
         async def consume() -> None:
             while (record := await queue.get()) is not None:
                 if self.recorder is not None:
                     self.recorder.write(record)
                 self._send(run.feed(record))
+                if meter is not None and (pipeline := run.pipeline) is not None and pipeline.waiting:
+                    await meter.measure(pipeline)
+                    self._send(run.collect())
                 if publisher is not None:
                     await publisher.room()
 

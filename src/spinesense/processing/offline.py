@@ -18,12 +18,18 @@ class StreamProcessor:
     pipeline: Pipeline | None = None
     strides: list[Stride] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    deferred: bool = False
+    """Running strides wait for ``Pipeline.measure_together``, then ``collect`` (see ``Pipeline``)."""
 
     def feed(self, block: SampleBlock) -> list[Stride]:
         """Process one block; return its strides (also kept in ``strides``)."""
         if self.pipeline is None:
-            self.pipeline = Pipeline(block.rate_hz, has_gyr=block.has_gyr)
+            self.pipeline = Pipeline(block.rate_hz, has_gyr=block.has_gyr, deferred=self.deferred)
         return self._keep(self.pipeline.feed(block))
+
+    def collect(self) -> list[Stride]:
+        """A deferred pipeline's strides, once measured together with others' (also kept in ``strides``)."""
+        return self._keep(self.pipeline.collect() if self.pipeline else [])
 
     def flush(self) -> list[Stride]:
         """End of stream: return the last strides."""

@@ -396,14 +396,31 @@ class StrideBatch:
         """
         return double_integral((vert - rows.means(vert)) * GRAVITY_MPS2, t)
 
+    def rows(self, start: int, stop: int) -> Measures[NDArray[np.float64], NDArray[np.float64]]:
+        """The columns of strides ``start:stop`` of the batch (views)."""
+        return Measures._make(column[start:stop] for column in self.columns)
+
     def measures(self) -> list[Measures[float, Sequence[float]]]:
         """Each stride's figures as a row of named fields (plain floats and lists)."""
-        values = [column.tolist() for column in self.columns]
-        return [Measures._make(row) for row in zip(*values, strict=True)]
+        return _rows_of(self.columns)
 
     def strides(self, sides: Sequence[str]) -> list[Stride]:
         """The Stride records, given each stride's side (from ``side_of``)."""
-        return [
-            stride_record(s, side, m)
-            for s, side, m in zip(self._samples, sides, self.measures(), strict=True)
-        ]
+        return stride_records(self._samples, self.columns, sides)
+
+
+def stride_records(
+    samples: Sequence[StrideSamples],
+    columns: Measures[NDArray[np.float64], NDArray[np.float64]],
+    sides: Sequence[str],
+) -> list[Stride]:
+    """The Stride records of strides measured as ``columns`` (a batch's, or some of its ``rows``)."""
+    return [stride_record(s, side, m) for s, side, m in zip(samples, sides, _rows_of(columns), strict=True)]
+
+
+def _rows_of(
+    columns: Measures[NDArray[np.float64], NDArray[np.float64]],
+) -> list[Measures[float, Sequence[float]]]:
+    """Each stride's figures from a batch's columns, as a row of named fields (plain floats and lists)."""
+    values = [column.tolist() for column in columns]
+    return [Measures._make(row) for row in zip(*values, strict=True)]
