@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
 from typing import TYPE_CHECKING
 
 from spinesense.publish.outbox import Message, Outbox
-from spinesense.publish.outbox_store import DB_NAME, LEGACY_NAME
+from spinesense.publish.outbox_store import DB_NAME, LEGACY_NAME, OutboxStore
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -52,3 +55,30 @@ def test_an_older_jsonl_outbox_is_moved_in_once(tmp_path: Path) -> None:
     assert got == [("t0", b"p0", False), ("t1", b"p1", True), ("t2", b"p2", False)]
     outbox.close()
     assert Outbox(directory=tmp_path).peek() is None  # moved once, delivered once
+
+
+FULL = 2
+"""``PRAGMA synchronous`` of FULL: every commit fsyncs."""
+
+
+def test_a_put_after_an_ack_is_fsynced_again(tmp_path: Path) -> None:
+    store = OutboxStore(tmp_path)
+    store.delete(store.add("a", b"1", 1, retain=False))  # the delete alone goes without its own fsync
+    assert store._db.execute("PRAGMA synchronous").fetchone() == (FULL,)
+    store.close()
+
+
+def test_an_acknowledged_message_stays_deleted_when_the_process_is_killed(tmp_path: Path) -> None:
+    script = f"""
+import os, signal
+from pathlib import Path
+from spinesense.publish.outbox_store import OutboxStore
+store = OutboxStore(Path({str(tmp_path)!r}))
+acked = store.add("a", b"1", 1, False)
+store.add("b", b"2", 1, False)
+store.delete(acked)
+os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint
+"""
+    done = subprocess.run([sys.executable, "-c", script], check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert _rows(tmp_path) == [("b", b"2")]

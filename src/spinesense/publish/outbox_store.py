@@ -1,10 +1,13 @@
 """The durable half of the outbox: reliable messages in SQLite, one row each, deleted on acknowledgement.
 
-WAL journal with ``synchronous=FULL``: each put and ack is one small transaction whose WAL frame is
-fsynced before it returns, so a power cut loses no message the outbox accepted (``NORMAL`` would only
-survive a crash of the process, not of the machine). Reliable messages are few (alerts, summaries every
-20 strides, session messages), so one fsync each costs nothing that matters. An ``outbox.jsonl`` left by
-an older spinesense is moved into the database once, then removed.
+WAL journal with ``synchronous=FULL``: each put is one small transaction whose WAL frame is fsynced
+before it returns, so a power cut loses no message the outbox accepted (``NORMAL`` would only survive a
+crash of the process, not of the machine). An acknowledgement's delete is not fsynced on its own: it
+reaches the disk with the next put's fsync (or the checkpoint when the outbox closes), which halves the
+fsyncs, all on the event loop (with 300 runners in one process, the runs ending together made ~140 in a
+second). A crash of the process keeps the delete; only a power cut in between can bring an acknowledged
+message back, and it is then sent twice: at least once, as QoS 1 promises, never lost. An
+``outbox.jsonl`` left by an older spinesense is moved into the database once, then removed.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ StoreError = (sqlite3.Error, OSError)
 
 
 class OutboxStore:
-    """Reliable messages on disk, in the order they were put; every call commits (and fsyncs)."""
+    """Reliable messages on disk, in the order they were put; every call commits (a put also fsyncs)."""
 
     def __init__(self, directory: Path) -> None:
         """Open (or create) ``directory/outbox.sqlite3``; raises one of ``StoreError`` when it cannot."""
@@ -72,8 +75,12 @@ class OutboxStore:
         return cursor.lastrowid
 
     def delete(self, row: int) -> None:
-        """Forget a message the broker has acknowledged (or that was dropped to make room)."""
-        self._db.execute("DELETE FROM message WHERE id = ?", (row,))
+        """Forget a message the broker has acknowledged (or that was dropped to make room); no fsync."""
+        self._db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+        try:
+            self._db.execute("DELETE FROM message WHERE id = ?", (row,))
+        finally:
+            self._db.execute("PRAGMA synchronous=FULL")
 
     def close(self) -> None:
         """Close the database (a clean close also folds the WAL back into the file)."""
