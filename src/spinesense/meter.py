@@ -1,7 +1,7 @@
 """The strides of many runs measured together: what makes hundreds of runners in one process affordable.
 
 Measuring a stride is whole-array work whose cost is mostly per call: one batch of eight strides costs
-about a third of eight batches of one (``benchmarks/batch_measure.py``). A ``StrideMeter`` gathers the
+about a quarter of eight batches of one (``benchmarks/batch_measure.py``). A ``StrideMeter`` gathers the
 strides the runs of a squad (``spinesense.serve``) complete within ``WINDOW_S`` and measures them in one
 batch (``Pipeline.measure_together``: the same figures as each run's own batch). Each run waits for its
 own strides before it takes its next record, so its events stay in order; should the batch fail, each

@@ -137,7 +137,7 @@ class Pipeline:
         """Measure the waiting strides of several pipelines in one batch per sample rate.
 
         A stride's figures depend only on its own samples (``strides``), so each pipeline gets what its own
-        batch would give; one batch of eight strides costs about a third of eight batches of one. Many
+        batch would give; one batch of eight strides costs about a quarter of eight batches of one. Many
         runners in one process (``spinesense.serve``) measure their strides this way.
         """
         by_rate: defaultdict[float, list[Pipeline]] = defaultdict(list)
