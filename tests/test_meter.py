@@ -22,6 +22,8 @@ RECORDINGS = [
     REPLAY_DATA / "fukuchi" / "RBDS0041.jsonl.gz",
     REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz",  # another rate: a batch of its own
 ]
+HANG_GUARD_S = 30.0
+"""Far above any wait here: a meter that never measures fails the test instead of hanging it."""
 MEASURE_EVERY = 15
 """Rounds of one frame per run between two batches: several strides of several runs wait in each."""
 
@@ -39,7 +41,7 @@ def test_strides_measured_together_are_each_runs_own() -> None:
     runs = [_frames(path) for path in RECORDINGS]
     pipelines = [Pipeline(f[0].rate_hz, has_gyr=f[0].has_gyr, deferred=True) for f in runs]
     got: list[list[Stride]] = [[] for _ in runs]
-    largest_batch = 0
+    shared = 0  # the most 200 Hz runs (the first two) whose strides went into one batch
     for round_ in itertools.count():
         if all(round_ >= len(f) for f in runs):
             break
@@ -47,13 +49,13 @@ def test_strides_measured_together_are_each_runs_own() -> None:
             if round_ < len(frames):
                 out.extend(pipeline.feed(frames[round_]))
         if round_ % MEASURE_EVERY == 0:
-            largest_batch = max(largest_batch, sum(p.waiting for p in pipelines))
+            shared = max(shared, sum(1 for p in pipelines[:2] if p.waiting))
             Pipeline.measure_together(pipelines)
             for pipeline, out in zip(pipelines, got, strict=True):
                 out.extend(pipeline.collect())
     for pipeline, out in zip(pipelines, got, strict=True):
         out.extend(pipeline.flush())
-    assert largest_batch >= 4  # strides of several runs went into one batch
+    assert shared == 2  # strides of two runs went into one batch
     for frames, out in zip(runs, got, strict=True):
         alone = _alone(frames)
         assert len(alone) >= 5
@@ -88,9 +90,31 @@ async def test_a_run_whose_strides_break_the_batch_stops_alone() -> None:
 
 
 @pytest.mark.parametrize("window_s", [0.0, 0.05])
-async def test_a_run_waits_only_for_its_own_window(window_s: float) -> None:
+async def test_a_lone_run_is_measured_when_its_window_ends(window_s: float) -> None:
     pipeline, _ = _waiting_pipeline(RECORDINGS[0])
     meter = StrideMeter(window_s)
-    await asyncio.wait_for(meter.measure(pipeline), 10.0)  # a hang guard, not a timing
+    await asyncio.wait_for(meter.measure(pipeline), HANG_GUARD_S)
     assert not pipeline.waiting
+    assert pipeline.collect() == _alone(_frames(RECORDINGS[0]))[:1]
+
+
+async def test_a_run_that_stopped_waiting_can_wait_again() -> None:
+    pipeline, _ = _waiting_pipeline(RECORDINGS[0])
+    meter = StrideMeter(60.0)
+    first = asyncio.create_task(meter.measure(pipeline))
+    await asyncio.sleep(0)  # it is waiting in the window
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    again = asyncio.create_task(meter.measure(pipeline))
+    await asyncio.sleep(0)
+    assert not again.done()  # waiting for the window, not failing with the first caller's cancellation
+    meter._measure_all()  # the window ends now (a 60 s wait would only slow the test)
+    await asyncio.wait_for(again, HANG_GUARD_S)
     assert len(pipeline.collect()) == 1
+
+
+def test_flush_measures_what_waits() -> None:
+    pipeline, rest = _waiting_pipeline(RECORDINGS[0])
+    assert pipeline.collect() == []  # still waiting for a batch
+    assert pipeline.flush() == _alone(_frames(RECORDINGS[0]))[:1]
+    assert rest  # the recording went on: flush was the end of the stream here

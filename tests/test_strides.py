@@ -4,6 +4,7 @@ the batched zero-phase filter must be scipy's filtfilt."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -13,8 +14,11 @@ from conftest import REPLAY_DATA
 from spinesense.processing import pipeline as pipeline_module
 from spinesense.processing._rows import rows_for, unwrap_deg
 from spinesense.processing.pipeline import Pipeline
-from spinesense.processing.strides import StrideBatch, StrideSamples
+from spinesense.processing.strides import StrideBatch, StrideSamples, stride_records
 from spinesense.sources.replay import open_recording
+
+if TYPE_CHECKING:
+    from spinesense.models import Stride
 
 
 def _cut_strides(monkeypatch: pytest.MonkeyPatch) -> tuple[list[StrideSamples], float]:
@@ -34,14 +38,18 @@ def _cut_strides(monkeypatch: pytest.MonkeyPatch) -> tuple[list[StrideSamples], 
     return cut, block.rate_hz
 
 
+def _records(samples: list[StrideSamples], rate: float, sides: list[str]) -> list[Stride]:
+    return stride_records(samples, StrideBatch(samples, rate).columns, sides)
+
+
 def test_a_stride_measures_the_same_alone_and_in_any_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     samples, rate = _cut_strides(monkeypatch)
     assert len(samples) >= 30
     # Mix in strides without orientation (a gyroscope that dropped out), which must not affect the others.
     samples = [replace(s, quat=None) if i % 3 == 0 else s for i, s in enumerate(samples)]
     sides = ["left" if i % 2 else "right" for i in range(len(samples))]
-    alone = [StrideBatch([s], rate).strides([side])[0] for s, side in zip(samples, sides, strict=True)]
-    together = StrideBatch(samples, rate).strides(sides)
+    alone = [_records([s], rate, [side])[0] for s, side in zip(samples, sides, strict=True)]
+    together = _records(samples, rate, sides)
     assert together == alone
     rng = np.random.default_rng(7)
     for _ in range(5):
@@ -49,7 +57,7 @@ def test_a_stride_measures_the_same_alone_and_in_any_batch(monkeypatch: pytest.M
         size = int(rng.integers(2, 13))
         for start in range(0, len(order), size):
             group = order[start : start + size]
-            measured = StrideBatch([samples[i] for i in group], rate).strides([sides[i] for i in group])
+            measured = _records([samples[i] for i in group], rate, [sides[i] for i in group])
             assert measured == [alone[i] for i in group]
     assert all(s.pelvic_tilt_rom_deg is None for s in alone[::3])
     assert all(s.pelvic_tilt_rom_deg is not None for s in alone[1::3])

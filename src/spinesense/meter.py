@@ -11,8 +11,11 @@ run's strides are measured alone, so one runner's strides can only ever stop tha
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from spinesense.processing.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
 
 WINDOW_S = 0.02
 """Strides completed within this are measured together: about 8 at 300 runners (1.4 strides per
@@ -33,7 +36,7 @@ class StrideMeter:
         if not self._waiting:
             loop.call_later(self.window_s, self._measure_all)
         future = self._waiting.get(pipeline)
-        if future is None:
+        if future is None or future.done():  # done: its caller was cancelled, and this one waits anew
             future = self._waiting[pipeline] = loop.create_future()
         await future
 
@@ -42,13 +45,14 @@ class StrideMeter:
         waiting, self._waiting = self._waiting, {}
         try:
             Pipeline.measure_together(waiting)
-        except Exception:  # noqa: BLE001 - some run's strides broke the batch: each run's alone, below
+        except Exception as exc:  # noqa: BLE001 - some run's strides broke the batch: each run's alone
+            log.warning("measuring %d runs' strides together failed (%s): each alone", len(waiting), exc)
             for pipeline, future in waiting.items():
                 try:
                     Pipeline.measure_together([pipeline])
-                except Exception as exc:  # noqa: BLE001 - handed to that run alone, which stops with it
+                except Exception as own:  # noqa: BLE001 - handed to that run alone, which stops with it
                     if not future.done():
-                        future.set_exception(exc)
+                        future.set_exception(own)
         for future in waiting.values():
             if not future.done():  # a run stopped meanwhile cancelled its own
                 future.set_result(None)

@@ -52,7 +52,8 @@ where the pelvis was before it. Measured on the emulator's dropout run of RBDS00
 off right after a 4.8 s loss, 0.8 deg 4 s later, 0.2 deg 5 s later.
 """
 BATCH_STRIDES = 64
-"""Strides measured together at most (a long block is measured in batches of this many)."""
+"""Strides one pipeline leaves waiting at most: a long block is measured in batches of this many (also when
+deferred). ``measure_together`` has no cap of its own: one batch holds what its pipelines have waiting."""
 GYRO_METRICS = ("pelvic_tilt_rom_deg", "pelvic_drop_left_deg", "pelvic_drop_right_deg", "pelvic_rotation_deg")
 
 
@@ -62,8 +63,9 @@ class Pipeline:
     def __init__(self, rate_hz: float, *, has_gyr: bool, deferred: bool = False) -> None:
         """Start a pipeline for a stream at ``rate_hz``, with or without gyroscope data.
 
-        ``deferred``: running strides are left for ``measure_together`` (which measures those of many
-        pipelines in one batch) and ``collect`` returns them; ``feed`` returns only the strides before them.
+        ``deferred``: running strides are left waiting for ``measure_together`` (which measures those of
+        many pipelines in one batch), then ``collect`` returns them; ``feed`` returns only the strides before
+        the first waiting (a long block's BATCH_STRIDES are still measured at once), ``flush`` all.
         """
         self.rate_hz = rate_hz
         self.deferred = deferred
@@ -149,7 +151,7 @@ class Pipeline:
             batch = StrideBatch([s for part in parts for s in part], rate_hz)
             start = 0
             for pipeline, part in zip(group, parts, strict=True):
-                pipeline._place(part, batch.rows(start, start + len(part)))  # noqa: SLF001 - as above
+                pipeline._place(part, batch.column_slice(start, start + len(part)))  # noqa: SLF001 - as above
                 start += len(part)
 
     def _take(self, *, measure: bool) -> list[Stride]:
@@ -168,8 +170,9 @@ class Pipeline:
     def _measure(self) -> None:
         """Measure the waiting strides as one batch and put their records in their places in ``_out``.
 
-        Running strides are cut as they complete and measured together (at the end of a feed, or every
-        BATCH_STRIDES strides): whole-array work over many strides instead of many small calls.
+        Running strides are cut as they complete and measured together (at the end of a feed unless
+        deferred, at ``flush``, or every BATCH_STRIDES strides): whole-array work over many strides instead
+        of many small calls.
         """
         if self._waiting:
             samples = self._unmeasured()
@@ -184,15 +187,20 @@ class Pipeline:
     ) -> None:
         """Give the waiting ``samples`` their sides; put their records (from ``columns``) in their places."""
         places = [i for i, item in enumerate(self._out) if isinstance(item, StrideSamples)]
+        # The side evidence is kept only once the records are made: a batch that fails is measured again
+        # (``spinesense.meter``), which must not count its evidence twice.
+        evidence, strides_in_sequence = self._side_evidence, self._sequence_strides
         sides = []
         for s, lateral in zip(samples, columns.lateral_difference_g.tolist(), strict=True):
             if s.new_evidence:
-                self._side_evidence, self._sequence_strides = 0.0, 0
+                evidence, strides_in_sequence = 0.0, 0
             if s.forward_known:
-                self._side_evidence += lateral
-                self._sequence_strides += 1
-            sides.append(side_of(self._side_evidence, self._sequence_strides, forward_known=s.forward_known))
-        for place, stride in zip(places, stride_records(samples, columns, sides), strict=True):
+                evidence += lateral
+                strides_in_sequence += 1
+            sides.append(side_of(evidence, strides_in_sequence, forward_known=s.forward_known))
+        records = stride_records(samples, columns, sides)
+        self._side_evidence, self._sequence_strides = evidence, strides_in_sequence
+        for place, stride in zip(places, records, strict=True):
             self._out[place] = stride
         self._waiting = 0
 

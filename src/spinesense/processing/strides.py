@@ -223,7 +223,7 @@ def _mean(pair: Sequence[float]) -> float:
 
 
 class StrideBatch:
-    """The metrics of several strides, measured together; ``strides`` turns them into Stride records.
+    """The metrics of several strides, measured together; ``stride_records`` turns them into Stride records.
 
     Each signal is held as a (k, w) array, one row per stride (see ``_rows``): a batch of strides costs
     little more than one, which is what makes the pipeline fast on long blocks. ``reference.measure``
@@ -396,7 +396,7 @@ class StrideBatch:
         """
         return double_integral((vert - rows.means(vert)) * GRAVITY_MPS2, t)
 
-    def rows(self, start: int, stop: int) -> Measures[NDArray[np.float64], NDArray[np.float64]]:
+    def column_slice(self, start: int, stop: int) -> Measures[NDArray[np.float64], NDArray[np.float64]]:
         """The columns of strides ``start:stop`` of the batch (views)."""
         return Measures._make(column[start:stop] for column in self.columns)
 
@@ -404,17 +404,16 @@ class StrideBatch:
         """Each stride's figures as a row of named fields (plain floats and lists)."""
         return _rows_of(self.columns)
 
-    def strides(self, sides: Sequence[str]) -> list[Stride]:
-        """The Stride records, given each stride's side (from ``side_of``)."""
-        return stride_records(self._samples, self.columns, sides)
-
 
 def stride_records(
     samples: Sequence[StrideSamples],
     columns: Measures[NDArray[np.float64], NDArray[np.float64]],
     sides: Sequence[str],
 ) -> list[Stride]:
-    """The Stride records of strides measured as ``columns`` (a batch's, or some of its ``rows``)."""
+    """The Stride records of strides measured as ``columns`` (a batch's, or a ``column_slice``).
+
+    ``sides``: each stride's side (from ``side_of``).
+    """
     return [stride_record(s, side, m) for s, side, m in zip(samples, sides, _rows_of(columns), strict=True)]
 
 
