@@ -3,7 +3,8 @@
 Each of k pipelines replays the same recording, frame by frame as a live run does, until a stride waits
 to be measured (``deferred``); then the k waiting strides are measured in one batch, timed. k = 1 is a
 lone runner's stride; a squad's ``StrideMeter`` batches what its runners complete within its window
-(about 8 at 300 runners). Rounds alternate the batch sizes; each figure is the median over rounds.
+(about 8 at 300 runners). Rounds alternate the batch sizes; each figure is the median over rounds. The k
+strides are alike, so no row is padded: a real batch mixes stride lengths and costs somewhat more.
 
 Usage: .venv/bin/python benchmarks/batch_measure.py [--sizes 1,2,4,8,16,32] [--rounds 15]
 """
