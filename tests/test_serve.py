@@ -101,13 +101,14 @@ async def test_a_broken_file_and_a_crashing_sensor_stop_only_their_own_runner(
         outcomes = {o.runner_id: o for o in await Squad(runners).serve()}
         # offline is the last word of every runner's publisher, the crashed one's too
         await inbox.wait_for(lambda m: all(_said(m, r, "status", b"offline") for r in (*RUNS, "eli")))
-        alone = {r: analyse(f).strides for r, f in RUNS.items()}
-        got = await inbox.wait_for(lambda m: all(_strides(m, r) >= len(s) for r, s in alone.items()))
-    for runner_id, strides in alone.items():
+        alone = {r: analyse(f) for r, f in RUNS.items()}
+        got = await inbox.wait_for(lambda m: all(_strides(m, r) >= len(a.strides) for r, a in alone.items()))
+    for runner_id, own in alone.items():
         result = outcomes[runner_id].result
         assert result is not None, outcomes[runner_id].error
-        assert result.strides == strides  # the same strides as alone, measured with the others' (meter)
-        assert _strides(got, runner_id) == len(strides)  # and every one reached the broker
+        assert result.strides == own.strides  # the same strides as alone, measured with the others' (meter)
+        assert result.summary == own.summary  # kept stride by stride, the same to the bit
+        assert _strides(got, runner_id) == len(own.strides)  # and every one reached the broker
     assert outcomes["dora"].result is None
     assert "unknown format" in str(outcomes["dora"].error)
     assert outcomes["eli"].error == "sensor driver crashed"

@@ -14,7 +14,7 @@ from spinesense.alerts import AlertConfig, AlertEngine, BaselineState
 from spinesense.alerts.baseline import baseline_news
 from spinesense.models import Alert, Counts, EventRecord, SampleBlock, Stride, concat_blocks
 from spinesense.processing.offline import StreamProcessor
-from spinesense.processing.summary import session_summary
+from spinesense.processing.summary import RollingSummary, session_summary
 from spinesense.sources.replay import Recording, open_recording
 
 if TYPE_CHECKING:
@@ -86,6 +86,10 @@ class Run:
     pipeline sees them (faster for whole files; the strides are the same, the pipeline is
     block-size independent); 0 hands every frame on at once, as a live run needs. ``deferred``: running
     strides wait to be measured with other runs' (``Pipeline.measure_together``), then ``collect``.
+    ``rolling``: keep the summary stride by stride (``rolling_summary``), for a caller that shows it during
+    the run; the session summary at the end is then read from it (the same figures to the bit,
+    tests/test_rolling.py) instead of computed over every stride on the event loop (1.4 ms for a 2-minute
+    run, more for a longer one).
     """
 
     def __init__(
@@ -95,11 +99,14 @@ class Run:
         *,
         hold_samples: int = 0,
         deferred: bool = False,
+        rolling: bool = False,
     ) -> None:
         """Wire the stages; ``decoder`` is None when only decoded blocks will be fed."""
         self.decoder = decoder
         self.engine = engine
         self.processor = StreamProcessor(deferred=deferred)
+        self.rolling_summary = RollingSummary() if rolling else None
+        """The session summary so far, kept stride by stride (None unless ``rolling``)."""
         self.result = RunResult(strides=self.processor.strides)
         self.link = ""
         """The sensor link's state in a few words ("" for a file, which has no link)."""
@@ -136,7 +143,8 @@ class Run:
     def finish(self) -> list[RunEvent]:
         """End of stream: the last strides, then the summary, the baseline and the decoder's counts."""
         events = [*self._release(), *self._strides(self.processor.flush())]
-        self.result.summary = session_summary(self.result.strides)
+        rolling = self.rolling_summary
+        self.result.summary = session_summary(self.result.strides) if rolling is None else rolling.summary()
         self.result.baseline = self.engine.baseline
         self.result.baseline_state = self.engine.baseline_state()
         if self.decoder is not None:
@@ -190,6 +198,8 @@ class Run:
             self.result.notices.append(text)
             events.append(Notice(text))
         for stride in strides:
+            if self.rolling_summary is not None:
+                self.rolling_summary.feed(stride)
             events.append(stride)
             events += self._alerts(self.engine.on_stride(stride))
             events += self._baseline()

@@ -27,7 +27,6 @@ from spinesense.capture import CaptureWriter
 from spinesense.config import Config
 from spinesense.logs import note, status
 from spinesense.models import Alert, Stride
-from spinesense.processing.summary import RollingSummary
 from spinesense.run import Notice, Run
 from spinesense.sensors import make_decoder
 from spinesense.web.cockpit import serve_cockpit, websocket_host
@@ -128,8 +127,7 @@ class Service:
         """Set when a signal stopped the run (Ctrl-C, SIGTERM)."""
         self._stop = asyncio.Event()
         self._stack = contextlib.AsyncExitStack()
-        self._summary = RollingSummary()
-        """The rolling summary of the strides published (its length: how many)."""
+        self._strides_published = 0
 
     @property
     def engine(self) -> AlertEngine:
@@ -141,7 +139,7 @@ class Service:
         self.header = {**await self.source.start(), "runner": {"id": self.config.runner_id}}
         decoder = make_decoder(str(self.header.get("protocol", "")))
         engine = AlertEngine(self.config.alerts, self.config.profile)
-        self.run_state = Run(decoder, engine, deferred=self.meter is not None)
+        self.run_state = Run(decoder, engine, deferred=self.meter is not None, rolling=True)
         try:
             if self.publish:
                 await self._open_publisher()
@@ -341,9 +339,10 @@ class Service:
     def _publish_stride(self, publisher: Publisher, stride: Stride) -> None:
         """A stride, and the rolling summary every SUMMARY_EVERY strides."""
         publisher.publish_stride(stride)
-        self._summary.feed(stride)
-        if len(self._summary) % SUMMARY_EVERY == 0:
-            publisher.publish_summary(self._summary.summary())
+        self._strides_published += 1
+        rolling = self._run().rolling_summary  # it may hold the strides the run made with this one
+        if rolling is not None and self._strides_published % SUMMARY_EVERY == 0:
+            publisher.publish_summary(rolling.summary())
 
     def _publish_end(self, result: RunResult) -> None:
         """The session summary and the session's end."""
