@@ -78,14 +78,14 @@ class OutboxStore:
 
     def delete(self, row: int) -> None:
         """Forget a message the broker has acknowledged (or that was dropped to make room); no fsync."""
-        if not self._wal:  # a file system without WAL: rollback journal, every commit fsynced
-            self._db.execute("DELETE FROM message WHERE id = ?", (row,))
-            return
-        self._db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+        # Without WAL (a file system that refuses it) the rollback journal fsyncs every commit, as before.
+        if self._wal:
+            self._db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
         try:
             self._db.execute("DELETE FROM message WHERE id = ?", (row,))
         finally:
-            self._db.execute("PRAGMA synchronous=FULL")
+            if self._wal:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def close(self) -> None:
         """Close the database (a clean close also folds the WAL back into the file)."""
