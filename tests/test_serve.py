@@ -9,13 +9,14 @@ import json
 import signal
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from conftest import REPLAY_DATA
-from spinesense import analyse
+from spinesense import analyse, serve
 from spinesense.capture import read_capture
 from spinesense.cli.commands import EXIT_INTERRUPTED
 from spinesense.config import Config
@@ -133,6 +134,39 @@ async def test_full_collections_while_serving_walk_only_what_the_runners_made(mo
     assert outcome.result is not None, outcome.error
     assert seen[0] < before / 2
     assert gc.get_freeze_count() == 0
+
+
+class _Cycle:
+    """Garbage in a cycle: only a full collection frees it."""
+
+    me: _Cycle | None = None
+
+
+async def test_what_the_runners_make_is_frozen_as_they_run_and_its_cycles_collected_after(
+    mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ``FREEZE_EVERY_S`` the objects made since leave the full collections' walk; garbage in cycles
+    among them is collected once serving ends."""
+    monkeypatch.setattr(serve, "FREEZE_EVERY_S", 0.02)
+    held: list[_Cycle] = []
+    garbage: list[weakref.ref[_Cycle]] = []
+
+    def console(runner_id: str, event: object) -> None:
+        if not garbage:  # made while serving, so not frozen at the start
+            cycle = _Cycle()
+            cycle.me = cycle
+            held.append(cycle)
+            garbage.append(weakref.ref(cycle))
+        elif held and not any(o is held[0] for o in gc.get_objects()):  # frozen: drop it, in its cycle
+            held.clear()
+
+    runner = Runner(_config("ana", mosquitto), _replay(RUNS["ana"]))
+    (outcome,) = await Squad([runner], console=console).serve()
+    assert outcome.result is not None, outcome.error
+    assert garbage
+    assert not held  # it was frozen while the runner ran
+    gc.collect()
+    assert garbage[0]() is None  # and unfrozen after, so its cycle was collected
 
 
 def test_runner_ids_must_be_unique() -> None:
