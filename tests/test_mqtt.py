@@ -264,12 +264,12 @@ def test_outbox_sheds_strides_counts_them_and_keeps_alerts_on_disk(tmp_path: Pat
     assert Outbox(directory=tmp_path).peek() is None
 
 
-async def test_a_queued_stride_is_on_the_wire_one_event_loop_turn_later(mosquitto: Mosquitto) -> None:
-    """The publisher's next turn writes a stride to the socket; it does not wait for further turns.
+async def test_a_stride_is_on_the_wire_before_the_event_loop_turns(mosquitto: Mosquitto) -> None:
+    """With the connection up and nothing queued, a stride is written to the socket as it is published.
 
-    aiomqtt defers each write by two turns, and on a loop serving hundreds of runners a turn can take
-    tens of milliseconds. The subscriber runs in its own thread, so it sees what reaches the broker while
-    this test holds the event loop still after one turn.
+    aiomqtt defers each write by two turns, the sender task would take one more, and on a loop serving
+    hundreds of runners a turn can take tens of milliseconds. The subscriber runs in its own thread, so it
+    sees what reaches the broker while this test holds the event loop still.
     """
     settings = mosquitto.settings
     subscribed, arrived = threading.Event(), threading.Event()
@@ -292,8 +292,7 @@ async def test_a_queued_stride_is_on_the_wire_one_event_loop_turn_later(mosquitt
             await _wait_for(lambda: len(strides) == 1 and publisher.outbox_depth == 0)
             arrived.clear()
             publisher.publish_stride(dataclasses.replace(STRIDE, index=4))
-            await asyncio.sleep(0)  # one turn of the loop
-            on_the_wire = arrived.wait(10)  # blocks the loop on purpose: no further turn
+            on_the_wire = arrived.wait(10)  # blocks the loop on purpose: no turn at all
         assert on_the_wire
         assert [json.loads(p)["index"] for p in strides] == [3, 4]
     finally:

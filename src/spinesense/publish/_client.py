@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiomqtt
 from aiomqtt.exceptions import MqttConnectError
+from paho.mqtt.client import MQTT_ERR_SUCCESS
 from paho.mqtt.reasoncodes import ReasonCode
 
 if TYPE_CHECKING:
@@ -62,6 +63,14 @@ class AckingClient(aiomqtt.Client):
         if self.refused is not None:
             code, self.refused = self.refused, None
             raise BrokerRefusal(f"the broker refused a publish to {topic} (reason {code.value}: {code})")
+
+    def send_now(self, topic: str, payload: bytes, properties: Properties | None) -> bool:
+        """Publish at QoS 0, awaiting nothing; False when the connection cannot take it (nothing sent).
+
+        On the loop's thread the packet is written at once (``_on_socket_register_write``).
+        """
+        info = self._client.publish(topic, payload, qos=0, retain=False, properties=properties)
+        return info.rc == MQTT_ERR_SUCCESS
 
     def _on_publish(
         self,

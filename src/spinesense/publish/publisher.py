@@ -1,10 +1,11 @@
 """The MQTT publisher: never blocks the caller, reconnects by itself, loses no alert.
 
 Callers enqueue (``publish_*``); one background task owns the connection and drains the outbox,
-removing a reliable message only after the broker acknowledged it (QoS 1). ``status`` is retained and is
-also the last will, so a crash shows ``offline``; a clean exit publishes ``offline`` itself after the
-outbox is empty (the will is then not sent). MQTT 5 is tried first (message expiry on strides, content
-type); brokers that only speak 3.1.1 get 3.1.1.
+removing a reliable message only after the broker acknowledged it (QoS 1). A stride published while that
+task waits with nothing queued is written at once instead (QoS 0, nothing to acknowledge). ``status`` is
+retained and is also the last will, so a crash shows ``offline``; a clean exit publishes ``offline``
+itself after the outbox is empty (the will is then not sent). MQTT 5 is tried first (message expiry on
+strides, content type); brokers that only speak 3.1.1 get 3.1.1.
 
 A recording replayed into the broker is not a live sensor: its service awaits ``room()`` before feeding
 more records, so the outbox never fills and no stride is shed. A live run never waits; when the broker
@@ -87,6 +88,8 @@ class Publisher:
         """True from a failed connection attempt to the next success (``room()`` does not wait then)."""
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        self._idle_client: AckingClient | None = None
+        """The connection while the sender waits with the outbox empty: strides go out at once through it."""
 
     @property
     def outbox_depth(self) -> int:
@@ -154,15 +157,25 @@ class Publisher:
         return None
 
     def publish_stride(self, stride: Stride) -> None:
-        """Queue a stride (QoS 0; may be shed under pressure)."""
-        self._put(
-            Message(
-                self.topics.stride,
-                encode(stride_payload(stride, self.clock.ms(stride.t_start_s))),
-                0,
-                sheddable=True,
-            )
+        """Send a stride now if the connection is up with nothing queued, else queue it (QoS 0; may be shed).
+
+        Sent now, it leaves in this turn of the event loop instead of the sender's next one (with hundreds
+        of runners on one loop, a turn can take tens of milliseconds); queued behind other messages, it
+        keeps its place.
+        """
+        message = Message(
+            self.topics.stride,
+            encode(stride_payload(stride, self.clock.ms(stride.t_start_s))),
+            0,
+            sheddable=True,
         )
+        idle = self._idle_client
+        if (
+            idle is None
+            or len(self.outbox)
+            or not idle.send_now(message.topic, message.payload, self._props(message))
+        ):
+            self._put(message)
 
     def publish_alert(self, alert: Alert) -> None:
         """Queue an alert event (QoS 1, kept until acknowledged)."""
@@ -278,7 +291,6 @@ class Publisher:
         if self.home_assistant:
             topic, payload = discovery_message(self.topics)
             await client.publish_checked(topic, encode(payload), 1, retain=True)
-        v5 = self.protocol == aiomqtt.ProtocolVersion.V5
         while True:
             message = self.outbox.peek()
             if message is None:
@@ -286,23 +298,31 @@ class Publisher:
                     await client.publish_checked(self.topics.status, b"offline", 1, retain=True)
                     return
                 self._wake.clear()
-                await self._wake.wait()
+                self._idle_client = client
+                try:
+                    await self._wake.wait()
+                finally:
+                    self._idle_client = None
                 continue
             await client.publish_checked(
                 message.topic,
                 message.payload,
                 message.qos,
                 retain=message.retain,
-                properties=_properties(message) if v5 else None,
+                properties=self._props(message),
             )
             self.outbox.ack(message)
             if len(self.outbox) <= HIGH_WATER // 2:
                 self._room.set()
 
+    def _props(self, message: Message) -> Properties | None:
+        """MQTT 5 properties (None on 3.1.1): JSON content type, and an expiry for strides.
 
-def _properties(message: Message) -> Properties:
-    """MQTT 5 properties: JSON content type, and an expiry for strides (built once, paho only reads them)."""
-    return _STRIDE_PROPERTIES if message.sheddable else _JSON_PROPERTIES
+        Built once; paho only reads them.
+        """
+        if self.protocol != aiomqtt.ProtocolVersion.V5:
+            return None
+        return _STRIDE_PROPERTIES if message.sheddable else _JSON_PROPERTIES
 
 
 def _json_properties(expiry_s: int | None) -> Properties:
