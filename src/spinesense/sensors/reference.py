@@ -7,6 +7,7 @@ A notification carries a 12-byte little-endian header and up to 19 samples of si
 
 from __future__ import annotations
 
+import functools
 import logging
 import struct
 from dataclasses import dataclass
@@ -215,6 +216,14 @@ def encode_samples(
     return frames
 
 
+@functools.lru_cache(maxsize=8)  # a sensor has one rate; a damaged stream may claim many
+def _sample_offsets_s(rate_hz: float) -> NDArray[np.float64]:
+    """Seconds from a frame's first sample to each of its samples (a frame holds at most 19)."""
+    offsets: NDArray[np.float64] = np.arange(MAX_SAMPLES_PER_FRAME) / rate_hz
+    offsets.flags.writeable = False  # shared by every frame at this rate
+    return offsets
+
+
 class Unwrap32:
     """Turns a 32-bit counter that wraps into an ever-increasing integer."""
 
@@ -322,15 +331,17 @@ class ReferenceDecoder:
         self, frame: Frame, index: int, t0_us: float, gaps: tuple[Gap, ...], host_t_ns: int | None
     ) -> SampleBlock:
         """Scale a frame's raw words into a SampleBlock on the unwrapped clock."""
-        n = int(frame.raw.shape[0])
-        raw = frame.raw.astype(np.float64)
-        has_gyro = self.info.has_gyro and not frame.flags & FLAG_NO_GYRO
+        info = self.info
+        has_gyro = info.has_gyro and not frame.flags & FLAG_NO_GYRO
+        # int16 words times a float are float64: no conversion of its own (it runs for every frame).
+        acc = np.multiply(frame.raw[:, :3], info.acc_lsb_mps2, dtype=np.float64)
+        gyr = np.multiply(frame.raw[:, 3:], info.gyr_lsb_radps, dtype=np.float64) if has_gyro else None
         return SampleBlock(
-            t_s=t0_us * 1e-6 + np.arange(n) / self.info.sample_rate_hz,
-            acc_mps2=raw[:, :3] * self.info.acc_lsb_mps2,
-            gyr_radps=raw[:, 3:] * self.info.gyr_lsb_radps if has_gyro else None,
+            t_s=t0_us * 1e-6 + _sample_offsets_s(info.sample_rate_hz)[: frame.raw.shape[0]],
+            acc_mps2=acc,
+            gyr_radps=gyr,
             first_index=index,
-            rate_hz=self.info.sample_rate_hz,
+            rate_hz=info.sample_rate_hz,
             gaps=gaps,
             host_t_ns=host_t_ns,
             clipped=bool(frame.flags & FLAG_ACC_CLIPPED),
