@@ -123,7 +123,7 @@ class Squad:
         """Run every runner's service to its end; one outcome per runner, in the order given.
 
         A full collection stops every runner for a time that grows with the objects it walks: at 300
-        runners, 70-110 ms 30 s into the run. So what is alive when serving starts (imported libraries,
+        runners, 52-113 ms about 28 s into the run. So what is alive when serving starts (imported libraries,
         their classes and functions) is frozen out of the collector, and every ``FREEZE_EVERY_S`` what the
         runners made since: a full collection then walks a few seconds' objects. Reference counting still
         frees frozen objects; only garbage in cycles waits (a 100-runner run leaves about a thousand
