@@ -352,12 +352,6 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
             "the --broker URL holds a password, which other users of this machine see in `ps`: "
             "use SPINESENSE_BROKER_PASSWORD or broker.password_file"
         )
-    if url is None and (unused := sorted(set(broker) - {"url"})):
-        raise ConfigError(
-            f"broker.{unused[0]}",
-            "has no effect without a broker URL (the embedded broker is used): set broker.url, "
-            "SPINESENSE_BROKER_URL or --broker, or remove it",
-        )
     settings, password_path = (None, None) if url is None else _broker(str(url), broker, env, base, origin)
     data_dir = pick("data.dir", data.get("dir"), "SPINESENSE_DATA_DIR", flags.get("data_dir"))
     if not isinstance(data.get("record", True), bool):
