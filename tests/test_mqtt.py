@@ -300,6 +300,26 @@ async def test_a_stride_is_on_the_wire_before_the_event_loop_turns(mosquitto: Mo
         subscriber.disconnect()
 
 
+async def test_strides_wait_in_the_outbox_once_the_socket_is_behind(mosquitto: Mosquitto) -> None:
+    """A stalled broker (SIGSTOP, a real fault) reads nothing: once the socket's buffers are full, strides
+    go to the outbox, where the oldest are shed and counted, instead of piling up in the client unbounded."""
+    assert mosquitto.process is not None
+    async with (
+        Listener(mosquitto.settings, "spinesense/v1/ana/stride") as inbox,
+        Publisher(mosquitto.settings, "ana") as publisher,
+    ):
+        publisher.publish_stride(STRIDE)
+        await inbox.next()  # delivered: the sender is connected and idle, strides go out at once
+        mosquitto.process.send_signal(signal.SIGSTOP)
+        try:
+            for index in range(40_000):  # some 20 MB, more than the loopback socket's buffers hold
+                publisher.publish_stride(dataclasses.replace(STRIDE, index=index))
+            assert publisher.outbox.strides_waiting == 2_000  # the ring of strides is full
+            assert publisher.strides_shed > 0
+        finally:
+            mosquitto.process.send_signal(signal.SIGCONT)
+
+
 async def test_mqtt5_carries_content_type_and_stride_expiry_where_the_broker_speaks_it(
     any_broker: BrokerSettings,
 ) -> None:

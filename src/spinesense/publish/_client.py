@@ -65,12 +65,19 @@ class AckingClient(aiomqtt.Client):
             raise BrokerRefusal(f"the broker refused a publish to {topic} (reason {code.value}: {code})")
 
     def send_now(self, topic: str, payload: bytes, properties: Properties | None) -> bool:
-        """Publish at QoS 0, awaiting nothing; False when the connection cannot take it (nothing sent).
+        """Publish at QoS 0, awaiting nothing, when the socket has caught up; False when nothing was sent.
 
-        On the loop's thread the packet is written at once (``_on_socket_register_write``).
+        On the loop's thread the packet is written at once (``_on_socket_register_write``). Nothing is
+        sent while earlier bytes still wait for the socket (the caller queues the message, where a broker
+        that cannot keep up makes strides shed and replays wait), nor when the connection is down or the
+        write broke it.
         """
+        if self._client.want_write():
+            return False
         info = self._client.publish(topic, payload, qos=0, retain=False, properties=properties)
-        return info.rc == MQTT_ERR_SUCCESS
+        if info.rc != MQTT_ERR_SUCCESS:
+            return False
+        return info.is_published() or not self._disconnected.done()
 
     def _on_publish(
         self,
