@@ -142,16 +142,20 @@ class _Cycle:
     me: _Cycle | None = None
 
 
-async def test_what_the_runners_make_is_frozen_as_they_run_and_its_cycles_collected_after(
-    mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("collect_every_s", [0.2, 1000.0])
+async def test_what_the_runners_make_is_frozen_as_they_run_and_its_cycles_collected(
+    mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch, collect_every_s: float
 ) -> None:
     """Every ``FREEZE_EVERY_S`` the objects made since leave the full collections' walk; garbage in cycles
-    among them is collected once serving ends."""
+    among them is collected every ``COLLECT_EVERY_S`` while serving, and once serving ends."""
     monkeypatch.setattr(serve, "FREEZE_EVERY_S", 0.02)
+    monkeypatch.setattr(serve, "COLLECT_EVERY_S", collect_every_s)
     held: list[_Cycle] = []
     garbage: list[weakref.ref[_Cycle]] = []
+    collected_while_serving = False
 
     def console(runner_id: str, event: object) -> None:
+        nonlocal collected_while_serving
         if not garbage:  # made while serving, so not frozen at the start
             cycle = _Cycle()
             cycle.me = cycle
@@ -159,14 +163,17 @@ async def test_what_the_runners_make_is_frozen_as_they_run_and_its_cycles_collec
             garbage.append(weakref.ref(cycle))
         elif held and not any(o is held[0] for o in gc.get_objects()):  # frozen: drop it, in its cycle
             held.clear()
+        elif not held and garbage[0]() is None:
+            collected_while_serving = True
 
     runner = Runner(_config("ana", mosquitto), _replay(RUNS["ana"]))
     (outcome,) = await Squad([runner], console=console).serve()
     assert outcome.result is not None, outcome.error
     assert garbage
     assert not held  # it was frozen while the runner ran
+    assert collected_while_serving == (collect_every_s < 1)  # the run takes about 5 s
     gc.collect()
-    assert garbage[0]() is None  # and unfrozen after, so its cycle was collected
+    assert garbage[0]() is None  # unfrozen once serving ended, so its cycle was collected
 
 
 def test_runner_ids_must_be_unique() -> None:

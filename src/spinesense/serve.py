@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 FREEZE_EVERY_S = 5.0
 """While serving, what has survived this long is frozen out of the full collections (``Squad.serve``)."""
+COLLECT_EVERY_S = 600.0
+"""While serving, everything is unfrozen and collected this often, so garbage in cycles is freed."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,13 @@ class Squad:
         their classes and functions) is frozen out of the collector, and every ``FREEZE_EVERY_S`` what the
         runners made since: a full collection then walks a few seconds' objects. Reference counting still
         frees frozen objects; only garbage in cycles waits (a 100-runner run leaves about a thousand
-        objects in cycles in all), and it is unfrozen, to be collected, when serving ends.
+        objects in cycles in all, but every reconnect attempt in a broker outage leaves a client), so every
+        ``COLLECT_EVERY_S`` everything is unfrozen and collected once (one pause as long as the collector's
+        own, where it would otherwise pause every half minute), and again when serving ends.
         """
         gc.collect()
         gc.freeze()
-        freezer = asyncio.create_task(freeze_survivors(FREEZE_EVERY_S))
+        freezer = asyncio.create_task(freeze_survivors(FREEZE_EVERY_S, COLLECT_EVERY_S))
         try:
             return list(await asyncio.gather(*(self._serve_one(r) for r in self.runners)))
         finally:
@@ -172,10 +176,19 @@ class Squad:
         return lambda event: console(runner_id, event)
 
 
-async def freeze_survivors(every_s: float) -> None:
-    """Freeze every object the collector tracks, every ``every_s`` seconds, until cancelled."""
+async def freeze_survivors(every_s: float, collect_every_s: float) -> None:
+    """Freeze every object the collector tracks every ``every_s`` seconds, until cancelled.
+
+    Every ``collect_every_s`` seconds, unfreeze and collect everything first.
+    """
+    loop = asyncio.get_running_loop()
+    collect_at = loop.time() + collect_every_s
     while True:
         await asyncio.sleep(every_s)
+        if loop.time() >= collect_at:
+            gc.unfreeze()
+            gc.collect()
+            collect_at = loop.time() + collect_every_s
         gc.freeze()
 
 
