@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 from typing import TYPE_CHECKING
+
+import pytest
 
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.outbox_store import DB_NAME, LEGACY_NAME, OutboxStore
@@ -57,14 +61,27 @@ def test_an_older_jsonl_outbox_is_moved_in_once(tmp_path: Path) -> None:
     assert Outbox(directory=tmp_path).peek() is None  # moved once, delivered once
 
 
-FULL = 2
-"""``PRAGMA synchronous`` of FULL: every commit fsyncs."""
-
-
-def test_after_an_ack_the_store_fsyncs_every_commit_again(tmp_path: Path) -> None:
+def test_a_put_is_fsynced_by_the_syncer_thread_after_its_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The WAL is fsynced after the put has committed its row, in another thread than the caller's."""
     store = OutboxStore(tmp_path)
-    store.delete(store.add("a", b"1", 1, retain=False))  # the delete alone goes without its own fsync
-    assert store._db.execute("PRAGMA synchronous").fetchone() == (FULL,)
+    wal = store.path.with_name(f"{DB_NAME}-wal").stat().st_ino
+    synced: list[tuple[str, list[tuple[str, bytes]]]] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:  # a spy, not a fake: the real fsync runs (a power cut cannot be made here)
+        if os.fstat(fd).st_ino == wal:
+            synced.append((threading.current_thread().name, _rows(tmp_path)))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    store.add("a", b"1", 1, retain=False)
+    store.wait_synced()
+    assert len(synced) == 1
+    thread, rows_then = synced[0]
+    assert thread != threading.current_thread().name
+    assert rows_then == [("a", b"1")]  # the row was committed before the fsync began
     store.close()
 
 
