@@ -61,15 +61,19 @@ class OutboxStore:
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0, check_same_thread=False)
         self._sync: Future[None] | None = None
         self._sync_queued = False
+        self._wal_fd: int | None = None
+        """The WAL file, held open so the syncer's job is one fsync (each system call hands over the GIL)."""
         try:
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()
             self._wal = mode is not None and str(mode[0]).lower() == "wal"
             # In WAL, commits are written, not fsynced: the syncer thread fsyncs them (module docstring).
             self._db.execute(f"PRAGMA synchronous={'NORMAL' if self._wal else 'FULL'}")
-            self._db.execute(SCHEMA)
+            self._db.execute(SCHEMA)  # in WAL, this creates the WAL file
+            if self._wal:
+                self._wal_fd = os.open(f"{self.path}-wal", os.O_RDONLY)
             self._migrate(directory / LEGACY_NAME)
         except BaseException:
-            self._db.close()
+            self.close()
             raise
 
     def rows(self) -> list[Row]:
@@ -84,7 +88,7 @@ class OutboxStore:
             (topic, payload, qos, int(retain)),
         )
         assert cursor.lastrowid is not None  # noqa: S101 - an INSERT always sets it
-        if self._wal and not self._sync_queued:  # a queued fsync that has not started covers this row too
+        if self._wal_fd is not None and not self._sync_queued:  # a queued fsync not yet begun covers it too
             self._sync_queued = True
             self._sync = _SYNCER.submit(self._fsync_wal)
         return cursor.lastrowid
@@ -102,11 +106,8 @@ class OutboxStore:
         """In the syncer thread: fsync the WAL, so every commit written before now survives a power cut."""
         self._sync_queued = False  # from here on, a put needs a new fsync
         try:
-            fd = os.open(f"{self.path}-wal", os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            if self._wal_fd is not None:
+                os.fsync(self._wal_fd)
         except OSError as exc:
             log.error(  # noqa: TRY400 - the reason is in the line
                 "outbox: cannot fsync %s-wal (%s): the last messages may not survive a power cut",
@@ -119,6 +120,9 @@ class OutboxStore:
         with contextlib.suppress(*StoreError):
             self.wait_synced()
             self._db.close()
+        if self._wal_fd is not None:
+            os.close(self._wal_fd)
+            self._wal_fd = None
 
     def _migrate(self, legacy: Path) -> None:
         """Move an older ``outbox.jsonl``'s messages into the database in one transaction; remove it."""
@@ -138,7 +142,6 @@ class OutboxStore:
             self._db.executemany(
                 "INSERT INTO message (topic, payload, qos, retain) VALUES (?, ?, ?, ?)", rows
             )
-        if self._wal:
-            self._fsync_wal()  # on disk before the file they came from is gone
+        self._fsync_wal()  # on disk before the file they came from is gone
         legacy.unlink()
         log.info("outbox: moved %d messages from %s into %s", len(rows), legacy, self.path)
