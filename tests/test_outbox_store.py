@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 from typing import TYPE_CHECKING
 
-import pytest
-
+from spinesense.publish import BrokerSettings, Publisher
+from spinesense.publish.broker import free_port
 from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.outbox_store import DB_NAME, LEGACY_NAME, OutboxStore
 
@@ -61,27 +59,14 @@ def test_an_older_jsonl_outbox_is_moved_in_once(tmp_path: Path) -> None:
     assert Outbox(directory=tmp_path).peek() is None  # moved once, delivered once
 
 
-def test_a_put_is_fsynced_by_the_syncer_thread_after_its_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The WAL is fsynced after the put has committed its row, in another thread than the caller's."""
+FULL = 2
+"""``PRAGMA synchronous`` of FULL: every commit fsyncs."""
+
+
+def test_after_an_ack_the_store_fsyncs_every_commit_again(tmp_path: Path) -> None:
     store = OutboxStore(tmp_path)
-    wal = store.path.with_name(f"{DB_NAME}-wal").stat().st_ino
-    synced: list[tuple[str, list[tuple[str, bytes]]]] = []
-    real_fsync = os.fsync
-
-    def fsync(fd: int) -> None:  # a spy, not a fake: the real fsync runs (a power cut cannot be made here)
-        if os.fstat(fd).st_ino == wal:
-            synced.append((threading.current_thread().name, _rows(tmp_path)))
-        real_fsync(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    store.add("a", b"1", 1, retain=False)
-    store.wait_synced()
-    assert len(synced) == 1
-    thread, rows_then = synced[0]
-    assert thread != threading.current_thread().name
-    assert rows_then == [("a", b"1")]  # the row was committed before the fsync began
+    store.delete(store.add("a", b"1", 1, retain=False))  # the delete alone goes without its own fsync
+    assert store._db.execute("PRAGMA synchronous").fetchone() == (FULL,)
     store.close()
 
 
@@ -101,3 +86,18 @@ os.kill(os.getpid(), signal.SIGKILL)  # no close, no checkpoint
     done = subprocess.run([sys.executable, "-c", script], check=False)
     assert done.returncode == -signal.SIGKILL
     assert _rows(tmp_path) == [("b", b"2")]
+
+
+async def test_messages_published_together_are_committed_as_one(tmp_path: Path) -> None:
+    """A run's last messages reach the disk in one transaction: none of them before the block ends."""
+    nobody = BrokerSettings("127.0.0.1", free_port())  # nothing listens: the messages stay queued
+    async with Publisher(nobody, "ana", outbox_dir=tmp_path, flush_timeout_s=0) as publisher:
+        with publisher.together():
+            publisher.publish_summary({"strides": 3})
+            publisher.publish_active([])
+            publisher.publish_session({"state": "ended"})
+            assert _rows(tmp_path) == []
+            assert publisher.outbox_depth == 0
+        leaves = [topic.removeprefix("spinesense/v1/ana/") for topic, _ in _rows(tmp_path)]
+        assert leaves == ["summary", "alerts/active", "session"]
+        assert publisher.outbox_depth == 3

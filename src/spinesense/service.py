@@ -366,18 +366,20 @@ class Service:
         if isinstance(event, Stride):
             self._publish_stride(publisher, event)
         elif isinstance(event, Alert):
-            publisher.publish_alert(event)
-            publisher.publish_active(self.engine.active())
+            with publisher.together():
+                publisher.publish_alert(event)
+                publisher.publish_active(self.engine.active())
         elif isinstance(event, Notice):
             publisher.publish_notice(event.text)
         elif isinstance(event, BaselineState):
             publisher.publish_baseline(event)
         else:  # Started: the session starts on one clock, with no alert active
             publisher.clock.start(event.received_t_s, event.host_t_ns)
-            publisher.publish_session(
-                {"state": "started", "rate_hz": event.rate_hz, "gyroscope": event.has_gyr}
-            )
-            publisher.publish_active([])
+            with publisher.together():
+                publisher.publish_session(
+                    {"state": "started", "rate_hz": event.rate_hz, "gyroscope": event.has_gyr}
+                )
+                publisher.publish_active([])
 
     def _publish_stride(self, publisher: Publisher, stride: Stride) -> None:
         """A stride, and the rolling summary every SUMMARY_EVERY strides."""
@@ -389,17 +391,19 @@ class Service:
 
     def _publish_end(self, result: RunResult) -> None:
         """The session summary and the session's end."""
-        if self.publisher is None:
+        publisher = self.publisher
+        if publisher is None:
             return
-        self.publisher.publish_summary(result.summary)
-        self.publisher.publish_active([])  # the run is over: nothing is active any more
-        self.publisher.publish_session(
-            {
-                "state": "ended",
-                "samples": result.counts.samples,
-                "lost_samples": result.counts.lost_samples,
-                "alerts": result.raised,
-                "strides_shed": self.publisher.strides_shed,
-                "summary": result.summary,
-            }
-        )
+        with publisher.together():
+            publisher.publish_summary(result.summary)
+            publisher.publish_active([])  # the run is over: nothing is active any more
+            publisher.publish_session(
+                {
+                    "state": "ended",
+                    "samples": result.counts.samples,
+                    "lost_samples": result.counts.lost_samples,
+                    "alerts": result.raised,
+                    "strides_shed": publisher.strides_shed,
+                    "summary": result.summary,
+                }
+            )

@@ -84,16 +84,19 @@ class Outbox:
                 self.strides_shed += 1
             self._strides.append(message)
             return
-        if len(self._reliable) >= self.max_reliable:
+        self.put_reliable([message])
+
+    def put_reliable(self, messages: list[Message]) -> None:
+        """Queue reliable messages in order, kept on disk in one transaction (one fsync for them all)."""
+        for _ in range(len(self._reliable) + len(messages) - self.max_reliable):
             self._drop_one_reliable()
         if self._store is not None:
             try:
-                message = replace(
-                    message, row=self._store.add(message.topic, message.payload, message.qos, message.retain)
-                )
+                rows = self._store.add_all([(m.topic, m.payload, m.qos, m.retain) for m in messages])
+                messages = [replace(m, row=row) for m, row in zip(messages, rows, strict=True)]
             except StoreError as exc:
                 self._lose_store(exc)
-        self._reliable.append(message)
+        self._reliable.extend(messages)
 
     def peek(self) -> Message | None:
         """The next message to send, without removing it."""

@@ -19,6 +19,7 @@ messages stay in the outbox for a later run with the right settings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -35,6 +36,7 @@ from spinesense.publish.outbox import Message, Outbox
 from spinesense.publish.topics import Topics, alert_payload, encode, stride_payload
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
     from types import TracebackType
 
@@ -91,6 +93,8 @@ class Publisher:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._idle_client: AckingClient | None = None
+        self._together: list[Message] | None = None
+        """Reliable messages held inside ``together``, queued as one when it ends."""
         """The connection while the sender waits with the outbox empty: strides go out at once through it."""
 
     @property
@@ -219,8 +223,27 @@ class Publisher:
         """``payload`` as JSON, led by the session clock's present (``time_ms``)."""
         return encode({"time_ms": self.clock.now_ms(), **payload})
 
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """Queue the reliable messages published inside as one: on disk in one transaction, one fsync.
+
+        The messages that leave together (an alert and the active list; a run's summary, active list and
+        end): with hundreds of runners on one loop, each fsync is a millisecond or more the loop waits.
+        """
+        outer, self._together = self._together, []
+        try:
+            yield
+        finally:
+            held, self._together = self._together, outer
+            if held:
+                self.outbox.put_reliable(held)
+                self._wake.set()
+
     def _put(self, message: Message) -> None:
-        """Enqueue and wake the sender."""
+        """Enqueue and wake the sender (or hold a reliable message for ``together``)."""
+        if self._together is not None and not message.sheddable:
+            self._together.append(message)
+            return
         self.outbox.put(message)
         self._wake.set()
 
