@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import gc
 import json
+import resource
 import signal
 import subprocess
 import sys
@@ -265,3 +266,25 @@ async def test_a_second_signal_stops_serve_at_once_and_leaves_every_capture_read
         assert list(capture.records())
         assert capture.stats.bad_lines == []
         assert not capture.stats.torn_last_line
+
+
+def test_serve_raises_the_open_file_limit_its_runners_need(mosquitto: Mosquitto) -> None:
+    """Each runner holds about six files (its outbox database's three, the broker connection, the
+    recording): with a soft limit of 64, as a small system's 1024 is for 170 runners, 16 runners fit."""
+    low = 64
+
+    def lower_limit() -> None:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+
+    command = [sys.executable, "-m", "spinesense", "--log-format", "json", "serve", "--no-record"]
+    command += ["--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--speed", "5"]
+    for n in range(16):
+        command += ["--replay", f"r{n}={RUNS['ben']}"]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, preexec_fn=lower_limit
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    strides = {line["runner"]: line["strides"] for line in lines if "strides" in line}
+    assert strides == {f"r{n}": len(analyse(RUNS["ben"]).strides) for n in range(16)}

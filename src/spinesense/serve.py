@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import gc
 import logging
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,6 +23,9 @@ from typing import TYPE_CHECKING
 from spinesense.logs import runner_scope
 from spinesense.meter import StrideMeter
 from spinesense.service import Service, stop_on_signals
+
+if sys.platform != "win32":
+    import resource
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Sequence
@@ -43,6 +47,11 @@ FREEZE_EVERY_S = 5.0
 """While serving, what has survived this long is frozen out of the full collections (``Squad.serve``)."""
 COLLECT_EVERY_S = 600.0
 """While serving, everything is unfrozen and collected this often, so garbage in cycles is freed."""
+FILES_PER_RUNNER = 8
+"""Open files a runner may need: six for a replay into a configured broker (its outbox database's three,
+the broker connection, the recording), with room for a capture or a sensor link."""
+FILES_RESERVED = 64
+"""Open files the process needs besides its runners' (libraries, the loop, logs, an embedded broker)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,7 @@ class Squad:
         ``COLLECT_EVERY_S`` everything is unfrozen and collected once (one pause as long as the collector's
         own, where it would otherwise pause every half minute), and again when serving ends.
         """
+        make_room_for_files(len(self.runners))
         gc.collect()
         gc.freeze()
         freezer = asyncio.create_task(freeze_survivors(FREEZE_EVERY_S, COLLECT_EVERY_S))
@@ -190,6 +200,31 @@ async def freeze_survivors(every_s: float, collect_every_s: float) -> None:
             gc.collect()
             collect_at = loop.time() + collect_every_s
         gc.freeze()
+
+
+def make_room_for_files(runners: int) -> None:
+    """Raise the process's soft open-file limit to what ``runners`` need, up to the hard limit.
+
+    A system's usual soft limit, 1024, holds about 170 runners; beyond, runners would stop with "Too many
+    open files". When the hard limit is too low too, say so once, with what to do.
+    """
+    if sys.platform == "win32":
+        return  # no such limit
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = FILES_PER_RUNNER * runners + FILES_RESERVED
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    allowed = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    if allowed > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (allowed, hard))
+    if allowed < need:
+        log.warning(
+            "open files are limited to %d (ulimit -Hn) where %d runners may need %d: some may stop with "
+            "'Too many open files'; raise the hard limit (limits.conf, or LimitNOFILE= in a systemd unit)",
+            allowed,
+            runners,
+            need,
+        )
 
 
 def with_broker(runners: Sequence[Runner], settings: BrokerSettings) -> list[Runner]:

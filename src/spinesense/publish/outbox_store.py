@@ -44,17 +44,13 @@ StoreError = (sqlite3.Error, OSError)
 
 
 class OutboxStore:
-    """Reliable messages on disk, in the order they were put; every call commits (a put also fsyncs).
-
-    Opened in one thread, it may be used and closed in another, one at a time.
-    """
+    """Reliable messages on disk, in the order they were put; every call commits (a put also fsyncs)."""
 
     def __init__(self, directory: Path) -> None:
         """Open (or create) ``directory/outbox.sqlite3``; raises one of ``StoreError`` when it cannot."""
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / DB_NAME
-        # Opened in a thread (creating it waits for the disk), used on the event loop, closed in a thread.
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0, check_same_thread=False)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=5.0)
         try:
             # Deletes go without their own fsync only in WAL (see the module docstring).
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()

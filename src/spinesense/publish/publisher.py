@@ -72,9 +72,7 @@ class Publisher:
         """
         self.settings = settings
         self.topics = Topics(runner)
-        self.outbox = Outbox()
-        """Messages waiting for the broker; kept on disk in ``outbox_dir`` too, once entered."""
-        self._outbox_dir = outbox_dir
+        self.outbox = Outbox(directory=outbox_dir)
         self.clock = clock or SessionClock()
         """Sensor time -> UTC for every ``time_ms``; the session starts it at its first block."""
         self.flush_timeout_s = settings.flush_timeout_s if flush_timeout_s is None else flush_timeout_s
@@ -93,9 +91,9 @@ class Publisher:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         self._idle_client: AckingClient | None = None
+        """The connection while the sender waits with the outbox empty: strides go out at once through it."""
         self._together: list[Message] | None = None
         """Reliable messages held inside ``together``, queued as one when it ends."""
-        """The connection while the sender waits with the outbox empty: strides go out at once through it."""
 
     @property
     def outbox_depth(self) -> int:
@@ -125,13 +123,7 @@ class Publisher:
         return len(self.outbox) < limit or self._away or self.failure is not None or done
 
     async def __aenter__(self) -> Self:
-        """Open the durable outbox; start the connection task (it connects in the background).
-
-        The outbox is opened in a thread: creating its database waits for the disk, and a process serving
-        hundreds of runners would have its event loop wait each time (2-24 ms a runner here).
-        """
-        if self._outbox_dir is not None:
-            self.outbox = await asyncio.to_thread(Outbox, directory=self._outbox_dir)
+        """Start the connection task (the first connection happens in the background)."""
         self._task = asyncio.create_task(self._run(), name="mqtt-publisher")
         self._task.add_done_callback(lambda _: self._room.set())
         return self
@@ -157,8 +149,7 @@ class Publisher:
                 len(self.outbox),
                 where,
             )
-        if self.outbox.durable:
-            await asyncio.to_thread(self.outbox.close)  # its last fsync and checkpoint wait for the disk
+        self.outbox.close()
 
     @property
     def undelivered(self) -> str | None:
