@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from conftest import REPLAY_DATA
 from spinesense.cli import main
 from spinesense.cli.commands import EXIT_USAGE
 from spinesense.config import load_config
@@ -89,3 +90,17 @@ def test_a_relative_data_dir_flag_is_relative_to_the_current_folder(
     assert load_config(path, env={}).data_dir == config_dir / "captures"  # in the file: beside the file
     assert load_config(path, env={}, data_dir="mine").data_dir == tmp_path / "mine"
     assert load_config(path, env={"SPINESENSE_DATA_DIR": "env"}).data_dir == tmp_path / "env"
+
+
+def test_broker_keys_without_a_url_are_warned_about_where_a_run_publishes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[broker]\nflush_timeout_s = 5\n")
+    caplog.set_level(logging.WARNING)
+    assert main(["config", "show", "--config", str(path)]) == 0  # needs no broker URL: nothing to say
+    assert "no effect" not in caplog.text
+    short = REPLAY_DATA / "alcantara" / "shimmer_sacral_run.jsonl.gz"
+    command = ["run", "--replay", str(short), "--speed", "50", "--no-record", "--data-dir", str(tmp_path)]
+    assert main([*command, "--config", str(path)]) == 0
+    assert "broker.flush_timeout_s: no effect without a broker URL" in caplog.text

@@ -95,6 +95,9 @@ class Config:
     """None: the embedded broker (the zero-setup default)."""
     broker_password_file: Path | None = None
     """The file of the broker password (``broker.password_file``); the environment's password wins."""
+    unused_broker_keys: tuple[str, ...] = ()
+    """``[broker]`` keys given without a broker URL: the embedded broker has no use for them (a service
+    that publishes says so; a command that does not, ``report`` or ``config show``, needs no URL)."""
     data_dir: Path = DEFAULT_DATA_DIR
     record: bool = True
     web: WebAddress | None = None
@@ -353,6 +356,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
             "use SPINESENSE_BROKER_PASSWORD or broker.password_file"
         )
     settings, password_path = (None, None) if url is None else _broker(str(url), broker, env, base, origin)
+    unused = () if url is not None else tuple(sorted(f"broker.{key}" for key in set(broker) - {"url"}))
     data_dir = pick("data.dir", data.get("dir"), "SPINESENSE_DATA_DIR", flags.get("data_dir"))
     if not isinstance(data.get("record", True), bool):
         raise ConfigError("data.record", f"must be true or false, got {data['record']!r}")
@@ -370,6 +374,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
         sensor=None if sensor is None else str(sensor),
         broker=settings,
         broker_password_file=password_path,
+        unused_broker_keys=unused,
         # A path in the file is relative to the file; from a flag or the environment, to the current folder.
         data_dir=DEFAULT_DATA_DIR
         if data_dir is None

@@ -168,6 +168,12 @@ class Service:
         if config.broker is not None:
             settings, self.broker = config.broker, config.broker.display()
         else:
+            if config.unused_broker_keys:
+                log.warning(
+                    "%s: no effect without a broker URL (broker.url, SPINESENSE_BROKER_URL or --broker); "
+                    "publishing to the embedded broker",
+                    ", ".join(config.unused_broker_keys),
+                )
             broker = embedded_broker(websocket_host=websocket_host(config))
             settings = await self._stack.enter_async_context(broker)
             self.broker = f"{settings.display()} (embedded broker)"
