@@ -355,8 +355,11 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None, 
             "the --broker URL holds a password, which other users of this machine see in `ps`: "
             "use SPINESENSE_BROKER_PASSWORD or broker.password_file"
         )
-    settings, password_path = (None, None) if url is None else _broker(str(url), broker, env, base, origin)
-    unused = () if url is not None else tuple(sorted(f"broker.{key}" for key in set(broker) - {"url"}))
+    if url is None:  # the embedded broker: the other [broker] keys have no use
+        settings, password_path, unused = None, None, tuple(f"broker.{key}" for key in sorted(broker))
+    else:
+        settings, password_path = _broker(str(url), broker, env, base, origin)
+        unused = ()
     data_dir = pick("data.dir", data.get("dir"), "SPINESENSE_DATA_DIR", flags.get("data_dir"))
     if not isinstance(data.get("record", True), bool):
         raise ConfigError("data.record", f"must be true or false, got {data['record']!r}")

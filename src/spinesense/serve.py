@@ -48,8 +48,9 @@ FREEZE_EVERY_S = 5.0
 COLLECT_EVERY_S = 600.0
 """While serving, everything is unfrozen and collected this often, so garbage in cycles is freed."""
 FILES_PER_RUNNER = 8
-"""Open files a runner may need: six for a replay into a configured broker (its outbox database's three,
-the broker connection, the recording), with room for a capture or a sensor link."""
+"""Open files a runner may need: six counted for a replay into a configured broker (its outbox database,
+its WAL twice and its shared memory, the broker connection, the recording), with room for a capture or a
+sensor link."""
 FILES_RESERVED = 64
 """Open files the process needs besides its runners' (libraries, the loop, logs, an embedded broker)."""
 
@@ -140,7 +141,8 @@ class Squad:
         frees frozen objects; only garbage in cycles waits (a 100-runner run leaves about a thousand
         objects in cycles in all, but every reconnect attempt in a broker outage leaves a client), so every
         ``COLLECT_EVERY_S`` everything is unfrozen and collected once (one pause as long as the collector's
-        own, where it would otherwise pause every half minute), and again when serving ends.
+        own, where it would otherwise pause every half minute); when serving ends everything is unfrozen, for
+        the collector's next pass.
         """
         make_room_for_files(len(self.runners))
         gc.collect()

@@ -1,6 +1,6 @@
 """The durable half of the outbox: reliable messages in SQLite, one row each, deleted on acknowledgement.
 
-WAL journal with ``synchronous=FULL``: each put is one small transaction whose WAL frame is fsynced
+WAL journal with ``synchronous=FULL``: each put (or batch of puts) is one small transaction fsynced
 before it returns, so a power cut loses no message the outbox accepted (``NORMAL`` would only survive a
 crash of the process, not of the machine). An acknowledgement's delete is not fsynced on its own: it
 reaches the disk with the next put's fsync (or the checkpoint when the outbox closes), which halves the
@@ -44,7 +44,7 @@ StoreError = (sqlite3.Error, OSError)
 
 
 class OutboxStore:
-    """Reliable messages on disk, in the order they were put; every call commits (a put also fsyncs)."""
+    """Reliable messages on disk, in the order they were put; every call commits (a put or a batch fsyncs)."""
 
     def __init__(self, directory: Path) -> None:
         """Open (or create) ``directory/outbox.sqlite3``; raises one of ``StoreError`` when it cannot."""

@@ -221,11 +221,14 @@ class Publisher:
         The messages that leave together (an alert and the active list; a run's summary, active list and
         end): with hundreds of runners on one loop, each fsync is a millisecond or more the loop waits.
         """
-        outer, self._together = self._together, []
+        if self._together is not None:  # inside another block: its messages join that one's, in order
+            yield
+            return
+        self._together = []
         try:
             yield
         finally:
-            held, self._together = self._together, outer
+            held, self._together = self._together, None
             if held:
                 self.outbox.put_reliable(held)
                 self._wake.set()
