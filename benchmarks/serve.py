@@ -97,14 +97,17 @@ async def serve_child(
             self.runner_id = runner_id
             self.delay_s = delay_s
 
-        async def _timed(self) -> AsyncIterator[Record]:
+        async def _timed(self, records: AsyncIterator[Any]) -> AsyncIterator[Any]:
             await asyncio.sleep(self.delay_s)  # runners start one after another, not all in one instant
             starts[self.runner_id] = time.time()
-            async for record in super().__aiter__():
-                yield record
+            async for item in records:
+                yield item
 
-        def __aiter__(self) -> AsyncIterator[Record]:
-            return self._timed()
+        def batches(self) -> AsyncIterator[list[Record]]:
+            return self._timed(super().batches())
+
+        def __aiter__(self) -> AsyncIterator[Record]:  # what a service of before batches() reads (A/B)
+            return self._timed(super().__aiter__())
 
     broker = BrokerSettings(host="127.0.0.1", port=port)
     base = rss_kb()

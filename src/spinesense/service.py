@@ -29,10 +29,11 @@ from spinesense.logs import note, status
 from spinesense.models import Alert, Stride
 from spinesense.run import Notice, Run
 from spinesense.sensors import make_decoder
+from spinesense.sources import MOST_TOGETHER
 from spinesense.web.cockpit import serve_cockpit, websocket_host
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Sequence
+    from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
     from pathlib import Path
     from types import TracebackType
 
@@ -269,11 +270,15 @@ class Service:
         else:
             await self._stream_direct(run)
 
-    async def _take(self, run: Run, record: Record, publisher: Publisher | None) -> None:
-        """One record to the recorder and the run, its events to the sinks; then wait for ``publisher``."""
+    async def _take(self, run: Run, records: Sequence[Record], publisher: Publisher | None) -> None:
+        """Records that came together to the recorder and the run, the events to the sinks.
+
+        Then waits for ``publisher`` (a recording's backpressure).
+        """
         if self.recorder is not None:
-            self.recorder.write(record)
-        self._send(run.feed(record))
+            for record in records:
+                self.recorder.write(record)
+        self._send(run.feed_all(records))
         if self.meter is not None and (pipeline := run.pipeline) is not None and pipeline.waiting:
             await self.meter.measure(pipeline)
             self._send(run.collect())
@@ -295,8 +300,16 @@ class Service:
                 await queue.put(None)
 
         async def consume() -> None:
-            while (record := await queue.get()) is not None:
-                await self._take(run, record, None)  # a live sensor never waits (strides shed)
+            ended = False
+            while not ended and (record := await queue.get()) is not None:
+                # A backlog (the host was busy) is taken in one go: fewer, longer pipeline steps catch up.
+                records = [record]
+                while not queue.empty() and len(records) < MOST_TOGETHER:
+                    if (more := queue.get_nowait()) is None:
+                        ended = True
+                        break
+                    records.append(more)
+                await self._take(run, records, None)  # a live sensor never waits (strides shed)
 
         async def stop_source() -> None:
             # A sensor out of range yields nothing: without this, Ctrl-C would wait for it to come back.
@@ -309,22 +322,25 @@ class Service:
             tasks.create_task(consume())
 
     async def _stream_direct(self, run: Run) -> None:
-        """A recording's records, each taken as it comes; ``stop()`` cuts short only the wait for the next."""
+        """A recording's records, taken as they come (those due together at once).
+
+        ``stop()`` cuts short only the wait for the next.
+        """
         reading = False
 
         async def read() -> None:
             nonlocal reading
-            records = aiter(self.source)
+            batches = _batches(self.source)
             try:
                 while not self._stop.is_set():
                     reading = True
                     try:
-                        record = await anext(records)
+                        records = await anext(batches)
                     except StopAsyncIteration:
                         return
                     finally:
                         reading = False
-                    await self._take(run, record, self.publisher)
+                    await self._take(run, records, self.publisher)
             finally:
                 stopper.cancel()
 
@@ -413,3 +429,18 @@ class Service:
                     "summary": result.summary,
                 }
             )
+
+
+def _batches(source: Source) -> AsyncIterator[Sequence[Record]]:
+    """A source's records in lists of those that came together.
+
+    Its own ``batches()`` when it has them (a recording: ``replay_batches``), else one by one.
+    """
+    batches: Callable[[], AsyncIterator[Sequence[Record]]] | None = getattr(source, "batches", None)
+    return batches() if batches is not None else _one_by_one(source)
+
+
+async def _one_by_one(source: Source) -> AsyncIterator[Sequence[Record]]:
+    """Each of a source's records as a list of one."""
+    async for record in source:
+        yield (record,)

@@ -22,6 +22,7 @@ from spinesense.models import FrameRecord, Record, concat_blocks
 from spinesense.sample_csv import SampleCsvError, SampleTable, read_sample_csv
 from spinesense.sensors import decode_records, make_decoder
 from spinesense.sensors.reference import DATA_UUID, INFO_UUID, SensorInfo, encode_samples
+from spinesense.sources import MOST_TOGETHER
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -187,26 +188,46 @@ def is_host_jump(step_ns: int) -> bool:
     return step_ns > HOST_JUMP_S * 1e9 or step_ns < -HOST_BACK_S * 1e9
 
 
-async def replay(recording: Recording, speed: float | None = 1.0) -> AsyncIterator[Record]:
-    """Yield the recording's records paced at ``speed`` times real time (None: as fast as possible)."""
+async def replay_batches(recording: Recording, speed: float | None = 1.0) -> AsyncIterator[list[Record]]:
+    """The recording's records paced at ``speed`` times real time (None: as fast as possible), in lists.
+
+    A list holds the records due together: one while the consumer keeps up; the backlog, up to
+    ``MOST_TOGETHER``, when it fell behind (a loaded host), which it can then take in one go; and in a fast
+    replay ``MOST_TOGETHER`` at a time.
+    """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
     start_wall = time.monotonic()
     first_t_ns = 0
     previous: int | None = None
+    batch: list[Record] = []
     for count, record in enumerate(recording.records(), start=1):
         if previous is None or is_host_jump(record.t_ns - previous):  # start, or a clock jump: pace from here
             start_wall, first_t_ns = time.monotonic(), record.t_ns
         previous = record.t_ns
-        if speed is None:
-            if count % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-        else:
+        if speed is not None:
             due = start_wall + (record.t_ns - first_t_ns) * 1e-9 / speed
+            if batch and due > time.monotonic():  # the ones due go now, before waiting for this one
+                yield batch
+                batch = []
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-        yield record
+        elif count % _YIELD_EVERY == 0:
+            await asyncio.sleep(0)
+        batch.append(record)
+        if len(batch) == MOST_TOGETHER:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def replay(recording: Recording, speed: float | None = 1.0) -> AsyncIterator[Record]:
+    """Yield the recording's records paced at ``speed`` times real time (None: as fast as possible)."""
+    async for batch in replay_batches(recording, speed):
+        for record in batch:
+            yield record
 
 
 class ReplaySource:
@@ -235,3 +256,7 @@ class ReplaySource:
     def __aiter__(self) -> AsyncIterator[Record]:
         """The recording's records, paced."""
         return replay(self.recording, self.speed)
+
+    def batches(self) -> AsyncIterator[list[Record]]:
+        """The recording's records, paced, in lists of those due together (see ``replay_batches``)."""
+        return replay_batches(self.recording, self.speed)
