@@ -300,6 +300,46 @@ async def test_a_stride_is_on_the_wire_before_the_event_loop_turns(mosquitto: Mo
         subscriber.disconnect()
 
 
+async def test_a_stride_does_not_wait_behind_a_reliable_message(mosquitto: Mosquitto) -> None:
+    """A summary queued (and then awaiting its acknowledgement) does not hold a stride back.
+
+    Each reliable message waits for its PUBACK before the next goes; on a loop serving hundreds of runners
+    that round trip took the strides queued behind it hundreds of milliseconds. Strides and summaries are
+    on different topics, whose order MQTT keeps per topic only.
+    """
+    settings = mosquitto.settings
+    subscribed, arrived = threading.Event(), threading.Event()
+    topics: list[str] = []
+
+    def on_message(client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        topics.append(message.topic.rsplit("/", 1)[-1])
+        arrived.set()
+
+    subscriber = paho.Client(CallbackAPIVersion.VERSION2)
+    subscriber.on_subscribe = lambda *_: subscribed.set()
+    subscriber.on_message = on_message
+    subscriber.connect(settings.host, settings.port)
+    subscriber.subscribe([("spinesense/v1/ana/stride", 0), ("spinesense/v1/ana/summary", 0)])
+    subscriber.loop_start()
+    try:
+        assert await asyncio.to_thread(subscribed.wait, 10)
+        async with Publisher(settings, "ana") as publisher:
+            publisher.publish_stride(STRIDE)
+            await _wait_for(lambda: topics == ["stride"] and publisher.outbox_depth == 0)
+            arrived.clear()
+            publisher.publish_summary({"strides": 1})  # queued for the sender, which has not run yet
+            publisher.publish_stride(dataclasses.replace(STRIDE, index=4))
+            on_the_wire = arrived.wait(5)  # blocks the loop on purpose: the sender cannot run
+            assert publisher.outbox_depth == 1  # the summary, still queued
+            await _wait_for(lambda: len(topics) == 3 and publisher.outbox_depth == 0)
+        assert on_the_wire
+        assert topics == ["stride", "stride", "summary"]
+        assert publisher.strides_sent == 2
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+
+
 async def test_strides_wait_in_the_outbox_once_the_socket_is_behind(mosquitto: Mosquitto) -> None:
     """A stalled broker (SIGSTOP, a real fault) reads nothing: once the socket's buffers are full, strides
     go to the outbox, where the oldest are shed and counted, instead of piling up in the client unbounded."""

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 import uuid
 from typing import TYPE_CHECKING, Any, Self
 
@@ -48,6 +49,9 @@ log = logging.getLogger(__name__)
 
 STRIDE_EXPIRY_S = 60
 """A stride older than this is of no use to a live dashboard (MQTT 5 message expiry)."""
+STALLED_S = 0.5
+"""A reliable message unacknowledged this long means the broker stalls: strides queue behind it (counted if
+shed) instead of going into a connection that may never deliver them."""
 HIGH_WATER = 1000
 """Messages waiting at which ``room()`` makes a replay wait (below the outbox's 2000-stride ring)."""
 
@@ -90,7 +94,12 @@ class Publisher:
         """True from a failed connection attempt to the next success (``room()`` does not wait then)."""
         self._closing = False
         self._task: asyncio.Task[None] | None = None
-        self._idle_client: AckingClient | None = None
+        self.strides_sent = 0
+        """Strides handed to the broker's connection (each stride is sent, waiting in the outbox, or shed)."""
+        self._sending_client: AckingClient | None = None
+        self._unacknowledged_since: float | None = None
+        """When the reliable message now waiting for its acknowledgement was sent (None: none waits)."""
+        """The connection the sender drains the outbox through, once it is up (strides may go straight)."""
         """The connection while the sender waits with the outbox empty: strides go out at once through it."""
         self._together: list[Message] | None = None
         """Reliable messages held inside ``together``, queued as one when it ends."""
@@ -161,11 +170,13 @@ class Publisher:
         return None
 
     def publish_stride(self, stride: Stride) -> None:
-        """Send a stride now if the connection is up with nothing queued, else queue it (QoS 0; may be shed).
+        """Send a stride now if connected and no stride is queued, else queue it (QoS 0; may be shed).
 
         Sent now, it leaves in this turn of the event loop instead of the sender's next one (with hundreds
-        of runners on one loop, a turn can take tens of milliseconds); queued behind other messages, it
-        keeps its place.
+        of runners on one loop, a turn can take tens of milliseconds); queued behind other strides, it
+        keeps its place. It does not wait behind reliable messages (a summary, a baseline: other topics,
+        whose order MQTT keeps per topic only): each of those waits for its acknowledgement before the
+        next is sent, and on a loaded loop that round trip took strides hundreds of milliseconds.
         """
         message = Message(
             self.topics.stride,
@@ -173,13 +184,16 @@ class Publisher:
             0,
             sheddable=True,
         )
-        idle = self._idle_client
+        client = self._sending_client
         if (
-            idle is None
-            or len(self.outbox)
-            or not idle.send_now(message.topic, message.payload, self._props(message))
+            client is None
+            or self.outbox.strides_waiting
+            or self._stalled()
+            or not client.send_now(message.topic, message.payload, self._props(message))
         ):
             self._put(message)
+        else:
+            self.strides_sent += 1
 
     def publish_alert(self, alert: Alert) -> None:
         """Queue an alert event (QoS 1, kept until acknowledged)."""
@@ -317,6 +331,14 @@ class Publisher:
         if self.home_assistant:
             topic, payload = discovery_message(self.topics)
             await client.publish_checked(topic, encode(payload), 1, retain=True)
+        self._sending_client = client
+        try:
+            await self._send_queued(client)
+        finally:
+            self._sending_client = None
+
+    async def _send_queued(self, client: AckingClient) -> None:
+        """Send queued messages as they come, each acknowledged before the next; ``offline`` when closing."""
         while True:
             message = self.outbox.peek()
             if message is None:
@@ -324,22 +346,28 @@ class Publisher:
                     await client.publish_checked(self.topics.status, b"offline", 1, retain=True)
                     return
                 self._wake.clear()
-                self._idle_client = client
-                try:
-                    await self._wake.wait()
-                finally:
-                    self._idle_client = None
+                await self._wake.wait()
                 continue
-            await client.publish_checked(
-                message.topic,
-                message.payload,
-                message.qos,
-                retain=message.retain,
-                properties=self._props(message),
-            )
+            self._unacknowledged_since = time.monotonic()
+            try:
+                await client.publish_checked(
+                    message.topic,
+                    message.payload,
+                    message.qos,
+                    retain=message.retain,
+                    properties=self._props(message),
+                )
+            finally:
+                self._unacknowledged_since = None
             self.outbox.ack(message)
+            self.strides_sent += message.sheddable
             if len(self.outbox) <= HIGH_WATER // 2:
                 self._room.set()
+
+    def _stalled(self) -> bool:
+        """Whether the message the sender waits on has gone unacknowledged for STALLED_S or more."""
+        since = self._unacknowledged_since
+        return since is not None and time.monotonic() - since >= STALLED_S
 
     def _props(self, message: Message) -> Properties | None:
         """MQTT 5 properties (None on 3.1.1): JSON content type, and an expiry for strides.

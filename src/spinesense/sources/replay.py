@@ -188,6 +188,28 @@ def is_host_jump(step_ns: int) -> bool:
     return step_ns > HOST_JUMP_S * 1e9 or step_ns < -HOST_BACK_S * 1e9
 
 
+class _Pace:
+    """When a paced replay's records are due on the monotonic clock.
+
+    At ``speed`` times real time from the first record, and from again after a host-clock jump
+    (``is_host_jump``), which is never slept on.
+    """
+
+    def __init__(self, speed: float) -> None:
+        """Pace at ``speed`` times real time."""
+        self.speed = speed
+        self._start_wall = 0.0
+        self._first_t_ns = 0
+        self._previous: int | None = None
+
+    def due(self, t_ns: int) -> float:
+        """The moment the record received at host time ``t_ns`` is due."""
+        if self._previous is None or is_host_jump(t_ns - self._previous):
+            self._start_wall, self._first_t_ns = time.monotonic(), t_ns
+        self._previous = t_ns
+        return self._start_wall + (t_ns - self._first_t_ns) * 1e-9 / self.speed
+
+
 async def replay_batches(recording: Recording, speed: float | None = 1.0) -> AsyncIterator[list[Record]]:
     """The recording's records paced at ``speed`` times real time (None: as fast as possible), in lists.
 
@@ -197,24 +219,18 @@ async def replay_batches(recording: Recording, speed: float | None = 1.0) -> Asy
     """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive, got {speed}")
-    start_wall = time.monotonic()
-    first_t_ns = 0
-    previous: int | None = None
+    pace = None if speed is None else _Pace(speed)
     batch: list[Record] = []
     for count, record in enumerate(recording.records(), start=1):
-        if previous is None or is_host_jump(record.t_ns - previous):  # start, or a clock jump: pace from here
-            start_wall, first_t_ns = time.monotonic(), record.t_ns
-        previous = record.t_ns
-        if speed is not None:
-            due = start_wall + (record.t_ns - first_t_ns) * 1e-9 / speed
-            if batch and due > time.monotonic():  # the ones due go now, before waiting for this one
+        if pace is None:
+            if count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        elif (due := pace.due(record.t_ns)) > time.monotonic():
+            if batch:  # the ones due go now, before waiting for this one
                 yield batch
                 batch = []
-            delay = due - time.monotonic()
-            if delay > 0:
+            if (delay := due - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
-        elif count % _YIELD_EVERY == 0:
-            await asyncio.sleep(0)
         batch.append(record)
         if len(batch) == MOST_TOGETHER:
             yield batch
