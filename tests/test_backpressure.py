@@ -8,7 +8,10 @@ import json
 import signal
 from typing import TYPE_CHECKING
 
+import pytest
+
 from spinesense.config import Config
+from spinesense.publish import publisher as publisher_module
 from spinesense.service import Service
 from spinesense.sources.replay import ReplaySource
 from spinesense.testing import Listener, Mosquitto, loop_capture, replay_data
@@ -91,8 +94,11 @@ async def test_a_fast_replay_sends_every_stride(mosquitto: Mosquitto, tmp_path: 
 
 
 async def test_a_live_source_sheds_counted_strides_when_the_broker_stalls(
-    mosquitto: Mosquitto, tmp_path: Path
+    mosquitto: Mosquitto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Noticed sooner than by default (5 s), so that the fast replay gives more strides after the stall is
+    # noticed than the outbox's ring holds.
+    monkeypatch.setattr(publisher_module, "STALLED_S", 0.5)
     config = Config(runner_id="lv", broker=mosquitto.settings, record=False, data_dir=tmp_path / "data")
     source = LiveLike(ReplaySource(long_recording(tmp_path), speed=None))
     assert mosquitto.process is not None

@@ -49,9 +49,11 @@ log = logging.getLogger(__name__)
 
 STRIDE_EXPIRY_S = 60
 """A stride older than this is of no use to a live dashboard (MQTT 5 message expiry)."""
-STALLED_S = 0.5
+STALLED_S = 5.0
 """A reliable message unacknowledged this long means the broker stalls: strides queue behind it (counted if
-shed) instead of going into a connection that may never deliver them."""
+shed) instead of going into a connection that may never deliver them. Long, because on a loop serving
+hundreds of runners an acknowledgement's round trip takes two turns of the loop, each up to a second or more
+when the load peaks (a 300-runner run with 0.5 s here still had strides wait 2 s behind them)."""
 HIGH_WATER = 1000
 """Messages waiting at which ``room()`` makes a replay wait (below the outbox's 2000-stride ring)."""
 
