@@ -96,9 +96,9 @@ async def test_a_fast_replay_sends_every_stride(mosquitto: Mosquitto, tmp_path: 
 async def test_a_live_source_sheds_counted_strides_when_the_broker_stalls(
     mosquitto: Mosquitto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Noticed sooner than by default (5 s), so that the fast replay gives more strides after the stall is
-    # noticed than the outbox's ring holds.
-    monkeypatch.setattr(publisher_module, "STALLED_S", 0.5)
+    # The unacknowledged message ends the connection sooner than by default (5 s), so that the fast replay
+    # gives more strides after the stall is noticed than the outbox's ring holds.
+    monkeypatch.setattr(publisher_module, "ACK_TIMEOUT_S", 0.5)
     config = Config(runner_id="lv", broker=mosquitto.settings, record=False, data_dir=tmp_path / "data")
     source = LiveLike(ReplaySource(long_recording(tmp_path), speed=None))
     assert mosquitto.process is not None
@@ -115,8 +115,8 @@ async def test_a_live_source_sheds_counted_strides_when_the_broker_stalls(
             assert source.done.is_set()
             shed = publisher.strides_shed
             assert shed > 0
-            # Sent: into the connection until a reliable message went unacknowledged for STALLED_S. None
-            # lost uncounted.
+            # Sent: into the connection until a reliable message went unacknowledged for ACK_TIMEOUT_S,
+            # which ended it. None lost uncounted.
             assert shed + publisher.outbox.strides_waiting + publisher.strides_sent == len(result.strides)
         finally:
             mosquitto.process.send_signal(signal.SIGCONT)

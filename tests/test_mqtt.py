@@ -301,7 +301,8 @@ async def test_a_stride_is_on_the_wire_before_the_event_loop_turns(mosquitto: Mo
 
 
 async def test_a_stride_does_not_wait_behind_a_reliable_message(mosquitto: Mosquitto) -> None:
-    """A summary queued (and then awaiting its acknowledgement) does not hold a stride back.
+    """A summary queued (and then awaiting its acknowledgement) does not hold a stride back; a session's
+    start does.
 
     Each reliable message waits for its PUBACK before the next goes; on a loop serving hundreds of runners
     that round trip took the strides queued behind it hundreds of milliseconds. Strides and summaries are
@@ -319,21 +320,24 @@ async def test_a_stride_does_not_wait_behind_a_reliable_message(mosquitto: Mosqu
     subscriber.on_subscribe = lambda *_: subscribed.set()
     subscriber.on_message = on_message
     subscriber.connect(settings.host, settings.port)
-    subscriber.subscribe([("spinesense/v1/ana/stride", 0), ("spinesense/v1/ana/summary", 0)])
+    subscriber.subscribe([(f"spinesense/v1/ana/{sub}", 0) for sub in ("stride", "summary", "session")])
     subscriber.loop_start()
     try:
         assert await asyncio.to_thread(subscribed.wait, 10)
         async with Publisher(settings, "ana") as publisher:
+            # A session's start goes first: the stride after it waits until the outbox has emptied.
+            publisher.publish_session({"state": "started"})
             publisher.publish_stride(STRIDE)
-            await _wait_for(lambda: topics == ["stride"] and publisher.outbox_depth == 0)
+            assert publisher.outbox.strides_waiting == 1
+            await _wait_for(lambda: topics == ["session", "stride"] and publisher.outbox_depth == 0)
             arrived.clear()
             publisher.publish_summary({"strides": 1})  # queued for the sender, which has not run yet
             publisher.publish_stride(dataclasses.replace(STRIDE, index=4))
             on_the_wire = arrived.wait(5)  # blocks the loop on purpose: the sender cannot run
             assert publisher.outbox_depth == 1  # the summary, still queued
-            await _wait_for(lambda: len(topics) == 3 and publisher.outbox_depth == 0)
+            await _wait_for(lambda: len(topics) == 4 and publisher.outbox_depth == 0)
         assert on_the_wire
-        assert topics == ["stride", "stride", "summary"]
+        assert topics == ["session", "stride", "stride", "summary"]
         assert publisher.strides_sent == 2
     finally:
         subscriber.loop_stop()

@@ -172,7 +172,7 @@ class Run:
         return events
 
     def _hold(self, block: SampleBlock) -> list[RunEvent]:
-        """Batch ``block`` with the ones before it, or pass it on when not batching or a gap starts it.
+        """Hold ``block`` with the ones held, or pass it on when not batching; a gap releases those first.
 
         The first block always goes on alone: the run's clock is fixed at its last sample, as live.
         """

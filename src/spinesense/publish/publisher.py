@@ -2,7 +2,8 @@
 
 Callers enqueue (``publish_*``); one background task owns the connection and drains the outbox,
 removing a reliable message only after the broker acknowledged it (QoS 1). A stride published while that
-task waits with nothing queued is written at once instead (QoS 0, nothing to acknowledge). ``status`` is
+task is connected and no stride waits is written at once instead (QoS 0, nothing to acknowledge), also
+while a reliable message awaits its acknowledgement. ``status`` is
 retained and is also the last will, so a crash shows ``offline``; a clean exit publishes ``offline``
 itself after the outbox is empty (the will is then not sent). MQTT 5 is tried first (message expiry on
 strides, content type); brokers that only speak 3.1.1 get 3.1.1.
@@ -22,7 +23,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 import uuid
 from typing import TYPE_CHECKING, Any, Self
 
@@ -49,11 +49,11 @@ log = logging.getLogger(__name__)
 
 STRIDE_EXPIRY_S = 60
 """A stride older than this is of no use to a live dashboard (MQTT 5 message expiry)."""
-STALLED_S = 5.0
-"""A reliable message unacknowledged this long means the broker stalls: strides queue behind it (counted if
-shed) instead of going into a connection that may never deliver them. Long, because on a loop serving
-hundreds of runners an acknowledgement's round trip takes two turns of the loop, each up to a second or more
-when the load peaks (a 300-runner run with 0.5 s here still had strides wait 2 s behind them)."""
+ACK_TIMEOUT_S = 5.0
+"""A reliable message unacknowledged this long ends the connection (a stalled broker): the sender reconnects,
+and strides queue meanwhile (counted if shed) instead of going into a connection that may never deliver
+them. Long, because on a loop serving hundreds of runners an acknowledgement's round trip takes two turns of
+the loop, each up to a second or more when the load peaks."""
 HIGH_WATER = 1000
 """Messages waiting at which ``room()`` makes a replay wait (below the outbox's 2000-stride ring)."""
 
@@ -99,10 +99,10 @@ class Publisher:
         self.strides_sent = 0
         """Strides handed to the broker's connection (each stride is sent, waiting in the outbox, or shed)."""
         self._sending_client: AckingClient | None = None
-        self._unacknowledged_since: float | None = None
-        """When the reliable message now waiting for its acknowledgement was sent (None: none waits)."""
         """The connection the sender drains the outbox through, once it is up (strides may go straight)."""
-        """The connection while the sender waits with the outbox empty: strides go out at once through it."""
+        self._session_queued = False
+        """A session message is queued: strides wait until the outbox has emptied, so none arrives before
+        its session's start (nor before what an earlier run left in the outbox)."""
         self._together: list[Message] | None = None
         """Reliable messages held inside ``together``, queued as one when it ends."""
 
@@ -178,7 +178,8 @@ class Publisher:
         of runners on one loop, a turn can take tens of milliseconds); queued behind other strides, it
         keeps its place. It does not wait behind reliable messages (a summary, a baseline: other topics,
         whose order MQTT keeps per topic only): each of those waits for its acknowledgement before the
-        next is sent, and on a loaded loop that round trip took strides hundreds of milliseconds.
+        next is sent, and on a loaded loop that round trip took strides hundreds of milliseconds. Only a
+        session's start (with what an earlier run left) goes out before the strides that follow it.
         """
         message = Message(
             self.topics.stride,
@@ -190,7 +191,7 @@ class Publisher:
         if (
             client is None
             or self.outbox.strides_waiting
-            or self._stalled()
+            or (self._session_queued and len(self.outbox))
             or not client.send_now(message.topic, message.payload, self._props(message))
         ):
             self._put(message)
@@ -212,6 +213,7 @@ class Publisher:
 
     def publish_session(self, session: dict[str, Any]) -> None:
         """Queue the retained session message (start, or end with the session summary)."""
+        self._session_queued = True
         self._put(Message(self.topics.session, self._stamped(session), retain=True))
 
     def publish_baseline(self, state: BaselineState) -> None:
@@ -276,7 +278,7 @@ class Publisher:
             protocol=protocol,
             will=aiomqtt.Will(self.topics.status, b"offline", qos=1, retain=True),
             tls_params=tls,
-            timeout=5,
+            timeout=ACK_TIMEOUT_S,
             keepalive=10,
         )
 
@@ -344,32 +346,24 @@ class Publisher:
         while True:
             message = self.outbox.peek()
             if message is None:
+                self._session_queued = False
                 if self._closing:
                     await client.publish_checked(self.topics.status, b"offline", 1, retain=True)
                     return
                 self._wake.clear()
                 await self._wake.wait()
                 continue
-            self._unacknowledged_since = time.monotonic()
-            try:
-                await client.publish_checked(
-                    message.topic,
-                    message.payload,
-                    message.qos,
-                    retain=message.retain,
-                    properties=self._props(message),
-                )
-            finally:
-                self._unacknowledged_since = None
+            await client.publish_checked(
+                message.topic,
+                message.payload,
+                message.qos,
+                retain=message.retain,
+                properties=self._props(message),
+            )
             self.outbox.ack(message)
             self.strides_sent += message.sheddable
             if len(self.outbox) <= HIGH_WATER // 2:
                 self._room.set()
-
-    def _stalled(self) -> bool:
-        """Whether the message the sender waits on has gone unacknowledged for STALLED_S or more."""
-        since = self._unacknowledged_since
-        return since is not None and time.monotonic() - since >= STALLED_S
 
     def _props(self, message: Message) -> Properties | None:
         """MQTT 5 properties (None on 3.1.1): JSON content type, and an expiry for strides.

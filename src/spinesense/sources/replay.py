@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 
 EPOCH_THRESHOLD_S = 1e9
 """CSV times above this are Unix epoch seconds (2001 onwards); below, seconds from the start."""
-_YIELD_EVERY = 256
-"""In fast replay, let other tasks run after this many records."""
 HOST_JUMP_S = 600.0
 """A host time this much after the previous record, or more than ``HOST_BACK_S`` before it, is a clock
 jump (or a damaged digit), not a pause: ``info`` reports it and a paced replay never sleeps on it."""
@@ -221,11 +219,8 @@ async def replay_batches(recording: Recording, speed: float | None = 1.0) -> Asy
         raise ValueError(f"speed must be positive, got {speed}")
     pace = None if speed is None else _Pace(speed)
     batch: list[Record] = []
-    for count, record in enumerate(recording.records(), start=1):
-        if pace is None:
-            if count % _YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-        elif (due := pace.due(record.t_ns)) > time.monotonic():
+    for record in recording.records():
+        if pace is not None and (due := pace.due(record.t_ns)) > time.monotonic():
             if batch:  # the ones due go now, before waiting for this one
                 yield batch
                 batch = []
@@ -235,6 +230,8 @@ async def replay_batches(recording: Recording, speed: float | None = 1.0) -> Asy
         if len(batch) == MOST_TOGETHER:
             yield batch
             batch = []
+            if pace is None:
+                await asyncio.sleep(0)  # a fast replay lets the other tasks (the publisher) run
     if batch:
         yield batch
 
