@@ -14,12 +14,16 @@ before its runners start, per runner), and the machine's load average (shared ma
 Runners start one after another over ``--stagger`` seconds, as people do: started in the same instant,
 every runner's one-off work (the first alignment) lands on the loop at once.
 
+``--processes K`` splits the N runners over K serving processes (runner i in process i mod K), as K
+``spinesense serve`` commands sharing one broker would: one Python process runs on one core at a time,
+so this is how a machine's other cores serve runners too. CPU and memory are then the K processes' sums.
+
 ``--collect-at S`` times three full garbage collections in a row S seconds into each serving process
 (each stops every runner: what it costs at N) and prints them with the objects the collector tracks; the
 collections add to that run's lags, so judge capacity without it.
 
 Usage: .venv/bin/python benchmarks/serve.py [--runners 1,50,100,200,300,400] [--file CAPTURE]
-       [--lone-runs K] [--collect-at S]
+       [--lone-runs K] [--collect-at S] [--processes K]
 """
 
 from __future__ import annotations
@@ -71,10 +75,16 @@ async def timed_collections(at_s: float) -> dict[str, Any]:
 
 
 async def serve_child(
-    runners: int, port: int, file: Path, data_dir: Path, stagger_s: float, collect_at_s: float | None
+    runners: int,
+    port: int,
+    file: Path,
+    data_dir: Path,
+    stagger_s: float,
+    collect_at_s: float | None,
+    shard: tuple[int, int] = (0, 1),
 ) -> dict[str, Any]:
-    """The serving process: N replays through one Squad, started ``stagger_s`` apart in all; its start
-    times, CPU and memory."""
+    """A serving process: its share of N replays (runner i when i mod K is ``shard`` (j, K)) through one
+    Squad, the N started ``stagger_s`` apart in all; its start times, CPU and memory."""
     from spinesense.config import Config  # noqa: PLC0415 - imported here so the baseline RSS includes it
     from spinesense.models import Stride  # noqa: PLC0415
     from spinesense.publish.settings import BrokerSettings  # noqa: PLC0415
@@ -118,7 +128,7 @@ async def serve_child(
                 Config(runner_id=f"r{i}", broker=broker, data_dir=data_dir, record=False),
                 functools.partial(TimedReplay, f"r{i}", i * stagger_s / runners),
             )
-            for i in range(runners)
+            for i in range(shard[0], runners, shard[1])
         ],
         console=note_emitted,
     )
@@ -145,9 +155,15 @@ async def serve_child(
 
 
 async def measure(
-    runners: int, port: int, file: Path, stagger_s: float, collect_at_s: float | None = None
+    runners: int,
+    port: int,
+    file: Path,
+    stagger_s: float,
+    collect_at_s: float | None = None,
+    processes: int = 1,
 ) -> dict[str, Any]:
-    """Serve N runners in a child process while subscribed to their strides; lags per (runner, stride)."""
+    """Serve N runners in ``processes`` child processes while subscribed to their strides; lags per
+    (runner, stride)."""
     arrivals: dict[tuple[str, int], tuple[float, float]] = {}
 
     async def listen(client: aiomqtt.Client) -> None:
@@ -165,9 +181,14 @@ async def measure(
             command += ["--file", str(file), "--data-dir", data_dir, "--stagger", str(stagger_s)]
             if collect_at_s is not None:
                 command += ["--collect-at", str(collect_at_s)]
-            child = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
-            out, _ = await child.communicate()
-        report: dict[str, Any] = json.loads(out)
+            children = [
+                await asyncio.create_subprocess_exec(
+                    *command, "--shard", f"{j}/{processes}", stdout=asyncio.subprocess.PIPE
+                )
+                for j in range(processes)
+            ]
+            outs = await asyncio.gather(*(child.communicate() for child in children))
+        report = merged([json.loads(out) for out, _ in outs])
         expected = sum(n for n in report["strides"].values() if n > 0)
         deadline = time.monotonic() + WAIT_S
         while len(arrivals) < expected and time.monotonic() < deadline:  # noqa: ASYNC110 - QoS 0: no signal but arrival
@@ -183,6 +204,18 @@ async def measure(
         arrival - emitted[runner][str(index)] for (runner, index), (arrival, _) in arrivals.items()
     ]
     report["expected"] = expected
+    return report
+
+
+def merged(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The serving processes' reports as one: their runners together, CPU and memory summed."""
+    report = reports[0]
+    for other in reports[1:]:
+        for key in ("starts", "emitted", "strides"):
+            report[key].update(other[key])
+        report["errors"] += other["errors"]
+        for key in ("cpu_core_pct", "base_rss_mb", "peak_rss_mb", "shed"):
+            report[key] += other[key]
     return report
 
 
@@ -229,28 +262,28 @@ def median_lags(lone_runs: list[dict[str, Any]]) -> dict[int, float]:
     return {index: statistics.median(lags) for index, lags in by_stride.items()}
 
 
-async def main_async(
-    counts: list[int], file: Path, stagger_s: float, lone_runs: int, collect_at_s: float | None
-) -> None:
-    """Start Mosquitto; measure a lone runner ``lone_runs`` times, then each N; print the largest N that
-    kept up."""
+async def main_async(counts: list[int], args: argparse.Namespace) -> None:
+    """Start Mosquitto; measure a lone runner ``--lone-runs`` times, then each N (in ``--processes``);
+    print the largest N that kept up."""
     from spinesense.testing import running_mosquitto  # noqa: PLC0415
 
+    file = args.file
     print(f"recording {file.name}, {os.cpu_count()} cores, load average {os.getloadavg()}")
+    print(f"every N > 1 served by {args.processes} process(es)")
     print(
         "    N   strides/expected  shed  lag p50  lag p99  over 1 max  mqtt p99  mqtt max  "
         "CPU %core  %/runner  base MB  peak MB  MB/runner  ok"
     )
     best = previous = 0
     with tempfile.TemporaryDirectory() as workdir, running_mosquitto(Path(workdir)) as mosquitto:
-        lone = [await measure(1, mosquitto.port, file, 0.0) for _ in range(lone_runs)]
+        lone = [await measure(1, mosquitto.port, file, 0.0) for _ in range(args.lone_runs)]
         alone = median_lags(lone)
         for report in lone:  # each lone run against the median of all
             judge(1, report, alone)
         for n in counts:
             if n == 1:
                 continue
-            report = await measure(n, mosquitto.port, file, stagger_s, collect_at_s)
+            report = await measure(n, mosquitto.port, file, args.stagger, args.collect_at, args.processes)
             if judge(n, report, alone) and best == previous:
                 best = n
             previous = n
@@ -273,20 +306,29 @@ def main() -> None:
     parser.add_argument(
         "--collect-at", type=float, help="time three full collections this many seconds into each N's run"
     )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="serving processes the N runners are split over (default 1)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--shard", default="0/1", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
+        j, k = (int(part) for part in args.shard.split("/"))
         report = asyncio.run(
-            serve_child(args.child, args.port, args.file, args.data_dir, args.stagger, args.collect_at)
+            serve_child(
+                args.child, args.port, args.file, args.data_dir, args.stagger, args.collect_at, (j, k)
+            )
         )
         print(json.dumps(report))
         return
     counts = [int(n) for n in args.runners.split(",")]
     if args.lone_runs < 1:
         parser.error("--lone-runs must be at least 1")
-    asyncio.run(main_async(counts, args.file, args.stagger, args.lone_runs, args.collect_at))
+    if args.processes < 1:
+        parser.error("--processes must be at least 1")
+    asyncio.run(main_async(counts, args))
 
 
 if __name__ == "__main__":

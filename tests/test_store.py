@@ -90,6 +90,40 @@ def test_the_schema_is_migrated_once_and_a_newer_one_is_refused(store_url: str) 
         RunStore(store_url)
 
 
+OPEN_ON_CUE = """
+import sys
+from spinesense.store import RunStore
+print("ready", flush=True)
+sys.stdin.readline()  # every process is released at once, to open the same new store together
+RunStore(sys.argv[1]).engine.dispose()
+print("opened", flush=True)
+"""
+
+
+def test_processes_opening_a_new_store_at_once_migrate_it_once(store_url: str) -> None:
+    """``serve --processes K`` opens one store from K processes: none may fail on another's migration."""
+    command = [sys.executable, "-c", OPEN_ON_CUE, store_url]
+    openers = [
+        subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    for opener in openers:
+        assert opener.stdout is not None
+        assert opener.stdout.readline() == "ready\n"
+    for opener in openers:
+        assert opener.stdin is not None
+        opener.stdin.write("go\n")
+        opener.stdin.flush()
+    for opener in openers:
+        out, err = opener.communicate(timeout=60)
+        assert (opener.returncode, out) == (0, "opened\n"), err
+    with RunStore(store_url) as store, store.engine.begin() as connection:
+        versions = connection.execute(sa.text("SELECT version FROM schema_version")).scalars().all()
+        assert sorted(versions) == list(range(1, SCHEMA_VERSION + 1))
+
+
 def test_shoes_add_use_retire_and_their_distance(store_url: str, strides: list[Stride]) -> None:
     with RunStore(store_url) as store:
         store.shoes.add("ana", "Pegasus", 495.0)

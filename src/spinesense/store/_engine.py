@@ -8,11 +8,16 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.schema import CreateTable
 
 from spinesense.store._schema import MIGRATIONS, SCHEMA_VERSION, schema_version
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+
+SCHEMA_LOCK_KEY = 0x5350494E45
+"""PostgreSQL advisory lock key of the schema's migrations (b"SPINE")."""
 
 
 class StoreError(Exception):
@@ -58,11 +63,30 @@ def current_version(connection: sa.Connection) -> int:
     return int(connection.execute(sa.select(sa.func.max(schema_version.c.version))).scalar() or 0)
 
 
+def lock_schema(connection: sa.Connection) -> None:
+    """Hold the store's schema lock for this transaction: processes opening a new store migrate it in turn.
+
+    PostgreSQL: an advisory lock, held to the transaction's end. SQLite: a write (of nothing) as the
+    transaction's first statement takes the database's write lock, waiting up to ``busy_timeout``; the
+    version table must exist.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+    else:
+        connection.execute(schema_version.update().where(sa.false()).values(version=0))
+
+
 def migrate(engine: sa.Engine) -> int:
-    """Bring the schema up to ``SCHEMA_VERSION``, one transaction per migration; return the version."""
+    """Bring the schema up to ``SCHEMA_VERSION``, one transaction per migration; return the version.
+
+    Safe when several processes open a new store at once (``serve --processes``): each migration's
+    transaction takes the write lock and reads the version again, so each runs once.
+    """
     try:
         with engine.begin() as connection:
-            schema_version.create(connection, checkfirst=True)
+            if connection.dialect.name == "postgresql":  # where two CREATE TABLE IF NOT EXISTS can collide
+                lock_schema(connection)
+            connection.execute(CreateTable(schema_version, if_not_exists=True))
             version = current_version(connection)
     except OperationalError as exc:
         raise StoreError(f"store {engine.url.render_as_string()}: {exc.orig}") from None
@@ -73,6 +97,9 @@ def migrate(engine: sa.Engine) -> int:
         )
     for number in range(version + 1, SCHEMA_VERSION + 1):
         with engine.begin() as connection:
+            lock_schema(connection)
+            if current_version(connection) >= number:
+                continue  # another process applied it meanwhile
             MIGRATIONS[number - 1](connection)
             connection.execute(
                 schema_version.insert().values(version=number, applied_utc=dt.datetime.now(dt.UTC))

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from spinesense.cli.commands import _base as codes
 from spinesense.cli.commands._base import CommandError
 from spinesense.cli.commands._ble import bluetooth_errors
+from spinesense.cli.commands._serve_processes import Named, serve_in_processes
 from spinesense.cli.commands._service import load_for_command, report_totals, store_sink
 from spinesense.logs import runner_scope, status
 from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     """Serve every runner until each source ends, Ctrl-C or SIGTERM; one status line per runner."""
     if args.speed <= 0:
         raise CommandError(f"--speed must be positive, got {args.speed}", codes.EXIT_USAGE)
+    if args.processes < 1:
+        raise CommandError(f"--processes must be at least 1, got {args.processes}", codes.EXIT_USAGE)
     return asyncio.run(serve_args(args))
 
 
@@ -41,14 +44,17 @@ async def serve_args(args: argparse.Namespace, backend: BleakBackend | None = No
 
     The demo reaches its virtual sensor the same way (``run_live``), and so do the tests.
     """
-    runners = [*_replays(args), *_sensors(args, backend)]
-    if not runners:
+    named = [*_replays(args), *_sensors(args)]
+    if not named:
         with bluetooth_errors():
-            runners = await _found_sensors(args, backend)
+            named = await _found_sensors(args, backend)
+    runners = [_runner(n, args, backend) for n in named]
     try:
         check_unique(runners)
     except ValueError as exc:
         raise CommandError(str(exc), codes.EXIT_USAGE) from None
+    if args.processes > 1:
+        return await serve_in_processes(args, runners, named)
     return await _serve(runners)
 
 
@@ -69,29 +75,35 @@ def _pair(text: str, flag: str) -> tuple[str | None, str]:
     return runner, value
 
 
-def _replays(args: argparse.Namespace) -> list[Runner]:
-    """A runner per ``--replay``; the recording is opened in the runner's own task."""
-    runners = []
+def _replays(args: argparse.Namespace) -> list[Named]:
+    """A runner per ``--replay`` (runner id: the file's name without suffixes unless given)."""
+    named = []
     for text in args.replay:
         runner_id, file = _pair(text, "--replay")
-        runner_id = runner_id or Path(file).name.split(".")[0]
-
-        def source(file: str = file) -> Source:
-            return ReplaySource(file, args.speed, SOURCE)
-
-        runners.append(Runner(_config(args, runner_id), source))
-    return runners
+        named.append(Named("--replay", runner_id or Path(file).name.split(".")[0], file))
+    return named
 
 
-def _sensors(args: argparse.Namespace, backend: BleakBackend | None) -> list[Runner]:
+def _sensors(args: argparse.Namespace) -> list[Named]:
     """A runner per ``--sensor RUNNER=NAME|ADDRESS``."""
-    runners = []
+    named = []
     for text in args.sensor:
         runner_id, target = _pair(text, "--sensor")
         if runner_id is None:
             raise CommandError(f"--sensor {text!r}: expected RUNNER=NAME|ADDRESS", codes.EXIT_USAGE)
-        runners.append(Runner(_config(args, runner_id), _link(target, args, backend)))
-    return runners
+        named.append(Named("--sensor", runner_id, target))
+    return named
+
+
+def _runner(named: Named, args: argparse.Namespace, backend: BleakBackend | None) -> Runner:
+    """The runner: its configuration, and its recording or sensor, opened in the runner's own task."""
+    if named.flag == "--replay":
+
+        def source() -> Source:
+            return ReplaySource(named.value, args.speed, SOURCE)
+
+        return Runner(_config(args, named.runner_id), source)
+    return Runner(_config(args, named.runner_id), _link(named.value, args, backend))
 
 
 def _link(target: str, args: argparse.Namespace, backend: BleakBackend | None) -> Callable[[], Source]:
@@ -100,7 +112,7 @@ def _link(target: str, args: argparse.Namespace, backend: BleakBackend | None) -
     return lambda: SensorLink(target, backend=backend, options=options, source=SOURCE)
 
 
-async def _found_sensors(args: argparse.Namespace, backend: BleakBackend | None) -> list[Runner]:
+async def _found_sensors(args: argparse.Namespace, backend: BleakBackend | None) -> list[Named]:
     """A runner per reference sensor advertising now, named after the sensor."""
     seen = await scan(args.scan_timeout, backend=backend)
     found = [s for s in seen if s.family and s.family.protocol == "reference"]
@@ -108,7 +120,7 @@ async def _found_sensors(args: argparse.Namespace, backend: BleakBackend | None)
         raise CommandError(
             f"no reference sensor found within {args.scan_timeout:g} s", codes.EXIT_UNAVAILABLE
         )
-    return [Runner(_config(args, _runner_id(s.name)), _link(s.device.address, args, backend)) for s in found]
+    return [Named("--sensor", _runner_id(s.name), s.device.address) for s in found]
 
 
 def _runner_id(sensor_name: str) -> str:

@@ -46,6 +46,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--data-dir", metavar="DIR", help="where raw captures and outboxes are written")
     parser.add_argument("--no-record", action="store_true", help="do not write raw captures")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="K",
+        help="split the runners over K serving processes, to use K cores (default 1: one process)",
+    )
     parser.set_defaults(handler=run)
 
 
