@@ -234,23 +234,12 @@ async def test_a_client_certificate_opens_a_broker_that_requires_one(
         ("mqtt://", "no host name"),
         ("mqtt://host:99999", "port is not a number"),
         ("mqtt://host/path", "no path"),
-        ("mqtt://host?protocol=4", "protocol must be one of 5, 3.1.1, got '4'"),
-        ("mqtt://host?qos=1", "unknown URL parameter 'qos'"),
-        ("mqtt://host?protocol", "cannot read the URL's parameters"),
     ],
 )
 def test_a_bad_broker_url_names_the_key_and_the_reason(url: str, reason: str) -> None:
     with pytest.raises(ConfigError, match=reason) as info:
         BrokerSettings.from_url(url)
     assert info.value.key == "broker.url"
-
-
-@pytest.mark.parametrize(
-    ("url", "mqtt5"),
-    [("mqtt://h", None), ("mqtt://h?protocol=5", True), ("mqtt://h:1?protocol=3.1.1", False)],
-)
-def test_a_broker_url_may_fix_the_mqtt_version(url: str, mqtt5: bool | None) -> None:
-    assert BrokerSettings.from_url(url).mqtt5 is mqtt5
 
 
 def test_the_password_never_shows() -> None:

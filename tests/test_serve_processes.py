@@ -20,9 +20,24 @@ from test_serve import HANG_GUARD_S, RUNS, SPEED, _strides
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import aiomqtt
+
     from spinesense.testing import Mosquitto
 
 pytestmark = pytest.mark.slow  # end to end (whole runs in several processes): `scripts/test --quick` skips it
+
+
+def _ended(messages: list[aiomqtt.Message], runners: tuple[str, ...]) -> bool:
+    """Whether every runner's session was published as ended (a clean stop)."""
+    return all(
+        any(str(m.topic) == f"spinesense/v1/{r}/session" and b'"ended"' in bytes(m.payload) for m in messages)
+        for r in runners
+    )
+
+
+def _said(stderr: bytes, text: str) -> int:
+    """How many lines of ``stderr`` (JSON) say ``text``."""
+    return sum(text in json.loads(line)["message"] for line in stderr.splitlines())
 
 
 def _serve(*flags: str) -> list[str]:
@@ -63,25 +78,31 @@ async def test_a_signal_is_passed_on_and_every_process_stops_cleanly(mosquitto: 
                 proc.send_signal(signal.SIGTERM)
                 _, err = await proc.communicate()
                 # A clean stop ends each run: its session is published as ended.
-                await listener.wait_for(
-                    lambda messages: all(
-                        any(
-                            str(m.topic) == f"spinesense/v1/{r}/session" and b'"ended"' in bytes(m.payload)
-                            for m in messages
-                        )
-                        for r in runners
-                    )
-                )
+                await listener.wait_for(lambda messages: _ended(messages, runners))
         finally:
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
     assert proc.returncode == EXIT_INTERRUPTED, err
-    lines = [json.loads(line) for line in err.splitlines()]
-    stopping = [line for line in lines if line["message"].startswith("spinesense: stopping")]
-    assert len(stopping) == len(runners)  # each process was told once, not twice (which stops at once)
-    final = {line["runner"] for line in lines if "strides" in line}
+    assert _said(err, "spinesense: stopping") == len(runners)  # each told once (a second stops at once)
+    final = {line["runner"] for line in map(json.loads, err.splitlines()) if "strides" in line}
     assert final == set(runners)
+
+
+async def test_the_serving_processes_stop_cleanly_when_the_command_is_killed(mosquitto: Mosquitto) -> None:
+    """SIGKILL cannot be passed on; the serving processes still see their parent go and stop cleanly."""
+    runners = ("ana", "cleo")
+    command = _serve("--processes", "2", "--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--speed", "2")
+    command += [f"--replay={r}={RUNS[r]}" for r in runners]
+    async with Listener(mosquitto.settings, "spinesense/v1/#") as listener:
+        proc = await asyncio.create_subprocess_exec(*command, stderr=subprocess.PIPE)
+        async with asyncio.timeout(HANG_GUARD_S):
+            await listener.wait_for(lambda messages: all(_strides(messages, r) for r in runners))
+            proc.kill()
+            _, err = await proc.communicate()  # stderr, shared, ends when the last serving process has
+            await listener.wait_for(lambda messages: _ended(messages, runners))
+    assert _said(err, "has gone: stopping") == len(runners)  # not at the end of the recordings
+    assert _said(err, "stopped at once") == 0
 
 
 def test_without_a_broker_the_processes_share_the_embedded_one(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path  # noqa: TC003 - dataclass field types are resolved at run time
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from spinesense.errors import ConfigError
 
@@ -36,10 +36,7 @@ class BrokerSettings:
 
     @classmethod
     def from_url(cls, url: str, key: str = "broker.url") -> BrokerSettings:
-        """Parse ``mqtt://[user[:password]@]host[:port][?protocol=5|3.1.1]`` or ``mqtts://…``.
-
-        ConfigError names the problem. ``protocol`` fixes the MQTT version (default: 5, then 3.1.1).
-        """
+        """Parse ``mqtt://[user[:password]@]host[:port]`` or ``mqtts://…``; ConfigError names the problem."""
         parts = urlsplit(url)
         if parts.scheme not in DEFAULT_PORTS:
             raise ConfigError(key, f"scheme must be mqtt:// or mqtts://, got {parts.scheme or 'none'!r}")
@@ -52,7 +49,6 @@ class BrokerSettings:
         if parts.path not in ("", "/"):
             raise ConfigError(key, f"a broker URL has no path, got {parts.path!r}")
         return cls(
-            mqtt5=_protocol(parts.query, key),
             host=parts.hostname,
             port=port,
             username=unquote(parts.username) if parts.username else None,
@@ -82,23 +78,3 @@ class BrokerSettings:
         scheme = "mqtts" if self.tls else "mqtt"
         user = f"{self.username}{':***' if self.password else ''}@" if self.username else ""
         return f"{scheme}://{user}{self.host}:{self.port}"
-
-
-PROTOCOLS = {"5": True, "3.1.1": False}
-"""The ``protocol`` a broker URL may name, as ``BrokerSettings.mqtt5``."""
-
-
-def _protocol(query: str, key: str) -> bool | None:
-    """``mqtt5`` from a broker URL's query (``protocol=5`` or ``protocol=3.1.1``); None when not given."""
-    try:
-        pairs = parse_qsl(query, strict_parsing=True) if query else []
-    except ValueError:
-        raise ConfigError(key, f"cannot read the URL's parameters {query!r}") from None
-    mqtt5 = None
-    for name, value in pairs:
-        if name != "protocol":
-            raise ConfigError(key, f"unknown URL parameter {name!r} (known: protocol)")
-        if value not in PROTOCOLS:
-            raise ConfigError(key, f"protocol must be one of {', '.join(PROTOCOLS)}, got {value!r}")
-        mqtt5 = PROTOCOLS[value]
-    return mqtt5

@@ -84,24 +84,28 @@ def migrate(engine: sa.Engine) -> int:
     """
     try:
         with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":  # where two CREATE TABLE IF NOT EXISTS can collide
+            if connection.dialect.name == "postgresql":
+                # Under the lock, and created only when missing: a role without CREATE rights can open a
+                # store that exists (PostgreSQL checks the right before IF NOT EXISTS).
                 lock_schema(connection)
-            connection.execute(CreateTable(schema_version, if_not_exists=True))
+                schema_version.create(connection, checkfirst=True)
+            else:
+                connection.execute(CreateTable(schema_version, if_not_exists=True))
             version = current_version(connection)
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store schema version {version} is newer than this spinesense ({SCHEMA_VERSION}): "
+                "upgrade spinesense"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with engine.begin() as connection:
+                lock_schema(connection)  # a lock held longer than busy_timeout: OperationalError
+                if current_version(connection) >= number:
+                    continue  # another process applied it meanwhile
+                MIGRATIONS[number - 1](connection)
+                connection.execute(
+                    schema_version.insert().values(version=number, applied_utc=dt.datetime.now(dt.UTC))
+                )
     except OperationalError as exc:
         raise StoreError(f"store {engine.url.render_as_string()}: {exc.orig}") from None
-    if version > SCHEMA_VERSION:
-        raise StoreError(
-            f"store schema version {version} is newer than this spinesense ({SCHEMA_VERSION}): "
-            "upgrade spinesense"
-        )
-    for number in range(version + 1, SCHEMA_VERSION + 1):
-        with engine.begin() as connection:
-            lock_schema(connection)
-            if current_version(connection) >= number:
-                continue  # another process applied it meanwhile
-            MIGRATIONS[number - 1](connection)
-            connection.execute(
-                schema_version.insert().values(version=number, applied_utc=dt.datetime.now(dt.UTC))
-            )
     return SCHEMA_VERSION

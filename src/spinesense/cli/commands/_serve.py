@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 from spinesense.cli.commands import _base as codes
 from spinesense.cli.commands._base import CommandError
 from spinesense.cli.commands._ble import bluetooth_errors
-from spinesense.cli.commands._serve_processes import Named, serve_in_processes
+from spinesense.cli.commands._serve_processes import Named, serve_in_processes, stop_when_parent_goes
 from spinesense.cli.commands._service import load_for_command, report_totals, store_sink
 from spinesense.logs import runner_scope, status
-from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker
+from spinesense.publish.settings import BrokerSettings
+from spinesense.serve import Outcome, Runner, Squad, check_unique, shared_broker, with_broker
 from spinesense.sources.ble import LinkOptions
 from spinesense.sources.ble_discovery import scan
 from spinesense.sources.ble_link import SensorLink
@@ -42,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
 async def serve_args(args: argparse.Namespace, backend: BleakBackend | None = None) -> int:
     """``run`` on the running loop; live sensors are reached through ``backend`` (None: the platform's).
 
-    The demo reaches its virtual sensor the same way (``run_live``), and so do the tests.
+    The demo reaches its virtual sensor the same way (``run_live``), and so do the tests. With
+    ``--processes``, the serving processes reach their sensors through the platform's backend.
     """
     named = [*_replays(args), *_sensors(args)]
     if not named:
@@ -55,7 +57,9 @@ async def serve_args(args: argparse.Namespace, backend: BleakBackend | None = No
         raise CommandError(str(exc), codes.EXIT_USAGE) from None
     if args.processes > 1:
         return await serve_in_processes(args, runners, named)
-    return await _serve(runners)
+    if args.embedded_broker is not None:  # a serving process of --processes: its parent's broker
+        runners = with_broker(runners, BrokerSettings("127.0.0.1", args.embedded_broker, mqtt5=False))
+    return await _serve(runners, watch_parent=args.parent_pipe)
 
 
 def _config(args: argparse.Namespace, runner_id: str) -> Config:
@@ -128,11 +132,16 @@ def _runner_id(sensor_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]", "-", sensor_name)[:64].strip(".") or "sensor"
 
 
-async def _serve(runners: list[Runner]) -> int:
-    """The squad on one loop; every runner's totals or failure; the exit code."""
+async def _serve(runners: list[Runner], *, watch_parent: bool = False) -> int:
+    """The squad on one loop; every runner's totals or failure; the exit code.
+
+    ``watch_parent``: a serving process of ``--processes``, which stops when its parent goes.
+    """
     async with shared_broker(runners) as served:
         squad = Squad(served, store=store_sink)
         squad.stop_on_signals()
+        if watch_parent:
+            stop_when_parent_goes(squad.stop)
         status(f"serving {len(served)} runners", runners=len(served))
         outcomes = await squad.serve()
     for outcome in outcomes:

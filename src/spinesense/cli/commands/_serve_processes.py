@@ -3,9 +3,10 @@
 One Python process runs on one core at a time, however many runners its loop serves; K processes use K
 cores. Each is a plain ``spinesense serve`` of its share of the runners (runner i in process i mod K),
 so everything a single process does (isolation, status lines, exit codes, the run store) holds in each.
-This process only starts them, shares its embedded broker with them, passes every Ctrl-C or SIGTERM on
-(they are in their own process group, so a terminal's Ctrl-C reaches them once, through here) and
-waits for them all.
+This process only starts them, shares its embedded broker with them and waits for them all. Each
+serving process has a process group of its own, so a terminal's Ctrl-C reaches it once, passed on from
+here with every SIGINT, SIGTERM and SIGHUP. Each watches a pipe from this process on its standard
+input and stops cleanly when it closes: if this process dies, even by SIGKILL, none runs on without it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 import os
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands import _base as codes
@@ -24,11 +25,18 @@ from spinesense.serve import shared_broker
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from spinesense.serve import Runner
 
 log = logging.getLogger(__name__)
+
+EMBEDDED_BROKER_FLAG = "--embedded-broker"
+"""Hidden ``serve`` option: the port of the embedded broker a serving process shares with this one."""
+PARENT_PIPE_FLAG = "--parent-pipe"
+"""Hidden ``serve`` option: standard input is a pipe from the command that started this serving process,
+which stops when it closes."""
+PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @dataclass(frozen=True)
@@ -39,9 +47,9 @@ class Named:
     runner_id: str
     value: str
 
-    def argv(self) -> list[str]:
-        """The runner's flag for a serving process's command line."""
-        return [f"{self.flag}={self.runner_id}={self.value}"]
+    def arg(self) -> str:
+        """The runner's flag for a serving process's command line (runner ids never hold '=')."""
+        return f"{self.flag}={self.runner_id}={self.value}"
 
 
 def shares(named: Sequence[Named], processes: int) -> list[list[Named]]:
@@ -49,15 +57,24 @@ def shares(named: Sequence[Named], processes: int) -> list[list[Named]]:
     return [list(named[j::processes]) for j in range(processes) if named[j::processes]]
 
 
-def common_argv(args: argparse.Namespace) -> list[str]:
-    """The command line every serving process shares, up to its runners: this one's options."""
-    argv = [sys.executable, "-m", "spinesense"]
+def common_argv(args: argparse.Namespace, embedded_port: int | None) -> list[str]:
+    """The command line every serving process shares, up to its runners: this one's options.
+
+    ``-P``: the installed spinesense, never a ``spinesense`` in the working directory.
+    """
+    argv = [sys.executable, "-P", "-m", "spinesense"]
     if args.log_format:
         argv += ["--log-format", args.log_format]
     if args.verbose:
         argv.append("--verbose")
-    argv += ["serve", "--speed", repr(args.speed), "--scan-timeout", repr(args.scan_timeout)]
-    for option, value in (("--config", args.config), ("--data-dir", args.data_dir)):
+    argv += ["serve", PARENT_PIPE_FLAG, "--speed", repr(args.speed)]
+    argv += ["--scan-timeout", repr(args.scan_timeout)]
+    for option, value in (
+        ("--config", args.config),
+        ("--broker", args.broker),
+        ("--data-dir", args.data_dir),
+        (EMBEDDED_BROKER_FLAG, embedded_port),
+    ):
         if value is not None:
             argv += [option, str(value)]
     if args.no_record:
@@ -65,55 +82,60 @@ def common_argv(args: argparse.Namespace) -> list[str]:
     return argv
 
 
+@dataclass
+class Children:
+    """The serving processes: started one by one, told every signal this process gets, waited for."""
+
+    processes: list[asyncio.subprocess.Process] = field(default_factory=list)
+    interrupted: bool = False
+
+    def pass_on(self, sig: signal.Signals) -> None:
+        """Give ``sig`` to every serving process still running (the first stops it, a second at once)."""
+        self.interrupted = True
+        for process in self.processes:
+            if process.returncode is None:
+                process.send_signal(sig)
+
+    async def start(self, argv: list[str]) -> None:
+        """Start one serving process in a process group of its own, a pipe from here on its standard input."""
+        process = await asyncio.create_subprocess_exec(*argv, stdin=asyncio.subprocess.PIPE, process_group=0)
+        self.processes.append(process)
+
+    async def stop(self) -> None:
+        """Stop every serving process still running, cleanly, and wait for each."""
+        self.pass_on(signal.SIGTERM)
+        for process in self.processes:
+            await process.wait()
+
+
 async def serve_in_processes(args: argparse.Namespace, runners: list[Runner], named: list[Named]) -> int:
     """Serve ``named`` (whose configurations are ``runners``) in ``args.processes`` processes; the exit code.
 
-    Runners without a configured broker share this process's embedded broker, as in one process. The
-    broker goes to the children in their environment (``SPINESENSE_BROKER_URL``, which only a flag
-    overrides), so a password in a ``--broker`` URL is not shown in their command lines too.
-    """
-    async with shared_broker(runners) as served:
-        embedded = served[0].config.broker if runners[0].config.broker is None else None
-        # The embedded broker speaks MQTT 3.1.1 only: said in its URL, the children need not try 5 first.
-        broker_url = (
-            args.broker if embedded is None else f"mqtt://{embedded.host}:{embedded.port}?protocol=3.1.1"
-        )
-        env = dict(os.environ) if broker_url is None else {**os.environ, "SPINESENSE_BROKER_URL": broker_url}
-        groups = shares(named, args.processes)
-        status(f"serving {len(named)} runners in {len(groups)} processes", runners=len(named))
-        base = common_argv(args)
-        children = [
-            await asyncio.create_subprocess_exec(
-                *base, *(a for n in group for a in n.argv()), env=env, process_group=0
-            )
-            for group in groups
-        ]
-        interrupted = pass_signals_on(children)
-        returned = [await child.wait() for child in children]
-    for group, code in zip(groups, returned, strict=True):
-        if code < 0:
-            ids = ", ".join(n.runner_id for n in group)
-            log.error("the process serving %s ended by signal %d: their runs ended there", ids, -code)
-    return merged_exit_code(returned, interrupted=interrupted[0])
-
-
-def pass_signals_on(children: Sequence[asyncio.subprocess.Process]) -> list[bool]:
-    """Pass every Ctrl-C and SIGTERM on to the children (each stops on its first, at once on its second).
-
-    The returned one-item list turns True at the first signal.
+    Runners without a configured broker share this process's embedded broker, as in one process.
     """
     loop = asyncio.get_running_loop()
-    interrupted = [False]
-
-    def forward(sig: signal.Signals) -> None:
-        interrupted[0] = True
-        for child in children:
-            if child.returncode is None:
-                child.send_signal(sig)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, forward, sig)
-    return interrupted
+    children = Children()
+    for sig in PASSED_ON:  # before any starts: a signal from here on reaches every one started
+        loop.add_signal_handler(sig, children.pass_on, sig)
+    groups = shares(named, args.processes)
+    async with shared_broker(runners) as served:
+        embedded = served[0].config.broker if runners and runners[0].config.broker is None else None
+        base = common_argv(args, None if embedded is None else embedded.port)
+        status(f"serving {len(named)} runners in {len(groups)} processes", runners=len(named))
+        try:
+            for group in groups:
+                await children.start([*base, *(n.arg() for n in group)])
+            returned = [await process.wait() for process in children.processes]
+        except BaseException:  # one could not start, or this task was cancelled: none is left running
+            await children.stop()
+            raise
+        interrupted = children.interrupted
+    for group, code in zip(groups, returned, strict=True):
+        if code < 0:
+            level = logging.INFO if interrupted else logging.ERROR
+            ids = ", ".join(n.runner_id for n in group)
+            log.log(level, "the process serving %s ended by signal %d: their runs ended there", ids, -code)
+    return merged_exit_code(returned, interrupted=interrupted)
 
 
 def merged_exit_code(codes_returned: Sequence[int], *, interrupted: bool) -> int:
@@ -121,3 +143,21 @@ def merged_exit_code(codes_returned: Sequence[int], *, interrupted: bool) -> int
     if interrupted or codes.EXIT_INTERRUPTED in codes_returned:
         return codes.EXIT_INTERRUPTED
     return max((codes.EXIT_DATA if code < 0 else code for code in codes_returned), default=codes.EXIT_OK)
+
+
+def stop_when_parent_goes(stop: Callable[[], None]) -> None:
+    """Call ``stop`` once standard input, the pipe from the command that started this process, closes.
+
+    That command never writes to it: it closes when that process ends, however it ended.
+    """
+    loop = asyncio.get_running_loop()
+    fd = sys.stdin.fileno()
+
+    def readable() -> None:
+        if os.read(fd, 4096):
+            return
+        loop.remove_reader(fd)
+        status("the command that started this serving process has gone: stopping")
+        stop()
+
+    loop.add_reader(fd, readable)

@@ -6,10 +6,7 @@ stays light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import argparse
+import argparse
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,6 +50,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="K",
         help="split the runners over K serving processes, to use K cores (default 1: one process)",
     )
+    # How a process of ``--processes`` reaches the embedded broker of the command that started it.
+    parser.add_argument("--embedded-broker", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--parent-pipe", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
 
 
