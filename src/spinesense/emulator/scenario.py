@@ -52,8 +52,9 @@ async def dropout_run(
 ) -> DropoutRun:
     """Stream ``path`` at ``speed``x; every ``fault_every_s`` drop the link, then vanish for ``vanish_s``.
 
-    Faults are timed on the sensor's clock (every ``fault_every_s * speed`` s of the recording), so they
-    land at the same places in the recording however long the host took to connect.
+    Faults are timed on the recording's clock (every ``fault_every_s * speed`` s of it) as the host
+    received it, so they land at the same places in the recording however long the host took to connect
+    and however far a busy host lags behind the sensor.
     """
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
@@ -71,10 +72,8 @@ async def dropout_run(
             faults = [sensor.disconnect] * disconnects
             if vanish_s > 0:
                 faults.append(lambda: sensor.vanish(vanish_s))
-            sent = 0
             for k, fault in enumerate(faults, start=1):
-                await _fault_due(sensor, k * fault_every_s * speed, sent)
-                sent = sensor.counts.frames
+                await _fault_due(sensor, records, k * fault_every_s * speed)
                 await fault()
             await sensor.finished.wait()
             await _last_frame_in(records, sensor)
@@ -85,15 +84,23 @@ async def dropout_run(
     return DropoutRun(records, sensor, link, loop.time() - began)
 
 
-async def _fault_due(sensor: VirtualSensor, t_s: float, sent_before: int) -> None:
-    """Wait until the sensor has sampled ``t_s`` s of its recording and sent a frame since the last fault.
+async def _fault_due(sensor: VirtualSensor, records: list[FrameRecord | EventRecord], t_s: float) -> None:
+    """Wait until the host has received the frame ``t_s`` s into the recording (or a later one).
 
-    A fault while the link is still down from the last one would merge into it (one gap, not two).
+    Timed on what the host received, not on what the sensor sent: frames still in flight when the link
+    drops are lost, and on a busy host they would move the gap seconds earlier. Such a frame came after
+    the last fault, so the link is up again: two faults never merge into one gap.
     """
-    frame_s = reference.MAX_SAMPLES_PER_FRAME / sensor.info.sample_rate_hz
-    counts = sensor.counts
-    while (counts.frames + counts.dropped_frames) * frame_s < t_s or counts.frames <= sent_before:  # noqa: ASYNC110
-        await asyncio.sleep(frame_s / sensor.speed)
+    rate = sensor.info.sample_rate_hz
+    first_index = t_s * rate - reference.MAX_SAMPLES_PER_FRAME
+    seen = 0
+    while True:
+        new = records[seen:]
+        frames = [r.data for r in new if isinstance(r, FrameRecord) and r.char == reference.DATA_UUID]
+        if any(reference.parse_frame(data).first_sample_index > first_index for data in frames):
+            return
+        seen = len(records)
+        await asyncio.sleep(reference.MAX_SAMPLES_PER_FRAME / rate / sensor.speed)
 
 
 async def _last_frame_in(records: list[FrameRecord | EventRecord], sensor: VirtualSensor) -> None:
