@@ -65,43 +65,45 @@ def test_the_runners_are_split_over_the_processes_and_each_served_as_in_one(
     assert "unknown format" in final["broken"]["error"]
 
 
-async def test_a_signal_is_passed_on_and_every_process_stops_cleanly(mosquitto: Mosquitto) -> None:
-    """SIGTERM to the command reaches each serving process once: each stops its runners cleanly (130)."""
-    runners = ("ana", "cleo")
+RUNNERS = ("ana", "cleo")
+
+
+async def _signalled(mosquitto: Mosquitto, sig: signal.Signals) -> tuple[int | None, bytes]:
+    """Serve RUNNERS in two processes; once both stream, send ``sig`` to the command.
+
+    Returns the command's exit code and stderr (shared with the serving processes: it ends when the last
+    of them has ended), after both runners' sessions were published as ended (a clean stop).
+    """
     command = _serve("--processes", "2", "--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--speed", "2")
-    command += [f"--replay={r}={RUNS[r]}" for r in runners]
+    command += [f"--replay={r}={RUNS[r]}" for r in RUNNERS]
     async with Listener(mosquitto.settings, "spinesense/v1/#") as listener:
         proc = await asyncio.create_subprocess_exec(*command, stderr=subprocess.PIPE)
         try:
             async with asyncio.timeout(HANG_GUARD_S):
-                await listener.wait_for(lambda messages: all(_strides(messages, r) for r in runners))
-                proc.send_signal(signal.SIGTERM)
+                await listener.wait_for(lambda messages: all(_strides(messages, r) for r in RUNNERS))
+                proc.send_signal(sig)
                 _, err = await proc.communicate()
-                # A clean stop ends each run: its session is published as ended.
-                await listener.wait_for(lambda messages: _ended(messages, runners))
+                await listener.wait_for(lambda messages: _ended(messages, RUNNERS))
         finally:
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
-    assert proc.returncode == EXIT_INTERRUPTED, err
-    assert _said(err, "spinesense: stopping") == len(runners)  # each told once (a second stops at once)
+    return proc.returncode, err
+
+
+async def test_a_signal_is_passed_on_and_every_process_stops_cleanly(mosquitto: Mosquitto) -> None:
+    """SIGTERM to the command reaches each serving process once: each stops its runners cleanly (130)."""
+    code, err = await _signalled(mosquitto, signal.SIGTERM)
+    assert code == EXIT_INTERRUPTED, err
+    assert _said(err, "spinesense: stopping") == len(RUNNERS)  # each told once (a second stops at once)
     final = {line["runner"] for line in map(json.loads, err.splitlines()) if "strides" in line}
-    assert final == set(runners)
+    assert final == set(RUNNERS)
 
 
 async def test_the_serving_processes_stop_cleanly_when_the_command_is_killed(mosquitto: Mosquitto) -> None:
     """SIGKILL cannot be passed on; the serving processes still see their parent go and stop cleanly."""
-    runners = ("ana", "cleo")
-    command = _serve("--processes", "2", "--broker", f"mqtt://127.0.0.1:{mosquitto.port}", "--speed", "2")
-    command += [f"--replay={r}={RUNS[r]}" for r in runners]
-    async with Listener(mosquitto.settings, "spinesense/v1/#") as listener:
-        proc = await asyncio.create_subprocess_exec(*command, stderr=subprocess.PIPE)
-        async with asyncio.timeout(HANG_GUARD_S):
-            await listener.wait_for(lambda messages: all(_strides(messages, r) for r in runners))
-            proc.kill()
-            _, err = await proc.communicate()  # stderr, shared, ends when the last serving process has
-            await listener.wait_for(lambda messages: _ended(messages, runners))
-    assert _said(err, "has gone: stopping") == len(runners)  # not at the end of the recordings
+    _, err = await _signalled(mosquitto, signal.SIGKILL)
+    assert _said(err, "has gone: stopping") == len(RUNNERS)  # not at the end of the recordings
     assert _said(err, "stopped at once") == 0
 
 

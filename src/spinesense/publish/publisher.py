@@ -191,7 +191,7 @@ class Publisher:
         if (
             client is None
             or self.outbox.strides_waiting
-            or (self._session_queued and len(self.outbox))
+            or self._session_queued
             or not client.send_now(message.topic, message.payload, self._props(message))
         ):
             self._put(message)

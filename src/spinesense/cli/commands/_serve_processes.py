@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from spinesense.cli.commands import _base as codes
+from spinesense.cli.commands.serve import EMBEDDED_BROKER_FLAG, PARENT_PIPE_FLAG
 from spinesense.logs import status
 from spinesense.serve import shared_broker
 
@@ -31,11 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_BROKER_FLAG = "--embedded-broker"
-"""Hidden ``serve`` option: the port of the embedded broker a serving process shares with this one."""
-PARENT_PIPE_FLAG = "--parent-pipe"
-"""Hidden ``serve`` option: standard input is a pipe from the command that started this serving process,
-which stops when it closes."""
 PASSED_ON = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 

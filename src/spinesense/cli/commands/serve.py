@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import argparse
 
+EMBEDDED_BROKER_FLAG = "--embedded-broker"
+"""Hidden option: the port of the embedded broker a serving process of ``--processes`` shares with the
+command that started it."""
+PARENT_PIPE_FLAG = "--parent-pipe"
+"""Hidden option: standard input is a pipe from the command that started this serving process, which
+stops when it closes."""
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``serve`` command."""
@@ -51,8 +58,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="split the runners over K serving processes, to use K cores (default 1: one process)",
     )
     # How a process of ``--processes`` reaches the embedded broker of the command that started it.
-    parser.add_argument("--embedded-broker", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--parent-pipe", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(EMBEDDED_BROKER_FLAG, type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument(PARENT_PIPE_FLAG, action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
 
 
