@@ -3,8 +3,8 @@
 `.venv/bin/python benchmarks/fuzz.py [--inputs N] [--seed S]`: inputs are shared evenly among the
 targets of tests/fuzz_targets.py; each is a seed changed by 1-8 random mutations (bit flips, bytes set,
 inserted, deleted, duplicated, truncation, tokens such as NaN or Infinity) or, one in ten, random bytes.
-Prints inputs, crashes (an exception the target does not document) and the slowest input per target;
-crashing inputs are saved under /tmp/spinesense-fuzz/ to become regression tests.
+Prints inputs, crashes (an exception the target does not document, or a warning) and the slowest input
+per target; crashing inputs are saved under /tmp/spinesense-fuzz/ to become regression tests.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # the readers log each skipped line
+    warnings.simplefilter("error")  # a warning (numpy's "invalid value", say) would reach the user: a crash
     rng = random.Random(args.seed)  # noqa: S311 - fuzzing wants reproducible, not secret, randomness
     total_crashes = 0
     with tempfile.TemporaryDirectory() as folder:

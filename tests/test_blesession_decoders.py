@@ -174,5 +174,18 @@ def test_movesense_foreign_and_broken_notifications_are_counted() -> None:
     assert dict(decoder.errors) == {"not_ours": 1, "orphan_part2": 1, "not_finite": 1}
 
 
+@pytest.mark.filterwarnings("error")
+def test_movesense_signalling_nan_is_counted_without_a_warning() -> None:
+    # A signalling NaN (as corrupted bytes can spell) raises "invalid value" when widened to float64;
+    # found by benchmarks/fuzz.py. The frame is skipped and counted, and nothing is printed.
+    decoder = ms.MovesenseDecoder()
+    good = imu6(0, [(1.0, 2.0, 3.0)], [(0.0, 0.0, 0.0)])
+    signalling_nan = struct.pack("<I", 0x7F800001)
+    broken = good[:6] + signalling_nan + good[10:]
+    assert decoder.feed(ms.NOTIFY_UUID, broken) is None
+    assert dict(decoder.errors) == {"not_finite": 1}
+    assert decoder.feed(ms.NOTIFY_UUID, imu6(5, [(1.0, 2.0, 3.0)], [(0.0, 0.0, 0.0)])) is not None
+
+
 def test_every_family_is_registered() -> None:
     assert {"reference", "polar_verity", "polar_h10", "movesense"} <= set(DECODERS)

@@ -1,5 +1,6 @@
 """The fuzz targets of ``fuzz_targets`` for a bounded number of inputs each (benchmarks/fuzz.py runs 10^6):
-mutated seeds and raw bytes never crash a reader or a decoder, only raise its documented errors."""
+mutated seeds and raw bytes never crash a reader or a decoder (nor make it warn), only raise its documented
+errors."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def _survives(target: Target, data: bytes) -> None:
         target.run(data)
 
 
+@pytest.mark.filterwarnings("error")  # a warning would reach the user's terminal: a crash too
 @pytest.mark.parametrize("name", NAMES)
 def test_mutated_seeds_never_crash(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     target = _by_name(tmp_path_factory.mktemp("fuzz"))[name]
@@ -47,6 +49,7 @@ def test_mutated_seeds_never_crash(name: str, tmp_path_factory: pytest.TempPathF
         logging.disable(logging.NOTSET)
 
 
+@pytest.mark.filterwarnings("error")  # a warning would reach the user's terminal: a crash too
 @pytest.mark.parametrize("name", NAMES)
 def test_raw_bytes_never_crash(name: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     target = _by_name(tmp_path_factory.mktemp("fuzz"))[name]

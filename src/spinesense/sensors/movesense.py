@@ -123,10 +123,11 @@ class MovesenseDecoder:
         t_ms = self._clock(stamp)
         if self._t0_ms is None:
             self._t0_ms = t_ms
-        values = np.frombuffer(payload, "<f4", offset=_TIMESTAMP.size).astype(np.float64).reshape(2, n, 3)
-        if not np.isfinite(values).all():
+        raw = np.frombuffer(payload, "<f4", offset=_TIMESTAMP.size)
+        if not np.isfinite(raw).all():  # checked before widening: a signalling NaN would warn in the cast
             self._defects.count("not_finite", "NaN or infinite sample")
             return None
+        values = raw.astype(np.float64).reshape(2, n, 3)
         first_t_s = (t_ms - self._t0_ms) * 1e-3
         index, gaps = self._stream.place(first_t_s, n)
         self.samples += n
