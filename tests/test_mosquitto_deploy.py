@@ -62,21 +62,30 @@ async def test_the_shipped_mosquitto_config_starts_and_serves_mqtt_and_websocket
     # The fixture waits until {port} accepts connections: the last listener Mosquitto opens, so all are open.
     last = max(ports, key=lambda shipped: text.index(f"listener {ports[shipped]} "))
     config = text.replace(f"listener {ports[last]} ", "listener {port} ")
+    config += "log_type all\n"  # logging only: should a client fail below, the broker's side is printed
     with _mosquitto(tmp_path, config) as broker:
         ports[last] = broker.port
-        async with (
-            _client(ports[9001], "dashboard", transport="websockets") as ws,
-            _client(ports[8884], "dashboard", transport="websockets", tls_context=tls) as wss,
-        ):
-            for browser in (ws, wss):
-                await browser.subscribe("spinesense/v1/alice/status", qos=1)
-            async with _client(ports[1883], "alice") as local:
-                await local.publish("spinesense/v1/alice/status", b"online", qos=1, retain=True)
-            async with _client(ports[8883], "alice", tls_context=tls) as remote:
-                await remote.publish("spinesense/v1/alice/status", b"offline", qos=1, retain=True)
-            for browser in (ws, wss):
-                got = [(await anext(browser.messages)).payload for _ in range(2)]
-                assert got == [b"online", b"offline"]
+        try:
+            await _browsers_get_what_runners_publish(ports, tls)
+        finally:
+            print((tmp_path / "log.txt").read_text())  # noqa: T201 - pytest shows it when the test fails
+
+
+async def _browsers_get_what_runners_publish(ports: dict[int, int], tls: ssl.SSLContext) -> None:
+    """A dashboard on each websockets listener gets what a runner publishes on each MQTT listener."""
+    async with (
+        _client(ports[9001], "dashboard", transport="websockets") as ws,
+        _client(ports[8884], "dashboard", transport="websockets", tls_context=tls) as wss,
+    ):
+        for browser in (ws, wss):
+            await browser.subscribe("spinesense/v1/alice/status", qos=1)
+        async with _client(ports[1883], "alice") as local:
+            await local.publish("spinesense/v1/alice/status", b"online", qos=1, retain=True)
+        async with _client(ports[8883], "alice", tls_context=tls) as remote:
+            await remote.publish("spinesense/v1/alice/status", b"offline", qos=1, retain=True)
+        for browser in (ws, wss):
+            got = [(await anext(browser.messages)).payload for _ in range(2)]
+            assert got == [b"online", b"offline"]
 
 
 def test_no_value_in_the_shipped_config_carries_a_comment() -> None:
