@@ -10,7 +10,9 @@ N keeps up when every stride arrives and none is more than 150 ms later than alo
 for one stride varies from run to run by some milliseconds (the machine, the broker), so "alone" is the
 median over ``--lone-runs`` lone runs, stride by stride. Also printed:
 the serving process's CPU (per cent of one core, per runner) and memory (peak RSS above the process
-before its runners start, per runner), and the machine's load average (shared machines vary).
+before its runners start, per runner), the machine's load average (shared machines vary), and under
+each row the runners' notices, counted by text (printed as they come, one per runner, they would bury
+the table).
 Runners start one after another over ``--stagger`` seconds, as people do: started in the same instant,
 every runner's one-off work (the first alignment) lands on the loop at once.
 
@@ -33,12 +35,14 @@ import asyncio
 import functools
 import gc
 import json
+import logging
 import os
 import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +90,7 @@ async def serve_child(
     """A serving process: its share of N replays (runner i when i mod K is ``shard`` (j, K)) through one
     Squad, the N started ``stagger_s`` apart in all; its start times, CPU and memory."""
     from spinesense.config import Config  # noqa: PLC0415 - imported here so the baseline RSS includes it
+    from spinesense.logs import NOTICE_LOGGER  # noqa: PLC0415
     from spinesense.models import Stride  # noqa: PLC0415
     from spinesense.publish.settings import BrokerSettings  # noqa: PLC0415
     from spinesense.serve import Runner, Squad  # noqa: PLC0415
@@ -93,6 +98,17 @@ async def serve_child(
 
     starts: dict[str, float] = {}
     emitted: dict[str, dict[int, float]] = {}
+    notices: Counter[str] = Counter()
+
+    class CountNotices(logging.Handler):
+        """The runners' notices, counted by text: one line each would bury the table (one per runner)."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            notices[record.getMessage()] += 1
+
+    notice_log = logging.getLogger(NOTICE_LOGGER)
+    notice_log.addHandler(CountNotices())
+    notice_log.propagate = False
 
     def note_emitted(runner_id: str, event: object) -> None:
         """When the service handed each stride to its publisher (wall clock)."""
@@ -151,6 +167,7 @@ async def serve_child(
         "peak_rss_mb": peak_kb / 1024,
         "shed": shed,
         "collections": collections,
+        "notices": notices,
     }
 
 
@@ -214,6 +231,7 @@ def merged(reports: list[dict[str, Any]]) -> dict[str, Any]:
         for key in ("starts", "emitted", "strides"):
             report[key].update(other[key])
         report["errors"] += other["errors"]
+        report["notices"] = Counter(report["notices"]) + Counter(other["notices"])
         for key in ("cpu_core_pct", "base_rss_mb", "peak_rss_mb", "shed"):
             report[key] += other[key]
     return report
@@ -250,6 +268,9 @@ def judge(runners: int, report: dict[str, Any], alone: dict[int, float]) -> bool
         print(f"      full collections: {times} ms, {report['collections']['tracked']:,} objects tracked")
     for error in report["errors"][:3]:
         print(f"      runner error: {error}")
+    most = Counter(report["notices"]).most_common(3)
+    if most:
+        print("      notices:", "; ".join(f"{text} ({n}\u00d7)" for text, n in most))
     return ok
 
 
