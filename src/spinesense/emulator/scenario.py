@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from spinesense.emulator.sensor import VirtualSensor
@@ -17,14 +17,39 @@ from spinesense.sources.ble_link import Backoff, LinkOptions, SensorLink
 from spinesense.sources.replay import open_recording
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from spinesense.models import EventRecord, SampleBlock
+
+    Record = FrameRecord | EventRecord
 
 FAST_OPTIONS = LinkOptions(
     scan_timeout_s=0.5, connect_timeout_s=5.0, watchdog_s=2.0, backoff=Backoff(initial_s=0.05, jitter=0.0)
 )
 """Quick retries: the virtual sensor is back as soon as it advertises."""
+
+
+@dataclass
+class _Received:
+    """What the link has handed over so far, with a wake-up for whoever waits for a particular record."""
+
+    records: list[Record] = field(default_factory=list)
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def add(self, record: Record) -> None:
+        """Keep ``record`` and wake the waiters."""
+        async with self._arrived:
+            self.records.append(record)
+            self._arrived.notify_all()
+
+    async def until(self, wanted: Callable[[Record], bool]) -> None:
+        """Return once a record that is ``wanted`` has arrived (each record is looked at once)."""
+        seen = 0
+        async with self._arrived:
+            while not any(wanted(r) for r in self.records[seen:]):
+                seen = len(self.records)
+                await self._arrived.wait()
 
 
 @dataclass
@@ -59,11 +84,11 @@ async def dropout_run(
     block = open_recording(path).block()
     async with VirtualSensor.running(block, speed=speed) as (sensor, backend):
         link = SensorLink(sensor.name, backend=backend, options=options)
-        records: list[FrameRecord | EventRecord] = []
+        received = _Received()
 
         async def consume() -> None:
             async for record in link:  # kept one by one: the task is cancelled, not finished
-                records.append(record)  # noqa: PERF401
+                await received.add(record)
 
         loop = asyncio.get_running_loop()
         began = loop.time()
@@ -73,41 +98,40 @@ async def dropout_run(
             if vanish_s > 0:
                 faults.append(lambda: sensor.vanish(vanish_s))
             for k, fault in enumerate(faults, start=1):
-                await _fault_due(sensor, records, k * fault_every_s * speed)
+                await _fault_due(sensor, received, k * fault_every_s * speed)
                 await fault()
             await sensor.finished.wait()
-            await _last_frame_in(records, sensor)
+            await _last_frame_in(received, sensor)
         finally:
             consumer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await consumer
-    return DropoutRun(records, sensor, link, loop.time() - began)
+    return DropoutRun(received.records, sensor, link, loop.time() - began)
 
 
-async def _fault_due(sensor: VirtualSensor, records: list[FrameRecord | EventRecord], t_s: float) -> None:
+async def _fault_due(sensor: VirtualSensor, received: _Received, t_s: float) -> None:
     """Wait until the host has received the frame ``t_s`` s into the recording (or a later one).
 
     Timed on what the host received, not on what the sensor sent: frames still in flight when the link
     drops are lost, and on a busy host they would move the gap seconds earlier. Such a frame came after
     the last fault, so the link is up again: two faults never merge into one gap.
     """
-    rate = sensor.info.sample_rate_hz
-    first_index = t_s * rate - reference.MAX_SAMPLES_PER_FRAME
-    seen = 0
-    while True:
-        new = records[seen:]
-        frames = [r.data for r in new if isinstance(r, FrameRecord) and r.char == reference.DATA_UUID]
-        if any(reference.parse_frame(data).first_sample_index > first_index for data in frames):
-            return
-        seen = len(records)
-        await asyncio.sleep(reference.MAX_SAMPLES_PER_FRAME / rate / sensor.speed)
+    first_index = t_s * sensor.info.sample_rate_hz - reference.MAX_SAMPLES_PER_FRAME
+
+    def due(record: Record) -> bool:
+        return (
+            isinstance(record, FrameRecord)
+            and record.char == reference.DATA_UUID
+            and reference.parse_frame(record.data).first_sample_index > first_index
+        )
+
+    await received.until(due)
 
 
-async def _last_frame_in(records: list[FrameRecord | EventRecord], sensor: VirtualSensor) -> None:
+async def _last_frame_in(received: _Received, sensor: VirtualSensor) -> None:
     """Wait until the link has handed over the sensor's last frame, unless the sensor lost it."""
     last_index = (len(sensor.frames) - 1) * reference.MAX_SAMPLES_PER_FRAME
     if sensor.lost_ranges and sensor.lost_ranges[-1][0] == last_index:
         return
     last = sensor.frames[-1]
-    while not any(isinstance(r, FrameRecord) and r.data == last for r in records[-4:]):  # noqa: ASYNC110
-        await asyncio.sleep(0.01)
+    await received.until(lambda record: isinstance(record, FrameRecord) and record.data == last)

@@ -115,7 +115,9 @@ async def serve_in_processes(args: argparse.Namespace, runners: list[Runner], na
         loop.add_signal_handler(sig, children.pass_on, sig)
     groups = shares(named, args.processes)
     async with shared_broker(runners) as served:
-        embedded = served[0].config.broker if runners and runners[0].config.broker is None else None
+        # The broker shared_broker gave a runner that had none: the embedded one, if it started.
+        given = (s.config.broker for r, s in zip(runners, served, strict=True) if r.config.broker is None)
+        embedded = next(given, None)
         base = common_argv(args, None if embedded is None else embedded.port)
         status(f"serving {len(named)} runners in {len(groups)} processes", runners=len(named))
         try:
